@@ -1,0 +1,77 @@
+/**
+ * Runs inside the probed interpreter. It must work on Python 2.7 and 3.x alike and import
+ * nothing that `-S` left out except `site` itself (imported for its functions only: with -S
+ * on Python 3 importing it does not run `main()`). It prints one JSON object.
+ */
+export const PROBE_SCRIPT = String.raw`
+import sys, os, json
+try:
+    import sysconfig
+except ImportError:
+    sysconfig = None
+B = '/__envbuild_base__'
+def rel(p):
+    return os.path.relpath(p, B)
+def scheme():
+    names = sysconfig.get_scheme_names() if sysconfig else ()
+    name = 'venv' if 'venv' in names else ('posix_prefix' if os.name == 'posix' else 'nt')
+    v = {'base': B, 'platbase': B, 'installed_base': B, 'installed_platbase': B}
+    if sysconfig:
+        p = sysconfig.get_paths(scheme=name, vars=v)
+    else:
+        p = {'purelib': B + '/lib/python%d.%d/site-packages' % sys.version_info[:2]}
+        p['platlib'] = p['purelib']
+        p['scripts'] = B + '/bin'
+        p['include'] = B + '/include/python%d.%d' % sys.version_info[:2]
+    return dict((k, rel(p[k])) for k in ('purelib', 'platlib', 'scripts', 'include'))
+base_prefix = getattr(sys, 'real_prefix', getattr(sys, 'base_prefix', sys.prefix))
+base_exec_prefix = getattr(sys, 'real_prefix', getattr(sys, 'base_exec_prefix', sys.exec_prefix))
+# Python 2's site runs main() when imported: read the path before it adds site-packages.
+path0 = [p for p in sys.path if p]
+import site
+try:
+    gsp = site.getsitepackages([base_prefix, base_exec_prefix])
+except TypeError:
+    gsp = site.getsitepackages()
+try:
+    user_site = site.getusersitepackages()
+except Exception:
+    user_site = None
+if sysconfig:
+    stdlib = sysconfig.get_paths()['stdlib']
+    platstdlib = sysconfig.get_paths()['platstdlib']
+    soabi = sysconfig.get_config_var('SOABI')
+else:
+    stdlib = platstdlib = os.path.dirname(os.__file__)
+    soabi = None
+try:
+    import importlib.machinery
+    suffixes = list(importlib.machinery.EXTENSION_SUFFIXES)
+except ImportError:
+    import imp
+    suffixes = [s[0] for s in imp.get_suffixes() if s[2] == imp.C_EXTENSION]
+impl = getattr(sys, 'implementation', None)
+import platform
+print(json.dumps({
+    'executable': os.path.realpath(sys.executable),
+    'version': platform.python_version(),
+    'versionInfo': list(sys.version_info[:3]),
+    'implementation': impl.name if impl else 'cpython',
+    'prefix': sys.prefix,
+    'basePrefix': base_prefix,
+    'execPrefix': sys.exec_prefix,
+    'baseExecPrefix': base_exec_prefix,
+    'stdlib': stdlib,
+    'platstdlib': platstdlib,
+    'venvScheme': scheme(),
+    'globalSitePackages': list(gsp),
+    'userSite': user_site,
+    'sysPath': path0,
+    'soabi': soabi,
+    'extensionSuffixes': suffixes,
+    'cacheTag': impl.cache_tag if impl else None,
+    'platform': sys.platform,
+    'pointerBits': 64 if sys.maxsize > 2 ** 32 else 32,
+    'supportsVenv': sys.version_info >= (3, 3),
+}))
+`;
