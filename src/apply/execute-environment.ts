@@ -1,0 +1,118 @@
+import fs from 'node:fs/promises';
+import { removeEntry, writeEntry, type RemoveOutcome } from '../layout/materialize.js';
+import { recordedEntries } from '../plan/planner.js';
+import type { DesiredEnvironment, EnvironmentPlan } from '../plan/types.js';
+import type { EnvironmentState } from '../state/types.js';
+import { prepareStaging, promoteStaging } from './staging.js';
+
+export interface EnvironmentOutcome {
+  readonly name: string;
+  readonly action: EnvironmentPlan['action'];
+  readonly path: string;
+  readonly reasons: readonly string[];
+  readonly written: number;
+  readonly removed: number;
+  /** Paths that were not deleted because they are not (or no longer) what envbuild made. */
+  readonly kept: ReadonlyArray<{ readonly path: string; readonly why: string }>;
+}
+
+export interface ExecuteHooks {
+  readonly signal?: AbortSignal;
+  readonly progress?: (message: string) => void;
+}
+
+/**
+ * Carries out one environment's plan and returns the state to record for it (null once
+ * removed). Removal goes first, so a replace never mixes old and new entries.
+ */
+export async function executeEnvironment(
+  plan: EnvironmentPlan,
+  desired: DesiredEnvironment | undefined,
+  previous: EnvironmentState | undefined,
+  hooks: ExecuteHooks = {},
+): Promise<{ outcome: EnvironmentOutcome; state: EnvironmentState | null }> {
+  const kept: Array<{ path: string; why: string }> = [];
+  let removed = 0;
+  let written = 0;
+
+  if (plan.removeFrom && plan.removals.length > 0) {
+    hooks.progress?.(`removing ${plan.removals.length} recorded entries`);
+    for (const r of plan.removals) {
+      hooks.signal?.throwIfAborted();
+      const res: RemoveOutcome = await removeEntry(plan.removeFrom, r.path, r.digest);
+      if (res.result === 'removed') removed++;
+      else if (res.result === 'kept') kept.push({ path: `${plan.removeFrom}/${r.path}`, why: res.why });
+    }
+    if (plan.action === 'remove' || plan.action === 'replace') {
+      await removeRootIfEmpty(plan.removeFrom, kept);
+    }
+  }
+
+  if (desired && plan.writes.length > 0) {
+    const fresh = await isAbsentOrEmpty(desired.path);
+    if (fresh) {
+      hooks.progress?.(`building ${plan.writes.length} entries in a staging directory`);
+      const staging = await prepareStaging(desired.path);
+      for (const entry of plan.writes) {
+        hooks.signal?.throwIfAborted();
+        await writeEntry(staging, entry);
+        written++;
+      }
+      hooks.signal?.throwIfAborted();
+      await promoteStaging(staging, desired.path);
+    } else {
+      hooks.progress?.(`writing ${plan.writes.length} entries`);
+      for (const entry of plan.writes) {
+        hooks.signal?.throwIfAborted();
+        await writeEntry(desired.path, entry);
+        written++;
+      }
+    }
+  }
+
+  const outcome: EnvironmentOutcome = {
+    name: plan.name,
+    action: plan.action,
+    path: plan.path,
+    reasons: plan.reasons,
+    written,
+    removed,
+    kept,
+  };
+  if (!desired) return { outcome, state: null };
+  return {
+    outcome,
+    state: {
+      path: desired.path,
+      inputs: desired.inputs,
+      entries: recordedEntries(desired),
+      parts: previous && previous.path === desired.path ? previous.parts : {},
+    },
+  };
+}
+
+async function isAbsentOrEmpty(dir: string): Promise<boolean> {
+  try {
+    return (await fs.readdir(dir)).length === 0;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return true;
+    throw e;
+  }
+}
+
+/** The root itself is removed only when nothing is left in it: user files keep it alive. */
+async function removeRootIfEmpty(root: string, kept: Array<{ path: string; why: string }>): Promise<void> {
+  let left: string[];
+  try {
+    left = await fs.readdir(root);
+  } catch {
+    return;
+  }
+  if (left.length === 0) {
+    await fs.rmdir(root);
+    return;
+  }
+  if (!kept.some((k) => k.path.startsWith(`${root}/`))) {
+    kept.push({ path: root, why: `not empty: holds ${left.sort().slice(0, 5).join(', ')}` });
+  }
+}

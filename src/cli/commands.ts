@@ -1,0 +1,67 @@
+import { apply, destroy, type ProgressMode } from '../engine/run-apply.js';
+import { prepare } from '../engine/prepare.js';
+import { hasChanges } from '../plan/types.js';
+import { formatInterpreterTable, listInterpreters } from '../python/index.js';
+import type { Command, Flags, Io } from './main.js';
+import { planToJson, renderOutcomes, renderPlan } from './render-plan.js';
+
+export async function runCommand(command: Command, manifest: string, flags: Flags, io: Io): Promise<number> {
+  const only = flags.env.length > 0 ? { only: flags.env } : {};
+  switch (command) {
+    case 'plan': {
+      const { plan } = await prepare(manifest, only);
+      io.out(flags.json ? JSON.stringify(planToJson(plan), null, 2) : renderPlan(plan));
+      return flags.detailedExitcode && hasChanges(plan) ? 2 : 0;
+    }
+    case 'validate': {
+      const { manifest: m, desired } = await prepare(manifest, only);
+      if (flags.json) {
+        io.out(JSON.stringify({ valid: true, manifest: m.file, environments: desired.map((d) => ({ name: d.name, python: d.inputs.python })) }, null, 2));
+      } else {
+        io.out(`${m.file} is valid: ${desired.map((d) => `${d.name} (python ${d.inputs.python.version})`).join(', ')}`);
+      }
+      return 0;
+    }
+    case 'apply':
+    case 'destroy': {
+      const controller = new AbortController();
+      let interrupts = 0;
+      const onSignal = (signal: NodeJS.Signals) => {
+        // First Ctrl-C: finish the current step and save state. Second: leave at once.
+        if (++interrupts > 1) process.exit(130);
+        io.err(`\nenvbuild: ${signal} received, stopping after the current step (press Ctrl-C again to quit at once)`);
+        controller.abort(signal);
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      try {
+        const run = command === 'apply' ? apply : destroy;
+        const result = await run(manifest, {
+          ...only,
+          progress: progressMode(flags),
+          wait: flags.wait,
+          signal: controller.signal,
+        });
+        if (flags.json) {
+          io.out(JSON.stringify({ ...(planToJson(result.plan) as object), outcomes: result.outcomes, stateWritten: result.stateWritten }, null, 2));
+        } else {
+          io.out(renderOutcomes(manifest, result.outcomes));
+        }
+        return 0;
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    }
+    case 'pythons': {
+      const found = await listInterpreters();
+      io.out(flags.json ? JSON.stringify(found, null, 2) : formatInterpreterTable(found).join('\n'));
+      return 0;
+    }
+  }
+}
+
+function progressMode(flags: Flags): ProgressMode {
+  if (flags.json) return 'silent';
+  return process.stdout.isTTY && !process.env['CI'] ? 'interactive' : 'plain';
+}

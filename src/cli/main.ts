@@ -1,0 +1,107 @@
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { isUserError, InterruptedError, ManifestError } from '../errors/user-error.js';
+import { ENVBUILD_VERSION } from '../engine/version.js';
+import { USAGE } from './usage.js';
+
+const COMMANDS = ['apply', 'plan', 'validate', 'destroy', 'pythons'] as const;
+type Command = (typeof COMMANDS)[number];
+
+interface Flags {
+  readonly env: string[];
+  readonly json: boolean;
+  readonly detailedExitcode: boolean;
+  readonly wait: boolean;
+  readonly debug: boolean;
+}
+
+/** Output sinks, injectable so tests and embedders can capture what a person would see. */
+export interface Io {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+}
+
+const defaultIo: Io = {
+  out: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`),
+  err: (t) => process.stderr.write(t.endsWith('\n') ? t : `${t}\n`),
+};
+
+/** The only place that decides exit codes; everything below throws or returns data. */
+export async function main(argv: readonly string[], io: Io = defaultIo): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        env: { type: 'string', multiple: true },
+        json: { type: 'boolean' },
+        'detailed-exitcode': { type: 'boolean' },
+        wait: { type: 'boolean' },
+        debug: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
+    });
+  } catch (e) {
+    io.err(`envbuild: ${(e as Error).message}\nRun 'envbuild --help' for usage.`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.version) {
+    io.out(ENVBUILD_VERSION);
+    return 0;
+  }
+  const [command, manifestArg, ...extra] = positionals;
+  if (values.help || command === undefined || command === 'help') {
+    io.out(USAGE);
+    return values.help || command === 'help' ? 0 : 2;
+  }
+  if (!COMMANDS.includes(command as Command)) {
+    io.err(`envbuild: unknown command "${command}"\nRun 'envbuild --help' for usage.`);
+    return 2;
+  }
+  if (extra.length > 0) {
+    io.err(`envbuild: unexpected argument "${extra[0]}" (one manifest at a time)\nRun 'envbuild --help' for usage.`);
+    return 2;
+  }
+  const flags: Flags = {
+    env: values.env ?? [],
+    json: values.json ?? false,
+    detailedExitcode: values['detailed-exitcode'] ?? false,
+    wait: values.wait ?? false,
+    debug: values.debug ?? false,
+  };
+  if (flags.detailedExitcode && command !== 'plan') {
+    io.err(`envbuild: --detailed-exitcode applies to plan only`);
+    return 2;
+  }
+  const manifest = path.resolve(manifestArg ?? 'env.yaml');
+  try {
+    const { runCommand } = await import('./commands.js');
+    return await runCommand(command as Command, manifest, flags, io);
+  } catch (e) {
+    return reportError(e, flags, io);
+  }
+}
+
+function reportError(e: unknown, flags: Flags, io: Io): number {
+  if (e instanceof InterruptedError) {
+    io.err(`envbuild: ${e.message}\n  hint: ${e.hint ?? ''}`);
+    return 130;
+  }
+  if (isUserError(e)) {
+    if (flags.json) {
+      io.out(JSON.stringify({ error: { code: e.code, message: e.message, hint: e.hint ?? null, ...(e instanceof ManifestError ? { diagnostics: e.diagnostics } : {}) } }, null, 2));
+    }
+    const text = e instanceof ManifestError ? e.message : `envbuild: ${e.message}${e.hint ? `\n  hint: ${e.hint}` : ''}`;
+    io.err(flags.debug && e.stack ? `${text}\n${e.stack}` : text);
+    return 1;
+  }
+  const stack = e instanceof Error ? (e.stack ?? e.message) : String(e);
+  io.err(`envbuild: internal error — this is a bug in envbuild ${ENVBUILD_VERSION}; please report it with the output below.\n${stack}`);
+  return 1;
+}
+
+export type { Command, Flags };

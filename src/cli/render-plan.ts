@@ -1,0 +1,69 @@
+import path from 'node:path';
+import type { EnvironmentOutcome } from '../apply/execute-environment.js';
+import type { Action, EnvironmentPlan, Plan } from '../plan/types.js';
+
+const SIGN: Record<Action, string> = { create: '+', update: '~', replace: '±', remove: '-', 'no-op': '=' };
+
+/** Paths relative to the manifest read better and stay stable across machines. */
+function shown(p: string, manifestDir: string): string {
+  const rel = path.relative(manifestDir, p);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : p;
+}
+
+export function renderPlan(plan: Plan): string {
+  const dir = path.dirname(plan.manifest);
+  const width = Math.max(4, ...plan.environments.map((e) => e.name.length));
+  const lines: string[] = [];
+  for (const e of plan.environments) {
+    lines.push(`${SIGN[e.action]} ${e.name.padEnd(width)}  ${e.action.padEnd(7)}  ${shown(e.path, dir)}`);
+    for (const r of e.reasons) if (e.action !== 'no-op') lines.push(`    ${r}`);
+    for (const n of e.action === 'no-op' ? [] : e.notes) lines.push(`    · ${n}`);
+    for (const w of e.warnings) lines.push(`    warning: ${w}`);
+    for (const c of e.conflicts) lines.push(`    conflict: ${c}`);
+  }
+  lines.push('', summaryLine(plan.environments));
+  return lines.join('\n');
+}
+
+export function summaryLine(envs: readonly EnvironmentPlan[]): string {
+  const counts = new Map<Action, number>();
+  for (const e of envs) counts.set(e.action, (counts.get(e.action) ?? 0) + 1);
+  const order: Action[] = ['create', 'update', 'replace', 'remove', 'no-op'];
+  const parts = order.filter((a) => counts.has(a)).map((a) => `${counts.get(a)} to ${a === 'no-op' ? 'leave as is' : a}`);
+  if (envs.every((e) => e.action === 'no-op')) return `No changes: ${envs.length} environment${envs.length === 1 ? '' : 's'} up to date.`;
+  return `Plan: ${parts.join(', ')}.`;
+}
+
+export function renderOutcomes(manifest: string, outcomes: readonly EnvironmentOutcome[]): string {
+  const dir = path.dirname(manifest);
+  if (outcomes.length === 0) return 'Nothing to do: every environment is up to date.';
+  const lines = outcomes.map((o) => {
+    const verb = { create: 'created', update: 'updated', replace: 'replaced', remove: 'removed', 'no-op': 'unchanged' }[o.action];
+    return `${verb} ${o.name} (${shown(o.path, dir)}): ${o.written} written, ${o.removed} removed`;
+  });
+  for (const o of outcomes) {
+    for (const k of o.kept) lines.push(`  kept ${shown(k.path, dir)}: ${k.why}`);
+  }
+  const kept = outcomes.reduce((n, o) => n + o.kept.length, 0);
+  if (kept > 0) lines.push(`${kept} path${kept === 1 ? ' was' : 's were'} kept because envbuild did not create ${kept === 1 ? 'it' : 'them'} or ${kept === 1 ? 'it has' : 'they have'} changed since.`);
+  return lines.join('\n');
+}
+
+/** The plan as stable JSON for other tools: no file contents, only what and why. */
+export function planToJson(plan: Plan): unknown {
+  return {
+    manifest: plan.manifest,
+    changes: plan.environments.some((e) => e.action !== 'no-op'),
+    environments: plan.environments.map((e) => ({
+      name: e.name,
+      action: e.action,
+      path: e.path,
+      reasons: e.reasons,
+      notes: e.notes,
+      warnings: e.warnings,
+      conflicts: e.conflicts,
+      writes: e.writes.map((w) => w.path),
+      removals: e.removals.map((r) => r.path),
+    })),
+  };
+}

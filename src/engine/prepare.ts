@@ -1,0 +1,55 @@
+import { UserError } from '../errors/user-error.js';
+import { loadManifest } from '../manifest/index.js';
+import type { Manifest } from '../manifest/types.js';
+import { observeDisk } from '../plan/observe.js';
+import { planEnvironments } from '../plan/planner.js';
+import type { DesiredEnvironment, Plan } from '../plan/types.js';
+import type { DiscoveryOptions } from '../python/index.js';
+import { resolveEnvironments } from '../resolve/resolve-environments.js';
+import { readState, serializeState } from '../state/store.js';
+import type { StateFile } from '../state/types.js';
+import { ENVBUILD_VERSION } from './version.js';
+
+export interface EngineOptions {
+  /** Limit the command to these environments (repeatable `--env`). */
+  readonly only?: readonly string[];
+  readonly discovery?: DiscoveryOptions;
+}
+
+/** Everything a command needs after the read-only stages: load → resolve → observe → plan. */
+export interface Prepared {
+  readonly manifest: Manifest;
+  readonly desired: readonly DesiredEnvironment[];
+  readonly state: StateFile;
+  /** The state file's serialised form as read, to skip rewriting identical bytes. */
+  readonly stateText: string;
+  readonly plan: Plan;
+}
+
+export async function prepare(manifestFile: string, options: EngineOptions & { destroy?: boolean } = {}): Promise<Prepared> {
+  const manifest = await loadManifest(manifestFile);
+  const state = await readState(manifest.dir, ENVBUILD_VERSION);
+  checkSelection(manifest, state, options.only);
+  const only = options.only && options.only.length > 0 ? { only: options.only } : {};
+  // Destroy needs no interpreter: what to remove is all in the state.
+  const desired = options.destroy
+    ? []
+    : await resolveEnvironments(manifest, { ...only, ...(options.discovery ? { discovery: options.discovery } : {}) });
+  const observed = await observeDisk(desired, state);
+  const plan = planEnvironments(manifest.file, desired, state, observed, {
+    ...only,
+    ...(options.destroy ? { destroy: true } : {}),
+  });
+  return { manifest, desired, state, stateText: serializeState(state), plan };
+}
+
+function checkSelection(manifest: Manifest, state: StateFile, only: readonly string[] | undefined): void {
+  if (!only) return;
+  const known = new Set([...manifest.environments.map((e) => e.name), ...Object.keys(state.environments)]);
+  const unknown = only.filter((n) => !known.has(n));
+  if (unknown.length > 0) {
+    throw new UserError('EUNKNOWN_ENV', `no environment named ${unknown.map((n) => `"${n}"`).join(', ')} in ${manifest.file}`, {
+      hint: `known environments: ${[...known].sort().join(', ') || '(none)'}`,
+    });
+  }
+}

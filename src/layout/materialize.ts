@@ -1,0 +1,178 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { constants as fsc } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { EntryDigest, Observed, TreeEntry } from './tree.js';
+import { joinInside } from './safe-path.js';
+
+const DEFAULT_FILE_MODE = 0o644;
+
+export function sha256(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+async function sha256File(file: string): Promise<string> {
+  return sha256(await fs.readFile(file));
+}
+
+/** What state records for an entry once written. */
+export async function digestEntry(entry: TreeEntry): Promise<EntryDigest> {
+  switch (entry.kind) {
+    case 'dir':
+      return { kind: 'dir' };
+    case 'file':
+      return { kind: 'file', sha256: sha256(entry.content), mode: entry.mode ?? DEFAULT_FILE_MODE };
+    case 'symlink':
+      return { kind: 'symlink', target: entry.target };
+    case 'copy': {
+      const data = await fs.readFile(entry.source);
+      return { kind: 'copy', size: data.length, sha256: sha256(data) };
+    }
+  }
+}
+
+/** What is at `rel` under `root` right now. Never follows a symlink at the path itself. */
+export async function observe(root: string, rel: string): Promise<Observed> {
+  const abs = joinInside(root, rel);
+  let st;
+  try {
+    st = await fs.lstat(abs);
+  } catch (e) {
+    if (isNotFound(e)) return { kind: 'missing' };
+    throw e;
+  }
+  if (st.isSymbolicLink()) return { kind: 'symlink', target: await fs.readlink(abs) };
+  if (st.isDirectory()) return { kind: 'dir' };
+  if (st.isFile()) {
+    return { kind: 'file', sha256: await sha256File(abs), mode: st.mode & 0o7777, size: st.size };
+  }
+  return { kind: 'other' };
+}
+
+/** Whether what is on disk is exactly what envbuild recorded (or wants) there. */
+export function observedMatches(digest: EntryDigest, seen: Observed): boolean {
+  switch (digest.kind) {
+    case 'dir':
+      return seen.kind === 'dir';
+    case 'file':
+      return seen.kind === 'file' && seen.sha256 === digest.sha256 && seen.mode === digest.mode;
+    case 'symlink':
+      return seen.kind === 'symlink' && seen.target === digest.target;
+    case 'copy':
+      return seen.kind === 'file' && seen.size === digest.size && seen.sha256 === digest.sha256;
+  }
+}
+
+export function digestsEqual(a: EntryDigest, b: EntryDigest): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * Writes one entry so that a reader never sees a half-written file: content goes to a
+ * temporary sibling that is renamed over the destination. Whatever occupies the path and is
+ * not a directory is replaced; the planner decides beforehand whether that is allowed.
+ */
+export async function writeEntry(root: string, entry: TreeEntry): Promise<void> {
+  const abs = joinInside(root, entry.path);
+  await fs.mkdir(path.dirname(abs), { recursive: true });
+  if (entry.kind === 'dir') {
+    await ensureDirectory(abs);
+    return;
+  }
+  const tmp = `${abs}.envbuild-${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    switch (entry.kind) {
+      case 'file':
+        await fs.writeFile(tmp, entry.content, { mode: entry.mode ?? DEFAULT_FILE_MODE, flag: 'wx' });
+        // The umask may have narrowed the mode given to open(): set it exactly.
+        await fs.chmod(tmp, entry.mode ?? DEFAULT_FILE_MODE);
+        break;
+      case 'symlink':
+        await fs.symlink(entry.target, tmp);
+        break;
+      case 'copy':
+        await copyOrLink(entry.source, tmp, entry.mode);
+        break;
+    }
+    await replaceWith(tmp, abs);
+  } catch (e) {
+    await fs.rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+async function ensureDirectory(abs: string): Promise<void> {
+  const st = await fs.lstat(abs).catch((e: unknown) => (isNotFound(e) ? null : Promise.reject(e)));
+  if (st?.isDirectory()) return;
+  if (st) await fs.rm(abs, { force: true });
+  await fs.mkdir(abs);
+}
+
+async function replaceWith(tmp: string, abs: string): Promise<void> {
+  const st = await fs.lstat(abs).catch(() => null);
+  // rename() cannot replace a directory with a file; only an empty one is removed here, so a
+  // directory holding user data makes the write fail loudly instead of deleting it.
+  if (st?.isDirectory()) await fs.rmdir(abs);
+  await fs.rename(tmp, abs);
+}
+
+/** A hard link costs no space and keeps the binary's identity; fall back to a copy across devices. */
+async function copyOrLink(source: string, dest: string, mode: number | undefined): Promise<void> {
+  try {
+    await fs.link(source, dest);
+    return;
+  } catch {
+    // EXDEV, EPERM (protected hardlinks) and friends: copy instead.
+  }
+  await fs.copyFile(source, dest, fsc.COPYFILE_EXCL);
+  if (mode !== undefined) await fs.chmod(dest, mode);
+}
+
+export type RemoveOutcome =
+  | { readonly path: string; readonly result: 'removed' | 'missing' }
+  | { readonly path: string; readonly result: 'kept'; readonly why: string };
+
+/**
+ * Removes an entry only if it is still what envbuild recorded: a file the user edited, a link
+ * re-pointed elsewhere or a directory that still holds something is kept and reported.
+ */
+export async function removeEntry(root: string, rel: string, recorded: EntryDigest): Promise<RemoveOutcome> {
+  const abs = joinInside(root, rel);
+  const seen = await observe(root, rel);
+  if (seen.kind === 'missing') return { path: rel, result: 'missing' };
+  if (!observedMatches(recorded, seen)) {
+    return { path: rel, result: 'kept', why: describeMismatch(recorded, seen) };
+  }
+  if (recorded.kind === 'dir') {
+    try {
+      await fs.rmdir(abs);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOTEMPTY' || (e as NodeJS.ErrnoException).code === 'EEXIST') {
+        const left = await fs.readdir(abs);
+        return { path: rel, result: 'kept', why: `not empty: holds ${left.sort().slice(0, 5).join(', ')}${left.length > 5 ? ', …' : ''}` };
+      }
+      throw e;
+    }
+    return { path: rel, result: 'removed' };
+  }
+  await fs.unlink(abs);
+  return { path: rel, result: 'removed' };
+}
+
+/** A short human reason for a difference, used in plan reasons and removal reports. */
+export function describeMismatch(expected: EntryDigest, seen: Observed): string {
+  if (seen.kind === 'missing') return 'missing';
+  if (seen.kind !== (expected.kind === 'copy' ? 'file' : expected.kind)) {
+    return `is a ${seen.kind === 'other' ? 'special file' : seen.kind === 'dir' ? 'directory' : seen.kind}, expected a ${expected.kind === 'dir' ? 'directory' : expected.kind === 'copy' ? 'file' : expected.kind}`;
+  }
+  if (expected.kind === 'symlink' && seen.kind === 'symlink') return `points to ${seen.target}, expected ${expected.target}`;
+  if (expected.kind === 'file' && seen.kind === 'file' && seen.sha256 === expected.sha256) {
+    return `mode ${seen.mode.toString(8)}, expected ${expected.mode.toString(8)}`;
+  }
+  return 'edited';
+}
+
+function isNotFound(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}

@@ -1,0 +1,69 @@
+import type { EntryDigest, Observed, TreeEntry } from '../layout/tree.js';
+import type { SourceLocation } from '../errors/diagnostic.js';
+import type { EnvironmentInputs } from '../state/types.js';
+
+export type Action = 'create' | 'update' | 'replace' | 'remove' | 'no-op';
+
+/** One environment as the manifest wants it, fully resolved: everything the planner compares. */
+export interface DesiredEnvironment {
+  readonly name: string;
+  /** Absolute root. */
+  readonly path: string;
+  readonly inputs: EnvironmentInputs;
+  /** Rendered content, parents before children. */
+  readonly entries: readonly TreeEntry[];
+  /** Digest of each entry by path (computed beforehand: a copy's digest needs to read its source). */
+  readonly digests: Readonly<Record<string, EntryDigest>>;
+  /** Facts to show in the plan (e.g. allowlist resolution, a missing global dependency). */
+  readonly notes: readonly string[];
+  readonly warnings: readonly string[];
+  readonly at?: SourceLocation;
+}
+
+/** What is on disk, for the roots and entry paths the planner asks about. */
+export interface RootObservation {
+  /** Top-level names in the root; null when the root does not exist. */
+  readonly children: readonly string[] | null;
+  /** Observed state of each entry path of interest (desired and recorded). */
+  readonly entries: Readonly<Record<string, Observed>>;
+}
+
+export type Observations = Readonly<Record<string /* absolute root */, RootObservation>>;
+
+export interface EntryRemoval {
+  readonly path: string;
+  readonly digest: EntryDigest;
+}
+
+export interface EnvironmentPlan {
+  readonly name: string;
+  readonly action: Action;
+  readonly path: string;
+  /** Why the action is needed, most important first; empty for no-op. */
+  readonly reasons: readonly string[];
+  readonly notes: readonly string[];
+  readonly warnings: readonly string[];
+  /** For replace and remove: the root whose recorded entries are removed (may differ from path). */
+  readonly removeFrom?: string;
+  /** Recorded entries to remove (each is checked to still be ours before deletion), children first. */
+  readonly removals: readonly EntryRemoval[];
+  /** Entries to write. */
+  readonly writes: readonly TreeEntry[];
+  /** Existing entries to take into state as they are (an environment found on disk that matches exactly). */
+  readonly adopt: boolean;
+  /** Problems that forbid applying this environment (e.g. a foreign directory in the way). */
+  readonly conflicts: readonly string[];
+}
+
+export interface Plan {
+  readonly manifest: string;
+  readonly environments: readonly EnvironmentPlan[];
+}
+
+export function hasChanges(plan: Plan): boolean {
+  return plan.environments.some((e) => e.action !== 'no-op');
+}
+
+export function hasConflicts(plan: Plan): boolean {
+  return plan.environments.some((e) => e.conflicts.length > 0);
+}
