@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
-import { removeEntry, writeEntry, type RemoveOutcome } from '../layout/materialize.js';
+import { observe, removeEntry, writeEntry, type RemoveOutcome } from '../layout/materialize.js';
+import type { EntryDigest } from '../layout/tree.js';
 import { recordedEntries } from '../plan/planner.js';
 import type { DesiredEnvironment, EnvironmentPlan } from '../plan/types.js';
 import type { EnvironmentState } from '../state/types.js';
@@ -70,6 +71,22 @@ export async function executeEnvironment(
     }
   }
 
+  let derived: Array<{ path: string; digest: EntryDigest }> = [];
+  if (desired?.derived) {
+    if (plan.rebuild) {
+      hooks.progress?.('building derived files');
+      hooks.signal?.throwIfAborted();
+      await desired.derived.build(desired.path, hooks.signal);
+      derived = await recordAsFound(desired.path, desired.derived.paths);
+    } else {
+      const before = new Map((previous?.entries ?? []).map((e) => [e.path, e.digest]));
+      derived = desired.derived.paths.flatMap((p) => {
+        const digest = before.get(p);
+        return digest ? [{ path: p, digest }] : [];
+      });
+    }
+  }
+
   const outcome: EnvironmentOutcome = {
     name: plan.name,
     action: plan.action,
@@ -85,10 +102,21 @@ export async function executeEnvironment(
     state: {
       path: desired.path,
       inputs: desired.inputs,
-      entries: recordedEntries(desired),
+      entries: [...recordedEntries(desired), ...derived],
       parts: previous && previous.path === desired.path ? previous.parts : {},
     },
   };
+}
+
+/** Derived files are recorded by what the build step left on disk. */
+async function recordAsFound(root: string, paths: readonly string[]): Promise<Array<{ path: string; digest: EntryDigest }>> {
+  const out: Array<{ path: string; digest: EntryDigest }> = [];
+  for (const p of paths) {
+    const seen = await observe(root, p);
+    if (seen.kind !== 'file') throw new Error(`the build step did not produce ${root}/${p}`);
+    out.push({ path: p, digest: { kind: 'file', sha256: seen.sha256, mode: seen.mode } });
+  }
+  return out;
 }
 
 async function isAbsentOrEmpty(dir: string): Promise<boolean> {

@@ -3,6 +3,7 @@ import { constants as fsc } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { EntryDigest, Observed, TreeEntry } from './tree.js';
+import { UserError } from '../errors/user-error.js';
 import { joinInside } from './safe-path.js';
 
 const DEFAULT_FILE_MODE = 0o644;
@@ -74,6 +75,7 @@ export function digestsEqual(a: EntryDigest, b: EntryDigest): boolean {
  */
 export async function writeEntry(root: string, entry: TreeEntry): Promise<void> {
   const abs = joinInside(root, entry.path);
+  await assertNoLinkedParent(root, entry.path);
   await fs.mkdir(path.dirname(abs), { recursive: true });
   if (entry.kind === 'dir') {
     await ensureDirectory(abs);
@@ -98,6 +100,29 @@ export async function writeEntry(root: string, entry: TreeEntry): Promise<void> 
   } catch (e) {
     await fs.rm(tmp, { force: true });
     throw e;
+  }
+}
+
+/**
+ * joinInside checks the path as text only. A directory of the environment replaced by a link
+ * to elsewhere (`bin` → `~/.local/bin`) would still send a write, or a removal, outside the
+ * environment: refuse to go through a symlinked parent. The root itself may be a link.
+ */
+async function assertNoLinkedParent(root: string, rel: string): Promise<void> {
+  const parents = rel.split('/').slice(0, -1);
+  let dir = root;
+  for (const part of parents) {
+    dir = path.join(dir, part);
+    const st = await fs.lstat(dir).catch((e: unknown) => (isNotFound(e) ? null : Promise.reject(e)));
+    // Missing: mkdir creates real directories from here on. A file: mkdir fails, loudly.
+    if (!st?.isSymbolicLink()) {
+      if (st?.isDirectory()) continue;
+      return;
+    }
+    const shown = path.relative(root, dir);
+    throw new UserError('EPATH', `refusing to touch "${rel}": its parent "${shown}" is a symbolic link to ${await fs.readlink(dir)}`, {
+      hint: `envbuild made "${shown}" a directory; remove the link and run again to recreate it`,
+    });
   }
 }
 
@@ -138,6 +163,7 @@ export type RemoveOutcome =
  */
 export async function removeEntry(root: string, rel: string, recorded: EntryDigest): Promise<RemoveOutcome> {
   const abs = joinInside(root, rel);
+  await assertNoLinkedParent(root, rel);
   const seen = await observe(root, rel);
   if (seen.kind === 'missing') return { path: rel, result: 'missing' };
   if (!observedMatches(recorded, seen)) {

@@ -16,7 +16,7 @@ export async function observeDisk(desired: readonly DesiredEnvironment[], state:
     for (const p of paths) set.add(p);
     wanted.set(root, set);
   };
-  for (const d of desired) want(d.path, d.entries.map((e) => e.path));
+  for (const d of desired) want(d.path, [...d.entries.map((e) => e.path), ...(d.derived?.paths ?? [])]);
   for (const rec of Object.values(state.environments)) want(rec.path, rec.entries.map((e) => e.path));
 
   const roots = await Promise.all(

@@ -44,7 +44,7 @@ export function planEnvironments(
 }
 
 function base(name: string, path: string, action: EnvironmentPlan['action']): EnvironmentPlan {
-  return { name, path, action, reasons: [], notes: [], warnings: [], removals: [], writes: [], adopt: false, conflicts: [] };
+  return { name, path, action, reasons: [], notes: [], warnings: [], removals: [], writes: [], adopt: false, rebuild: false, conflicts: [] };
 }
 
 function rootOf(observed: Observations, root: string): RootObservation {
@@ -59,7 +59,7 @@ function planNew(d: DesiredEnvironment, observed: Observations): EnvironmentPlan
   const plan = { ...base(d.name, d.path, 'create'), notes: d.notes, warnings: d.warnings };
   const obs = rootOf(observed, d.path);
   if (obs.children === null || obs.children.length === 0) {
-    return { ...plan, reasons: ['new environment'], writes: d.entries };
+    return { ...plan, reasons: ['new environment'], writes: d.entries, rebuild: d.derived !== undefined };
   }
   // Something is already there. If it is exactly what we would build (a run interrupted
   // after building but before recording, or a lost state file), take it over as it is;
@@ -68,7 +68,13 @@ function planNew(d: DesiredEnvironment, observed: Observations): EnvironmentPlan
   const foreign = obs.children.filter((c) => !topLevel.has(c));
   const differing = d.entries.filter((e) => !observedMatches(d.digests[e.path]!, seen(obs, e.path)));
   if (foreign.length === 0 && differing.length === 0) {
-    return { ...plan, reasons: ['found on disk exactly as the manifest describes it: adopting it'], adopt: true };
+    // Derived files cannot be verified without a record: rebuilding them is cheap and exact.
+    return {
+      ...plan,
+      reasons: ['found on disk exactly as the manifest describes it: adopting it'],
+      adopt: true,
+      rebuild: d.derived !== undefined,
+    };
   }
   const what = foreign.length > 0 ? foreign : differing.map((e) => e.path);
   return {
@@ -92,6 +98,7 @@ function planExisting(d: DesiredEnvironment, rec: EnvironmentState, observed: Ob
       removeFrom: rec.path,
       removals: [...rec.entries].reverse(),
       writes: d.entries,
+      rebuild: d.derived !== undefined,
     };
     if (rec.path !== d.path) {
       const target = rootOf(observed, d.path);
@@ -126,7 +133,20 @@ function planExisting(d: DesiredEnvironment, rec: EnvironmentState, observed: Ob
   if (reasons.length === 0 && regenerated.length > 0) {
     reasons.push(`generated content changed: ${summarise(regenerated).replace(/^holds /, '')}`);
   }
-  const desiredPaths = new Set(d.entries.map((e) => e.path));
+  const derived = new Set(d.derived?.paths ?? []);
+  for (const p of derived) {
+    const had = recorded.get(p);
+    const now = seen(obs, p);
+    if (now.kind === 'missing') drift.push(`${p} missing`);
+    else if (had === undefined) drift.push(`${p} not recorded`);
+    else if (!observedMatches(had, now)) drift.push(`${p} ${describeMismatch(had, now)}`);
+  }
+  const staleDerived = (d.derived?.paths ?? []).some((p) => {
+    const had = recorded.get(p);
+    return had === undefined || !observedMatches(had, seen(obs, p));
+  });
+  const rebuild = d.derived !== undefined && (staleDerived || writes.some((w) => d.derived!.inputs.includes(w.path)));
+  const desiredPaths = new Set([...d.entries.map((e) => e.path), ...derived]);
   const removals = [...rec.entries].reverse().filter((e) => !desiredPaths.has(e.path));
   for (const r of removals) drift.push(`${r.path} no longer generated`);
   // Recorded digests that differ from the desired ones although disk already matches (e.g. a
@@ -136,7 +156,7 @@ function planExisting(d: DesiredEnvironment, rec: EnvironmentState, observed: Ob
     return had === undefined || !digestsEqual(had, d.digests[e.path]!);
   });
   const allReasons = [...reasons, ...summariseDrift(drift)];
-  if (allReasons.length === 0 && writes.length === 0 && !stale) {
+  if (allReasons.length === 0 && writes.length === 0 && !stale && !rebuild) {
     return { ...base(d.name, d.path, 'no-op'), notes: d.notes, warnings: d.warnings };
   }
   return {
@@ -147,6 +167,7 @@ function planExisting(d: DesiredEnvironment, rec: EnvironmentState, observed: Ob
     removeFrom: rec.path,
     removals,
     writes,
+    rebuild,
     conflicts,
   };
 }

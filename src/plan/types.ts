@@ -18,6 +18,21 @@ export interface DesiredEnvironment {
   readonly notes: readonly string[];
   readonly warnings: readonly string[];
   readonly at?: SourceLocation;
+  /** Files produced by a step run after the entries are written; see DerivedFiles. */
+  readonly derived?: DerivedFiles;
+}
+
+/**
+ * Files whose bytes only a program can produce (a classic environment's site.pyc, compiled by
+ * its own interpreter), so no renderer can describe them in advance. They are recorded as
+ * found after `build` runs, checked against that record like any entry, and rebuilt when
+ * missing, edited, or when one of the entries they are made from is rewritten.
+ */
+export interface DerivedFiles {
+  readonly paths: readonly string[];
+  /** Entry paths whose rewrite makes the derived files stale. */
+  readonly inputs: readonly string[];
+  readonly build: (root: string, signal?: AbortSignal) => Promise<void>;
 }
 
 /** What is on disk, for the roots and entry paths the planner asks about. */
@@ -51,6 +66,8 @@ export interface EnvironmentPlan {
   readonly writes: readonly TreeEntry[];
   /** Existing entries to take into state as they are (an environment found on disk that matches exactly). */
   readonly adopt: boolean;
+  /** Run the environment's derived-file step after the writes. */
+  readonly rebuild: boolean;
   /** Problems that forbid applying this environment (e.g. a foreign directory in the way). */
   readonly conflicts: readonly string[];
 }

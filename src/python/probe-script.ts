@@ -26,8 +26,13 @@ def scheme():
     return dict((k, rel(p[k])) for k in ('purelib', 'platlib', 'scripts', 'include'))
 base_prefix = getattr(sys, 'real_prefix', getattr(sys, 'base_prefix', sys.prefix))
 base_exec_prefix = getattr(sys, 'real_prefix', getattr(sys, 'base_exec_prefix', sys.exec_prefix))
-# Python 2's site runs main() when imported: read the path before it adds site-packages.
+# Python 2's site runs main() when imported: read the path before it adds site-packages,
+# and keep it from importing sitecustomize/usercustomize (Ubuntu's apport hook and the like):
+# a None entry in sys.modules makes their import fail, which site ignores.
 path0 = [p for p in sys.path if p]
+if sys.version_info[0] < 3:
+    sys.modules.setdefault('sitecustomize', None)
+    sys.modules.setdefault('usercustomize', None)
 import site
 try:
     gsp = site.getsitepackages([base_prefix, base_exec_prefix])

@@ -1,0 +1,69 @@
+import path from 'node:path';
+import type { PythonInfo } from '../python/interpreter.js';
+import type { TreeEntry } from '../layout/tree.js';
+import { overlayLinks, type ResolvedAllowlist } from './allowlist.js';
+import { OVERLAY_PTH_NAME, renderSitePth } from './site-pth.js';
+
+/**
+ * Where the overlay lives, relative to the environment root: inside the environment (so it moves
+ * and is removed with it) but outside site-packages, which pip owns and scans for `.pth` files,
+ * and away from the directories Debian's Python adds by itself (`lib/python3/dist-packages`,
+ * `local/`).
+ */
+export const OVERLAY_DIR = 'lib/envbuild-overlay';
+
+export interface OverlayContext {
+  /** Absolute path of the manifest, written in the `.pth` header. */
+  readonly manifestFile: string;
+  /** The environment's name, written in the `.pth` header. */
+  readonly environment: string;
+  /** The base interpreter: its venv scheme's `purelib` is the environment's site-packages. */
+  readonly python: Pick<PythonInfo, 'venvScheme'>;
+  /** Overrides `OVERLAY_DIR` (relative to the environment root). */
+  readonly overlayDir?: string;
+  /**
+   * Whether to write the `.pth` file (default true). The classic layout's generated site.py
+   * adds the overlay itself with `addsitedir`, and passes false.
+   */
+  readonly pth?: boolean;
+}
+
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * The overlay of a cherry-pick environment as tree entries, paths relative to the environment
+ * root: the overlay directory; a real directory for each namespace split between allowed and
+ * other distributions (`lazr/`); an absolute symlink for every exposed package, module,
+ * `-stubs` package and metadata directory; and the `.pth` file in site-packages (whose parent
+ * directories belong to the layout). Pure: same inputs, same entries, same bytes.
+ */
+export function renderOverlay(allowlist: ResolvedAllowlist, ctx: OverlayContext): TreeEntry[] {
+  const overlayDir = ctx.overlayDir ?? OVERLAY_DIR;
+  const entries: TreeEntry[] = [{ kind: 'dir', path: overlayDir }];
+  const dirs = new Set<string>();
+  for (const link of overlayLinks(allowlist)) {
+    const parts = link.path.split('/');
+    for (let i = 1; i < parts.length; i++) dirs.add(parts.slice(0, i).join('/'));
+    entries.push({ kind: 'symlink', path: path.posix.join(overlayDir, link.path), target: link.target });
+  }
+  for (const d of dirs) entries.push({ kind: 'dir', path: path.posix.join(overlayDir, d) });
+  if (ctx.pth !== false) {
+    const sitePackages = ctx.python.venvScheme.purelib;
+    entries.push({
+      kind: 'file',
+      path: path.posix.join(sitePackages, OVERLAY_PTH_NAME),
+      content: renderSitePth({
+        allowlist,
+        manifestFile: ctx.manifestFile,
+        environment: ctx.environment,
+        sitePackages,
+        overlayDir,
+      }),
+    });
+  }
+  // A symlink and the same path as a directory would be a resolution bug; dedupe defensively.
+  const seen = new Set<string>();
+  return entries
+    .filter((e) => (seen.has(e.path) ? false : (seen.add(e.path), true)))
+    .sort((a, b) => cmp(a.path, b.path));
+}

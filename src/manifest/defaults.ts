@@ -1,0 +1,100 @@
+import { code } from './describe.js';
+import { checkOverlaps, environmentPath, type PlacedEnvironment } from './environment-paths.js';
+import { normaliseIsolation } from './isolation.js';
+import type { NormaliseContext, WrittenField } from './normalise-context.js';
+import { toPlain, type MapNode } from './source-tree.js';
+import type { EnvironmentSpec, LayoutRequest, PartSpec } from './types.js';
+
+/**
+ * The fields `defaults` may hold. `path` and `prompt` name one environment each (a shared
+ * path would be an overlap by construction); parts are per environment, and sharing them
+ * is what `extends` is for. A field set in an environment replaces the default as a whole:
+ * an environment's `isolation: {mode: cherry-pick, ...}` does not merge with a default
+ * allowlist, so what an environment sees is readable in one place.
+ */
+export const DEFAULTABLE_FIELDS = ['python', 'layout', 'isolation'] as const;
+
+const LAYOUTS: readonly LayoutRequest[] = ['auto', 'venv', 'classic'];
+
+/**
+ * Applies `defaults` and normalises every environment of the merged manifest, in manifest
+ * order. Values the schema rejected are skipped (they are already reported); the checks the
+ * schema cannot make (a `python` from nowhere, paths, specifiers) are reported here.
+ */
+export function normaliseEnvironments(root: MapNode, ctx: NormaliseContext): EnvironmentSpec[] {
+  const defaults = root.entries.get('defaults')?.value;
+  const environments = root.entries.get('environments')?.value;
+  if (environments?.kind !== 'map') return [];
+
+  const specs: EnvironmentSpec[] = [];
+  const placed: PlacedEnvironment[] = [];
+  for (const [name, entry] of environments.entries) {
+    // `app:` with nothing after it is an environment made of defaults only.
+    const own = entry.value.kind === 'map' ? entry.value : undefined;
+    if (!own && !(entry.value.kind === 'scalar' && entry.value.value === null)) continue;
+
+    const field = (key: string): WrittenField | undefined => {
+      const mine = own?.entries.get(key);
+      if (mine) return { node: mine.value, path: ['environments', name, key] };
+      const inherited = defaults?.kind === 'map' && (DEFAULTABLE_FIELDS as readonly string[]).includes(key)
+        ? defaults.entries.get(key)
+        : undefined;
+      return inherited ? { node: inherited.value, path: ['defaults', key] } : undefined;
+    };
+    const text = (key: string): { value: string; at: WrittenField['node']['at'] } | undefined => {
+      const f = field(key);
+      return f?.node.kind === 'scalar' && typeof f.node.value === 'string' && f.node.value !== ''
+        ? { value: f.node.value, at: f.node.at }
+        : undefined;
+    };
+
+    const python = field('python');
+    if (!python) {
+      const keyPath = ['environments', name, 'python'];
+      ctx.diagnostics.error(`environment ${code(name)} has no \`python\``, ctx.source.locate(keyPath), {
+        keyPath,
+        hint: 'name its interpreter here or in `defaults`: a version range (`python: "3.12"`), a command (`python3.12`) or an absolute path',
+      });
+    }
+
+    const writtenPath = text('path');
+    const envPath = environmentPath(name, writtenPath, ctx);
+    placed.push({
+      name,
+      path: envPath,
+      at: writtenPath?.at ?? entry.keyAt,
+      keyPath: ['environments', name, ...(writtenPath ? ['path'] : [])],
+    });
+
+    const layout = text('layout')?.value;
+    specs.push({
+      name,
+      python: text('python')?.value ?? '',
+      path: envPath,
+      prompt: text('prompt')?.value ?? name,
+      layout: LAYOUTS.find((l) => l === layout) ?? 'auto',
+      isolation: normaliseIsolation(field('isolation'), ctx),
+      parts: partsOf(own),
+      at: entry.keyAt,
+    });
+  }
+  checkOverlaps(placed, ctx);
+  return specs;
+}
+
+/** Parts in manifest order; every key but `recipe` is an option, left for the recipe to check. */
+function partsOf(environment: MapNode | undefined): PartSpec[] {
+  const parts = environment?.entries.get('parts')?.value;
+  if (parts?.kind !== 'map') return [];
+  const specs: PartSpec[] = [];
+  for (const [name, entry] of parts.entries) {
+    if (entry.value.kind !== 'map') continue;
+    const recipe = entry.value.entries.get('recipe')?.value;
+    if (recipe?.kind !== 'scalar' || typeof recipe.value !== 'string') continue;
+    const options = Object.fromEntries(
+      [...entry.value.entries].filter(([key]) => key !== 'recipe').map(([key, option]) => [key, toPlain(option.value)]),
+    );
+    specs.push({ name, recipe: recipe.value, options, at: entry.keyAt });
+  }
+  return specs;
+}

@@ -1,0 +1,61 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ManifestError, UserError } from '../errors/user-error.js';
+import { normaliseEnvironments } from './defaults.js';
+import { Diagnostics } from './diagnostics.js';
+import { loadLayers } from './extends.js';
+import type { PendingSpecifier } from './normalise-context.js';
+import { TreeSourceMap } from './source-map.js';
+import type { Manifest } from './types.js';
+import { validateShape } from './validate.js';
+import { checkVersionSpecifiers } from './version-specifier.js';
+
+export interface LoadManifestOptions {
+  /** Environment for `${env:NAME}` references (default `process.env`). */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Reads, validates and normalises a manifest (with its `extends` bases). Throws
+ * ManifestError carrying every problem found, each located at the offending value, or a
+ * UserError when the file itself cannot be read. Touches nothing on disk but the manifests.
+ */
+export async function loadManifest(file: string, options: LoadManifestOptions = {}): Promise<Manifest> {
+  // `${...}` interpolation, the consumer of `env`, is a later stage; the option is part of
+  // the signature already so callers do not change when it lands.
+  void options;
+  const absolute = path.resolve(file);
+  const dir = path.dirname(absolute);
+  const bytes = await readManifest(absolute);
+
+  const diagnostics = new Diagnostics();
+  const root = await loadLayers(absolute, bytes, diagnostics);
+  if (!root) throw new ManifestError(diagnostics.sorted());
+
+  const source = new TreeSourceMap(root);
+  await validateShape(root, source, diagnostics);
+  const specifiers: PendingSpecifier[] = [];
+  const environments = normaliseEnvironments(root, { dir, source, diagnostics, specifiers });
+  await checkVersionSpecifiers(specifiers, diagnostics);
+  if (diagnostics.hasErrors) throw new ManifestError(diagnostics.sorted());
+
+  return { file: absolute, dir, format: 1, environments, source };
+}
+
+async function readManifest(file: string): Promise<Uint8Array> {
+  try {
+    return await readFile(file);
+  } catch (error) {
+    const errno = (error as NodeJS.ErrnoException).code ?? 'EIO';
+    const hints: Readonly<Record<string, string>> = {
+      ENOENT: 'check the path; a manifest is usually `env.yaml` at the root of a project',
+      EISDIR: 'pass the manifest file inside that directory, e.g. `env.yaml`',
+      EACCES: 'check the file\'s permissions',
+    };
+    const reason = errno === 'ENOENT' ? 'not found' : errno === 'EISDIR' ? 'is a directory' : (error as Error).message;
+    throw new UserError(errno, `cannot read manifest ${file}: ${reason}`, {
+      hint: hints[errno] ?? 'check that the file is readable',
+      cause: error,
+    });
+  }
+}

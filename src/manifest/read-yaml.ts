@@ -1,0 +1,313 @@
+import {
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  Scalar,
+  type Alias,
+  type Document,
+  type Node,
+  type YAMLError,
+} from 'yaml';
+import type { SourceLocation } from '../errors/diagnostic.js';
+import { code } from './describe.js';
+import type { Diagnostics } from './diagnostics.js';
+import { bytePosition, findInvalidUtf8 } from './invalid-utf8.js';
+import type { MapEntry, MapNode, ScalarValue, SourceNode } from './source-tree.js';
+
+/**
+ * yaml's own guard against alias bombs: an anchor's expansions times its own alias fan-out.
+ * A hand-written manifest stays far below it; "billion laughs" crosses it at its third level.
+ */
+export const MAX_ALIAS_COUNT = 100;
+
+/** Deeper than any real manifest, shallow enough that walking it cannot exhaust the stack. */
+const MAX_DEPTH = 64;
+
+/**
+ * Parses one manifest file into a source tree, reporting every problem to `diagnostics`.
+ * Returns undefined when the file cannot be interpreted at all (bad encoding, broken YAML,
+ * an alias bomb, not a mapping), so that no schema errors pile up on top of a syntax error.
+ */
+export function parseManifestFile(file: string, bytes: Uint8Array, diagnostics: Diagnostics): MapNode | undefined {
+  const text = decodeUtf8(file, bytes, diagnostics);
+  if (text === undefined) return undefined;
+
+  const lineCounter = new LineCounter();
+  // Duplicate keys are found while building the tree instead, where `1:` and `"1":` (one
+  // key once converted) are caught too and the message can name the key.
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: false });
+  const at = (offset: number | undefined): SourceLocation => {
+    const { line, col } = lineCounter.linePos(offset ?? 0);
+    return line === 0 ? { file, line: 1, col: (offset ?? 0) + 1 } : { file, line, col };
+  };
+
+  reportYamlProblems([...doc.errors, ...doc.warnings], at, diagnostics);
+  if (doc.errors.length > 0) return undefined;
+
+  if (doc.contents === null) {
+    diagnostics.error('the manifest is empty', { file, line: 1, col: 1 }, {
+      hint: 'a manifest starts with `envbuild: 1` and declares its environments under `environments:`',
+    });
+    return undefined;
+  }
+
+  if (isAliasBomb(doc)) {
+    const worst = largestAlias(doc);
+    diagnostics.error(
+      `YAML aliases expand too much${worst ? ` (${code(`*${worst.alias.source}`)} alone stands for ${worst.size} values)` : ''}: refusing what looks like an alias bomb`,
+      at(worst?.alias.range?.[0]),
+      { hint: 'aliases may repeat a value, not multiply it; write the values out, or share settings with `defaults` or `extends`' },
+    );
+    return undefined;
+  }
+
+  const builder = new TreeBuilder(at, diagnostics);
+  const root = builder.build(doc.contents, { file, line: 1, col: 1 }, 0);
+  // A value lost to a bad alias or an unsupported node would only come back as a misleading
+  // "expected a string, got nothing" from the schema.
+  if (builder.lostValues) return undefined;
+  if (root.kind !== 'map') {
+    diagnostics.error(
+      `the manifest must be a mapping of keys to values, got ${root.kind === 'seq' ? 'a list' : 'a single value'}`,
+      root.at,
+      { hint: 'a manifest starts with `envbuild: 1` and declares its environments under `environments:`' },
+    );
+    return undefined;
+  }
+  return root;
+}
+
+function decodeUtf8(file: string, bytes: Uint8Array, diagnostics: Diagnostics): string | undefined {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    const offset = Math.max(0, findInvalidUtf8(bytes));
+    const byte = (bytes[offset] ?? 0).toString(16).padStart(2, '0');
+    diagnostics.error(`the file is not valid UTF-8 (byte 0x${byte})`, { file, ...bytePosition(bytes, offset) }, {
+      hint: 'save the manifest as UTF-8 (it was probably written as Latin-1 or another legacy encoding)',
+    });
+    return undefined;
+  }
+}
+
+/** After a few, YAML syntax errors are mostly echoes of the first ones. */
+const MAX_YAML_ERRORS = 10;
+
+function reportYamlProblems(
+  problems: readonly YAMLError[],
+  at: (offset: number) => SourceLocation,
+  diagnostics: Diagnostics,
+): void {
+  // yaml's composer recurses per nesting level and turns the stack overflow of a
+  // pathologically nested document into one error per remaining character.
+  const overflow = problems.find((p) => /call stack/i.test(p.message));
+  if (overflow) {
+    diagnostics.error('values are nested too deeply to read', at(overflow.pos[0]));
+    return;
+  }
+  const sorted = [...problems].sort((a, b) => a.pos[0] - b.pos[0]);
+  for (const problem of sorted.slice(0, MAX_YAML_ERRORS)) reportYamlProblem(problem, at(problem.pos[0]), diagnostics);
+  const rest = sorted.slice(MAX_YAML_ERRORS);
+  if (rest[0]) {
+    diagnostics.error(`… and ${rest.length} more YAML problem${rest.length === 1 ? '' : 's'} after this point`, at(rest[0].pos[0]), {
+      hint: 'fix the first ones: the rest often follow from them',
+    });
+  }
+}
+
+function reportYamlProblem(problem: YAMLError, at: SourceLocation, diagnostics: Diagnostics): void {
+  const message = problem.message.split('\n')[0] ?? problem.message;
+  switch (problem.code) {
+    case 'MULTIPLE_DOCS':
+      diagnostics.error('a manifest is one YAML document, but a second one starts here', at, {
+        hint: 'remove the `---` line; to combine manifests, use `extends`',
+      });
+      return;
+    case 'TAB_AS_INDENT':
+      diagnostics.error(`YAML syntax error: ${message}`, at, { hint: 'indent with spaces' });
+      return;
+    case 'TAG_RESOLVE_FAILED':
+      diagnostics.error(`unsupported YAML tag: ${message.replace(/^Unresolved tag:\s*/, '')}`, at, {
+        hint: 'a manifest holds plain strings, numbers, booleans, lists and mappings; remove the tag',
+      });
+      return;
+    default:
+      diagnostics.error(`YAML syntax error: ${message}`, at);
+  }
+}
+
+function isAliasBomb(doc: Document): boolean {
+  try {
+    doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    return false;
+  } catch (error) {
+    // Other failures here (an alias to an unknown anchor) are reported with their position
+    // by TreeBuilder.
+    return error instanceof ReferenceError && /alias count/i.test(error.message);
+  }
+}
+
+/** The alias that expands to the most values, to point the user at the bomb's fuse. */
+function largestAlias(doc: Document): { alias: Alias; size: number } | undefined {
+  const anchors = new Map<string, Node>();
+  const aliases: Array<{ alias: Alias; target: Node | undefined }> = [];
+  const collect = (node: unknown): void => {
+    if (isAlias(node)) {
+      aliases.push({ alias: node, target: anchors.get(node.source) });
+      return;
+    }
+    if (!isScalar(node) && !isMap(node) && !isSeq(node)) return;
+    if (node.anchor) anchors.set(node.anchor, node);
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        collect(pair.key);
+        collect(pair.value);
+      }
+    } else if (isSeq(node)) node.items.forEach(collect);
+  };
+  collect(doc.contents);
+
+  const targetOf = new Map(aliases.map(({ alias, target }) => [alias, target]));
+  const sizes = new Map<unknown, number>();
+  const size = (node: unknown): number => {
+    const known = sizes.get(node);
+    if (known !== undefined) return known;
+    sizes.set(node, 1); // provisional: an alias inside its own anchor counts once
+    let total = 1;
+    if (isAlias(node)) total = size(targetOf.get(node));
+    else if (isMap(node)) for (const pair of node.items) total += size(pair.key) + size(pair.value);
+    else if (isSeq(node)) for (const item of node.items) total += size(item);
+    sizes.set(node, total);
+    return total;
+  };
+  let worst: { alias: Alias; size: number } | undefined;
+  for (const { alias } of aliases) {
+    const n = size(alias);
+    if (!worst || n > worst.size) worst = { alias, size: n };
+  }
+  return worst;
+}
+
+/**
+ * Converts yaml's nodes into a SourceNode tree. Aliases are expanded (the tree has no
+ * sharing, so merging can never alter two places at once); values reached through an alias
+ * keep the position where the anchored value is written.
+ */
+class TreeBuilder {
+  private readonly anchors = new Map<string, Node>();
+  /** Each alias resolves to the anchor defined before it, even when replayed later. */
+  private readonly aliasTargets = new Map<Alias, Node | undefined>();
+  private readonly expanding = new Set<Node>();
+  private replaying = 0;
+  /** Set when some value could not be represented and was replaced by null. */
+  lostValues = false;
+
+  constructor(
+    private readonly at: (offset: number | undefined) => SourceLocation,
+    private readonly diagnostics: Diagnostics,
+  ) {}
+
+  build(node: unknown, fallback: SourceLocation, depth: number): SourceNode {
+    if (node === null || node === undefined) return { kind: 'scalar', at: fallback, value: null };
+    const at = isAlias(node) || isScalar(node) || isMap(node) || isSeq(node) ? this.position(node, fallback) : fallback;
+
+    if (depth > MAX_DEPTH) {
+      if (!this.lostValues) this.diagnostics.error(`values are nested more than ${MAX_DEPTH} levels deep`, at);
+      return this.lost(at);
+    }
+
+    if (isAlias(node)) return this.expandAlias(node, at, depth);
+    if (this.replaying === 0 && (isScalar(node) || isMap(node) || isSeq(node)) && node.anchor) {
+      this.anchors.set(node.anchor, node);
+    }
+
+    if (isScalar(node)) return this.scalar(node, at, fallback);
+    if (isSeq(node)) {
+      return { kind: 'seq', at, items: node.items.map((item) => this.build(item, at, depth + 1)) };
+    }
+    if (isMap(node)) {
+      const entries = new Map<string, MapEntry>();
+      for (const pair of node.items) {
+        const keyNode = isAlias(pair.key) ? this.build(pair.key, at, depth + 1) : undefined;
+        const key = keyNode ?? (isScalar(pair.key) ? this.scalar(pair.key, this.position(pair.key, at), at) : undefined);
+        const keyAt = key?.at ?? (isMap(pair.key) || isSeq(pair.key) ? this.position(pair.key, at) : at);
+        if (!key || key.kind !== 'scalar') {
+          this.diagnostics.error('a mapping key must be a plain value such as a name, not a list or a mapping', keyAt);
+          this.lostValues = true;
+          continue;
+        }
+        const name = keyText(key.value, key.source);
+        const first = entries.get(name);
+        if (first) {
+          this.diagnostics.error(
+            `duplicate key ${code(name)}: it is already set at line ${first.keyAt.line}, col ${first.keyAt.col}`,
+            keyAt,
+            { hint: 'a key can appear once in a mapping; remove or merge one of them' },
+          );
+          continue;
+        }
+        entries.set(name, { keyAt, value: this.build(pair.value, keyAt, depth + 1) });
+      }
+      return { kind: 'map', at, entries };
+    }
+    this.diagnostics.error('unsupported YAML node', at);
+    return this.lost(at);
+  }
+
+  private expandAlias(alias: Alias, at: SourceLocation, depth: number): SourceNode {
+    if (!this.aliasTargets.has(alias)) this.aliasTargets.set(alias, this.anchors.get(alias.source));
+    const target = this.aliasTargets.get(alias);
+    if (!target) {
+      this.diagnostics.error(`unknown alias ${code(`*${alias.source}`)}`, at, {
+        hint: `define the anchor ${code(`&${alias.source}`)} on a value before the alias that repeats it`,
+      });
+      return this.lost(at);
+    }
+    if (this.expanding.has(target)) {
+      this.diagnostics.error(`alias ${code(`*${alias.source}`)} is used inside the value it names`, at);
+      return this.lost(at);
+    }
+    this.expanding.add(target);
+    this.replaying += 1;
+    try {
+      return this.build(target, at, depth);
+    } finally {
+      this.replaying -= 1;
+      this.expanding.delete(target);
+    }
+  }
+
+  private scalar(node: Scalar, at: SourceLocation, fallback: SourceLocation): SourceNode {
+    const value: unknown = node.value;
+    const plain = node.type === Scalar.PLAIN ? node.source : undefined;
+    // `key:` with nothing after it: yaml places the empty value after the colon, but the
+    // line to point at is the key's.
+    const where = value === null && plain === '' ? fallback : at;
+    if (value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
+      return { kind: 'scalar', at: where, value: value satisfies ScalarValue, ...(plain ? { source: plain } : {}) };
+    }
+    if (typeof value === 'bigint') return { kind: 'scalar', at, value: Number(value) };
+    this.diagnostics.error(`unsupported YAML value${node.tag ? ` (tag ${code(node.tag)})` : ''}`, at, {
+      hint: 'a manifest holds plain strings, numbers, booleans, lists and mappings',
+    });
+    return this.lost(at);
+  }
+
+  private lost(at: SourceLocation): SourceNode {
+    this.lostValues = true;
+    return { kind: 'scalar', at, value: null };
+  }
+
+  private position(node: { range?: readonly [number, number, number] | null | undefined }, fallback: SourceLocation): SourceLocation {
+    return node.range ? this.at(node.range[0]) : fallback;
+  }
+}
+
+/** Keys are compared as the names users see: `1:` and `"1":` are the same key. */
+function keyText(value: ScalarValue, source: string | undefined): string {
+  if (typeof value === 'string') return value;
+  return source ?? String(value);
+}

@@ -1,0 +1,94 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { acquireLock } from '../../src/state/lock.js';
+import { debianPython } from '../helpers/require-python.js';
+import { makeProject, REPO } from '../helpers/project.js';
+
+describe('envbuild command line', () => {
+  it('--help tells the truth about commands and options, --version prints the version', () => {
+    const p = makeProject();
+    const help = p.run('--help');
+    expect(help.code).toBe(0);
+    for (const word of ['apply', 'plan', 'validate', 'destroy', 'pythons', '--env', '--json', '--detailed-exitcode', '--wait']) {
+      expect(help.stdout).toContain(word);
+    }
+    const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8'));
+    expect(p.run('--version').stdout.trim()).toBe(pkg.version);
+  });
+
+  it('exits 2 on bad usage', () => {
+    const p = makeProject();
+    expect(p.run('frobnicate').code).toBe(2);
+    expect(p.run('apply', '--no-such-flag').code).toBe(2);
+    expect(p.run('apply', '--detailed-exitcode').code).toBe(2);
+    expect(p.run('plan', 'a.yaml', 'b.yaml').code).toBe(2);
+  });
+
+  it('reports a missing manifest as a user error, without a stack trace', () => {
+    const p = makeProject();
+    const r = p.run('plan');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('env.yaml');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('an invalid manifest: every problem with file:line:col, exit 1, nothing written', () => {
+    const p = makeProject('envbuild: 1\nenvironments:\n  app:\n    python: 3\n    isolaton: full\n    layout: tree\n');
+    const r = p.run('apply');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${p.manifest}:5:5`);
+    expect(r.stderr).toContain('isolation');
+    expect(r.stderr).toContain(`${p.manifest}:6:13`);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(fs.readdirSync(p.dir).sort()).toEqual(['env.yaml']);
+  });
+
+  it('an interpreter that cannot be found is located at the python value', () => {
+    const p = makeProject('envbuild: 1\nenvironments:\n  app:\n    python: "9.9"\n');
+    const r = p.run('plan');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${p.manifest}:4:13`);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('a second apply is refused while another holds the lock, naming the holder', async (ctx) => {
+    const p = makeProject(`envbuild: 1\nenvironments:\n  app:\n    python: ${debianPython(ctx, 11)}\n`);
+    const release = await acquireLock(p.dir, { command: 'test holder' });
+    try {
+      const r = await p.runAsync('apply');
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`process ${process.pid}`);
+      expect(r.stderr).toContain('test holder');
+      expect(r.stderr).toContain('--wait');
+      expect(fs.existsSync(p.env('app'))).toBe(false);
+    } finally {
+      await release();
+    }
+    expect((await p.runAsync('apply')).code).toBe(0);
+  });
+
+  it('--wait waits for the holder to finish', async (ctx) => {
+    const p = makeProject(`envbuild: 1\nenvironments:\n  app:\n    python: ${debianPython(ctx, 11)}\n`);
+    const release = await acquireLock(p.dir, { command: 'test holder' });
+    const waiting = p.runAsync('apply', '--wait');
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(fs.existsSync(p.env('app'))).toBe(false);
+    await release();
+    const r = await waiting;
+    expect(r.code).toBe(0);
+    expect(fs.existsSync(path.join(p.env('app'), 'pyvenv.cfg'))).toBe(true);
+  });
+
+  it('refuses a state file written by a newer envbuild, without touching it', (ctx) => {
+    const p = makeProject(`envbuild: 1\nenvironments:\n  app:\n    python: ${debianPython(ctx, 11)}\n`);
+    fs.mkdirSync(path.join(p.dir, '.envbuild'));
+    const newer = JSON.stringify({ format: 'envbuild-state', version: 99, writtenBy: '9.0.0', environments: {} });
+    fs.writeFileSync(path.join(p.dir, '.envbuild', 'state.json'), newer);
+    const r = p.run('apply');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('written by a newer envbuild');
+    expect(fs.readFileSync(path.join(p.dir, '.envbuild', 'state.json'), 'utf8')).toBe(newer);
+    expect(fs.existsSync(p.env('app'))).toBe(false);
+  });
+});
