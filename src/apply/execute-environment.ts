@@ -15,6 +15,8 @@ export interface EnvironmentOutcome {
   readonly removed: number;
   /** Paths that were not deleted because they are not (or no longer) what envbuild made. */
   readonly kept: ReadonlyArray<{ readonly path: string; readonly why: string }>;
+  /** Parts created, updated, replaced or removed, in the order it happened. */
+  readonly parts?: ReadonlyArray<{ readonly name: string; readonly action: string }>;
 }
 
 export interface ExecuteHooks {
@@ -103,7 +105,8 @@ export async function executeEnvironment(
       path: desired.path,
       inputs: desired.inputs,
       entries: [...recordedEntries(desired), ...derived],
-      parts: previous && previous.path === desired.path ? previous.parts : {},
+      // The runner fills in parts as it applies them.
+      parts: {},
     },
   };
 }

@@ -20,6 +20,11 @@ export function renderPlan(plan: Plan): string {
     for (const n of e.action === 'no-op' ? [] : e.notes) lines.push(`    · ${n}`);
     for (const w of e.warnings) lines.push(`    warning: ${w}`);
     for (const c of e.conflicts) lines.push(`    conflict: ${c}`);
+    for (const part of e.parts) {
+      if (part.action === 'no-op') continue;
+      lines.push(`    ${SIGN[part.action]} part ${part.name} (${part.recipe}): ${part.action}`);
+      for (const r of part.reasons) lines.push(`        ${r}`);
+    }
   }
   lines.push('', summaryLine(plan.environments));
   return lines.join('\n');
@@ -39,7 +44,8 @@ export function renderOutcomes(manifest: string, outcomes: readonly EnvironmentO
   if (outcomes.length === 0) return 'Nothing to do: every environment is up to date.';
   const lines = outcomes.map((o) => {
     const verb = { create: 'created', update: 'updated', replace: 'replaced', remove: 'removed', 'no-op': 'unchanged' }[o.action];
-    return `${verb} ${o.name} (${shown(o.path, dir)}): ${o.written} written, ${o.removed} removed`;
+    const parts = (o.parts ?? []).map((p) => `${p.name} ${p.action}`);
+    return `${verb} ${o.name} (${shown(o.path, dir)}): ${o.written} written, ${o.removed} removed${parts.length > 0 ? `; parts: ${parts.join(', ')}` : ''}`;
   });
   for (const o of outcomes) {
     for (const k of o.kept) lines.push(`  kept ${shown(k.path, dir)}: ${k.why}`);
@@ -64,6 +70,7 @@ export function planToJson(plan: Plan): unknown {
       conflicts: e.conflicts,
       writes: e.writes.map((w) => w.path),
       removals: e.removals.map((r) => r.path),
+      parts: e.parts,
     })),
   };
 }

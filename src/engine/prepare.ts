@@ -1,4 +1,6 @@
-import { UserError } from '../errors/user-error.js';
+import type { Diagnostic } from '../errors/diagnostic.js';
+import { ManifestError, UserError } from '../errors/user-error.js';
+import { planParts } from '../recipe/plan-parts.js';
 import { loadManifest } from '../manifest/index.js';
 import type { Manifest } from '../manifest/types.js';
 import { observeDisk } from '../plan/observe.js';
@@ -36,11 +38,32 @@ export async function prepare(manifestFile: string, options: EngineOptions & { d
     ? []
     : await resolveEnvironments(manifest, { ...only, ...(options.discovery ? { discovery: options.discovery } : {}) });
   const observed = await observeDisk(desired, state);
-  const plan = planEnvironments(manifest.file, desired, state, observed, {
+  const envPlan = planEnvironments(manifest.file, desired, state, observed, {
     ...only,
     ...(options.destroy ? { destroy: true } : {}),
   });
+  const plan = await withParts(envPlan, manifest, desired, state);
   return { manifest, desired, state, stateText: serializeState(state), plan };
+}
+
+/**
+ * Adds each environment's part plans. Environments are taken in apply order, so a part that
+ * reads another environment's part outputs knows whether those change. An environment whose
+ * own content is unchanged but whose parts change is an update.
+ */
+async function withParts(plan: Plan, manifest: Manifest, desired: readonly DesiredEnvironment[], state: StateFile): Promise<Plan> {
+  const byName = new Map(desired.map((d) => [d.name, d]));
+  const changing = new Set<string>();
+  const diagnostics: Diagnostic[] = [];
+  const ctx = { manifest, desired, environments: state.environments, processEnv: process.env };
+  const environments = [];
+  for (const e of plan.environments) {
+    const parts = await planParts(e, byName.get(e.name), ctx, changing, diagnostics);
+    const partsChange = parts.some((p) => p.action !== 'no-op');
+    environments.push({ ...e, parts, action: e.action === 'no-op' && partsChange ? ('update' as const) : e.action });
+  }
+  if (diagnostics.length > 0) throw new ManifestError(diagnostics);
+  return { ...plan, environments };
 }
 
 function checkSelection(manifest: Manifest, state: StateFile, only: readonly string[] | undefined): void {

@@ -6,6 +6,12 @@ import { deleteState, serializeState, writeState } from '../state/store.js';
 import type { EnvironmentState, StateFile } from '../state/types.js';
 import { prepare, type EngineOptions, type Prepared } from './prepare.js';
 import { ENVBUILD_VERSION } from './version.js';
+import type { PartRecord, RemovalEnvironment } from '../recipe/api.js';
+import { applyPart, removePart } from '../recipe/run-part.js';
+import { makeLookup } from '../recipe/scope.js';
+import type { DesiredEnvironment } from '../plan/types.js';
+import type { IsolationMode } from '../manifest/types.js';
+import path from 'node:path';
 
 /** How progress is shown: listr2's live renderer, plain lines (CI, pipes), or nothing (JSON, library use). */
 export type ProgressMode = 'interactive' | 'plain' | 'silent';
@@ -85,15 +91,57 @@ async function execute(prepared: Prepared, options: ApplyOptions, destroying: bo
     .map((envPlan) => ({
       title: `${envPlan.action} ${envPlan.name}`,
       run: async (progress: (m: string) => void) => {
-        const { outcome, state: envState } = await executeEnvironment(
-          envPlan,
-          byName.get(envPlan.name),
-          state.environments[envPlan.name],
-          { ...(options.signal ? { signal: options.signal } : {}), progress },
-        );
-        // Recorded after each environment, so an interruption loses at most the one in flight.
-        await save(envPlan.name, envState);
-        outcomes.push(outcome);
+        const d = byName.get(envPlan.name);
+        const previous = state.environments[envPlan.name];
+        const hooks = { signal: options.signal ?? new AbortController().signal, progress };
+        let parts: Record<string, PartRecord> = { ...(previous?.parts ?? {}) };
+        const kept: Array<{ path: string; why: string }> = [];
+        const partOutcomes: Array<{ name: string; action: string }> = [];
+
+        // Parts go before the environment they live in, newest first.
+        for (const p of envPlan.parts) {
+          const record = parts[p.name];
+          if ((p.action !== 'remove' && p.action !== 'replace') || !record) continue;
+          progress(`removing part ${p.name}`);
+          kept.push(...(await removePart(prepared.manifest.dir, removalEnvironment(envPlan.name, d, previous!), p.name, record, hooks)));
+          const { [p.name]: _gone, ...rest } = parts;
+          parts = rest;
+          if (p.action === 'remove') partOutcomes.push({ name: p.name, action: 'remove' });
+          await save(envPlan.name, { ...previous!, parts });
+        }
+
+        const { outcome, state: envState } = await executeEnvironment(envPlan, d, state.environments[envPlan.name], {
+          signal: hooks.signal,
+          progress,
+        });
+        if (!envState || !d) {
+          await save(envPlan.name, null);
+          outcomes.push({ ...outcome, kept: [...kept, ...outcome.kept], parts: partOutcomes });
+          return;
+        }
+        // Recorded after each step, so an interruption loses at most the one in flight.
+        let current: EnvironmentState = {
+          ...envState,
+          parts,
+          sitePackages: d.recipeEnv.sitePackages,
+          ...(d.allowlist ? { allowlist: d.allowlist } : {}),
+        };
+        await save(envPlan.name, current);
+
+        const actions = new Map(envPlan.parts.map((p) => [p.name, p.action]));
+        for (const part of d.parts) {
+          const action = actions.get(part.name);
+          if (!action || action === 'no-op' || action === 'remove') continue;
+          progress(`${action} part ${part.name} (${part.recipeRef})`);
+          const outputsOf = (env: string, name: string) => (env === d.name ? parts[name]?.outputs : state.environments[env]?.parts[name]?.outputs);
+          const lookup = makeLookup(prepared.manifest, desired, d.name, outputsOf, process.env);
+          const record = await applyPart(prepared.manifest, d, part, parts[part.name] ?? null, lookup, hooks);
+          parts = { ...parts, [part.name]: record };
+          current = { ...current, parts };
+          await save(envPlan.name, current);
+          partOutcomes.push({ name: part.name, action });
+        }
+        outcomes.push({ ...outcome, kept: [...kept, ...outcome.kept], parts: partOutcomes });
       },
     }));
 
@@ -136,4 +184,19 @@ async function runSteps(steps: readonly Step[], mode: ProgressMode): Promise<voi
     },
   );
   await list.run();
+}
+
+/** The environment as a removed part's recipe sees it: from the manifest, or from state once gone. */
+function removalEnvironment(name: string, d: DesiredEnvironment | undefined, previous: EnvironmentState): RemovalEnvironment {
+  if (d) return d.recipeEnv;
+  const mode = previous.inputs.isolation.split(' ')[0] as IsolationMode;
+  return {
+    name,
+    path: previous.path,
+    python: path.join(previous.path, 'bin', 'python'),
+    layout: previous.inputs.layout,
+    isolation: mode,
+    sitePackages: previous.sitePackages ?? path.join(previous.path, 'lib'),
+    bin: path.join(previous.path, 'bin'),
+  };
 }

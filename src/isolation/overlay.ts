@@ -40,13 +40,17 @@ const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 export function renderOverlay(allowlist: ResolvedAllowlist, ctx: OverlayContext): TreeEntry[] {
   const overlayDir = ctx.overlayDir ?? OVERLAY_DIR;
   const entries: TreeEntry[] = [{ kind: 'dir', path: overlayDir }];
+  const links = overlayLinks(allowlist);
+  // Parents before children: state records entries in this order and removes them in reverse.
   const dirs = new Set<string>();
-  for (const link of overlayLinks(allowlist)) {
+  for (const link of links) {
     const parts = link.path.split('/');
     for (let i = 1; i < parts.length; i++) dirs.add(parts.slice(0, i).join('/'));
+  }
+  for (const d of [...dirs].sort()) entries.push({ kind: 'dir', path: path.posix.join(overlayDir, d) });
+  for (const link of links) {
     entries.push({ kind: 'symlink', path: path.posix.join(overlayDir, link.path), target: link.target });
   }
-  for (const d of dirs) entries.push({ kind: 'dir', path: path.posix.join(overlayDir, d) });
   if (ctx.pth !== false) {
     const sitePackages = ctx.python.venvScheme.purelib;
     entries.push({

@@ -17,6 +17,7 @@ import { discoverGlobals, type DiscoverOptions, type GlobalPackages } from './di
 import { importNameOf, isMetadataEntry, normalizeName, stubsTarget, type DistributionRecord } from './distribution.js';
 import { isPythonPackage } from './dpkg.js';
 import { foreignExtensions } from './extension-abi.js';
+import { exposeDistribution } from './exposure.js';
 import { markerEnvironment, type MarkerEnvironment } from './markers.js';
 import { requirementApplies } from './requirements.js';
 
@@ -100,12 +101,15 @@ function exists(p: string): boolean {
   }
 }
 
-/** Files under a path on disk, relative to `root`, caches skipped. */
-function walkFiles(root: string, rel: string, out: string[]): void {
+/**
+ * Files under a path on disk, relative to `root`, caches skipped. The exposed entry itself may
+ * be a symlink; links below it are not followed (a cycle would never end).
+ */
+function walkFiles(root: string, rel: string, out: string[], top = true): void {
   const abs = path.join(root, rel);
   let stat: fs.Stats;
   try {
-    stat = fs.statSync(abs);
+    stat = top ? fs.statSync(abs) : fs.lstatSync(abs);
   } catch {
     return;
   }
@@ -115,7 +119,7 @@ function walkFiles(root: string, rel: string, out: string[]): void {
   }
   for (const name of fs.readdirSync(abs).sort(cmp)) {
     if (name === '__pycache__') continue;
-    walkFiles(root, `${rel}/${name}`, out);
+    walkFiles(root, `${rel}/${name}`, out, false);
   }
 }
 
@@ -133,16 +137,6 @@ function copyEntry(e: AllowEntry): AllowEntry {
     case 'path':
       return { kind: 'path', path: e.path, at: { ...e.at } };
   }
-}
-
-interface TrieNode {
-  readonly children: Map<string, TrieNode>;
-  included: boolean;
-  excluded: boolean;
-}
-
-function newNode(): TrieNode {
-  return { children: new Map(), included: false, excluded: false };
 }
 
 /**
@@ -170,11 +164,19 @@ export function resolveAllowlist(spec: IsolationSpec, python: PythonInfo, opts: 
     warnings.push({ severity: 'warning', message, ...(at ? { location: at } : {}), ...(hint ? { hint } : {}) });
   };
   const sitesText = globals.sites.map((s) => s.path).join(', ') || '(none exists)';
+  const siteIndex = new Map(globals.sites.map((s, i) => [s.path, i]));
+  // Items are processed and reported by name, then in path order: never by temp-dir names.
+  const itemOrder = (a: Item, b: Item): number =>
+    cmp(a.kind, b.kind) ||
+    cmp(a.kind === 'dist' ? a.dist.normalizedName : a.name, b.kind === 'dist' ? b.dist.normalizedName : b.name) ||
+    (siteIndex.get(itemSite(a)) ?? 0) - (siteIndex.get(itemSite(b)) ?? 0) ||
+    cmp(a.key, b.key);
 
   for (const p of globals.missingSearchPaths) warn(undefined, `search path ${p} does not exist or is not a directory`);
 
   const included = new Map<string, Included>();
   const paths = new Map<string, { reasons: InclusionReason[] }>();
+  /** Includes an item (or adds a reason and roots to it); true when it is new. */
   const add = (item: Item, reason: InclusionReason, roots: Iterable<AllowEntry>): boolean => {
     let inc = included.get(item.key);
     const isNew = !inc;
@@ -216,7 +218,7 @@ export function resolveAllowlist(spec: IsolationSpec, python: PythonInfo, opts: 
       for (const [name, es] of bare) items.push(moduleItem(site, name, es));
     }
     const seen = new Set<string>();
-    return items.filter((i) => (seen.has(i.key) ? false : (seen.add(i.key), true))).sort((a, b) => cmp(a.key, b.key));
+    return items.filter((i) => (seen.has(i.key) ? false : (seen.add(i.key), true))).sort(itemOrder);
   };
 
   // 1. The entries themselves.
@@ -337,7 +339,7 @@ export function resolveAllowlist(spec: IsolationSpec, python: PythonInfo, opts: 
   // 2. The dependency closure: declared requirements, and on dpkg systems the Depends of python3-* packages.
   const allowedKeys = new Set(included.keys());
   if (spec.dependencies !== 'ignore') {
-    const queue = [...included.values()].map((i) => i.item).sort((a, b) => cmp(a.key, b.key));
+    const queue = [...included.values()].map((i) => i.item).sort(itemOrder);
     const rootsOf = (item: Item): Set<AllowEntry> => included.get(item.key)?.roots ?? new Set();
     while (queue.length > 0) {
       const item = queue.shift() as Item;
@@ -365,9 +367,7 @@ export function resolveAllowlist(spec: IsolationSpec, python: PythonInfo, opts: 
             warn(firstAt, `${item.dist.name} requires "${req.raw}", but the global ${dep.name} is ${dep.version}; allowing it anyway`);
           }
           const depItem = distItem(dep);
-          if (add(depItem, { kind: 'dependency', of: item.dist.name, via: 'metadata', requirement: req.raw }, roots)) {
-            queue.push(depItem);
-          } else for (const r of roots) rootsOf(depItem).add(r);
+          if (add(depItem, { kind: 'dependency', of: item.dist.name, via: 'metadata', requirement: req.raw }, roots)) queue.push(depItem);
         }
       }
       const dpkg = globals.dpkg;
@@ -389,14 +389,13 @@ export function resolveAllowlist(spec: IsolationSpec, python: PythonInfo, opts: 
             for (const depItem of items) {
               if (depItem.key === item.key) continue;
               if (add(depItem, { kind: 'dependency', of: itemName(item), via: 'dpkg', requirement }, roots)) queue.push(depItem);
-              else for (const r of roots) rootsOf(depItem).add(r);
             }
           }
         }
       }
     }
     if (spec.dependencies === 'error') {
-      for (const inc of [...included.values()].sort((a, b) => cmp(a.item.key, b.item.key))) {
+      for (const inc of [...included.values()].sort((a, b) => itemOrder(a.item, b.item))) {
         if (allowedKeys.has(inc.item.key)) continue;
         const via = inc.reasons
           .filter((r): r is Extract<InclusionReason, { kind: 'dependency' }> => r.kind === 'dependency')
@@ -418,108 +417,31 @@ export function resolveAllowlist(spec: IsolationSpec, python: PythonInfo, opts: 
 
   const exposeOf = (inc: Included): string[] => {
     const item = inc.item;
-    const site = itemSite(item);
-    const entries = globals.entries(site);
     if (item.kind === 'module') return [...item.entries];
     const dist = item.dist;
-    const list = globals.fileList(dist);
-    const comps = new Set<string>([dist.metadataEntry]);
-    if (list) {
-      for (const f of list.files) {
-        const c = f.split('/')[0] as string;
-        // `.pth` files do nothing on a plain path entry, and may run code where the overlay is a
-        // site directory (classic layout); only namespace `-nspkg.pth` files are wanted there.
-        if (!entries.has(c) || (c.endsWith('.pth') && !c.endsWith('-nspkg.pth')) || isMetadataEntry(c)) continue;
-        comps.add(c);
-      }
-    } else {
-      for (const t of dist.topLevel) for (const e of globals.moduleEntries(site, t)) comps.add(e);
-      if (dist.topLevel.length === 0) {
-        warn(
-          [...inc.roots][0]?.at,
-          `${dist.name} ${dist.version} has neither a file list nor top_level.txt: only its metadata is exposed`,
-          'allow its modules by import name with "module: NAME"',
-        );
-      }
+    const at = [...inc.roots][0]?.at;
+    const exposure = exposeDistribution(globals, dist, includedDists);
+    if (exposure.metadataOnly) {
+      warn(
+        at,
+        `${dist.name} ${dist.version} has neither a file list nor top_level.txt: only its metadata is exposed`,
+        'allow its modules by import name with "module: NAME"',
+      );
     }
-    const out: string[] = [];
-    for (const c of [...comps].sort(cmp)) {
-      if (!entries.get(c) || isMetadataEntry(c)) {
-        out.push(c);
-        continue;
-      }
-      const owners = globals.ownersOfEntry(site, c);
-      if (owners.every((o) => includedDists.has(o))) {
-        out.push(c);
-        continue;
-      }
-      // A namespace shared with distributions that are not allowed: expose the allowed portions only.
-      const rootNode = newNode();
-      let unknownExcluded = false;
-      let ownUnknown = false;
-      for (const o of owners) {
-        const isIncluded = includedDists.has(o);
-        const oList = globals.fileList(o);
-        if (!oList) {
-          if (isIncluded) ownUnknown = ownUnknown || o === dist;
-          else unknownExcluded = true;
-          continue;
-        }
-        for (const f of oList.files) {
-          if (!f.startsWith(`${c}/`)) continue;
-          if (!exists(path.join(site, f))) continue;
-          let node = rootNode;
-          for (const part of f.slice(c.length + 1).split('/')) {
-            let child = node.children.get(part);
-            if (!child) node.children.set(part, (child = newNode()));
-            node = child;
-          }
-          if (isIncluded) node.included = true;
-          else node.excluded = true;
-        }
-      }
-      if (ownUnknown) {
-        const others = owners.filter((o) => !includedDists.has(o)).map((o) => o.name);
-        error(
-          [...inc.roots][0]?.at,
-          `${c}/ in ${site} is shared by ${dist.name} and ${others.join(', ')}, and ${dist.name} has no file list (RECORD, installed-files.txt or dpkg) to tell its part`,
-          `allow ${others.join(', ')} as well, or the directory with "path:"`,
-        );
-        continue;
-      }
-      const propagate = (n: TrieNode): void => {
-        for (const child of n.children.values()) {
-          propagate(child);
-          n.included ||= child.included;
-          n.excluded ||= child.excluded;
-        }
-      };
-      propagate(rootNode);
-      if (unknownExcluded) rootNode.excluded = true;
-      const emit = (n: TrieNode, rel: string): void => {
-        if (!n.excluded || n.children.size === 0) {
-          out.push(rel);
-          return;
-        }
-        for (const [name, child] of [...n.children].sort((a, b) => cmp(a[0], b[0]))) if (child.included) emit(child, `${rel}/${name}`);
-      };
-      // Only this distribution's portions: those of other allowed co-owners are emitted with them.
-      const mine = globals.fileList(dist)?.files.filter((f) => f.startsWith(`${c}/`)) ?? [];
-      const portions: string[] = [];
-      const before = out.length;
-      if (rootNode.included) emit(rootNode, c);
-      for (const e of out.splice(before)) {
-        if (mine.some((f) => f === e || f.startsWith(`${e}/`) || e.startsWith(`${f}/`))) portions.push(e);
-      }
-      out.push(...portions);
+    for (const u of exposure.unsplittable) {
+      error(
+        at,
+        `${u.entry}/ in ${dist.site} is shared by ${dist.name} and ${u.others.join(', ')}, and ${dist.name} has no file list (RECORD, installed-files.txt or dpkg) to tell its part`,
+        `allow ${u.others.join(', ')} as well, or the directory with "path:"`,
+      );
     }
-    return [...new Set(out)].sort(cmp);
+    return [...exposure.expose];
   };
 
   const distributions: AllowedDistribution[] = [];
   const modules: AllowedModule[] = [];
   const linkOwners = new Map<string, { target: string; inc: Included }>();
-  for (const inc of [...included.values()].sort((a, b) => cmp(a.item.key, b.item.key))) {
+  for (const inc of [...included.values()].sort((a, b) => itemOrder(a.item, b.item))) {
     const item = inc.item;
     const site = itemSite(item);
     const expose = exposeOf(inc);
@@ -602,7 +524,6 @@ export function resolveAllowlist(spec: IsolationSpec, python: PythonInfo, opts: 
   const sortedWarnings = sortDiagnostics(warnings);
   if (sortedErrors.length > 0) throw new ManifestError([...sortedErrors, ...sortedWarnings]);
 
-  const siteIndex = new Map(globals.sites.map((s, i) => [s.path, i]));
   const bySite = (a: string, b: string): number => (siteIndex.get(a) ?? 0) - (siteIndex.get(b) ?? 0);
   distributions.sort((a, b) => cmp(a.normalizedName, b.normalizedName) || bySite(a.location, b.location));
   modules.sort((a, b) => cmp(a.name, b.name) || bySite(a.location, b.location));

@@ -9,6 +9,7 @@ export {
 } from './venv.js';
 export {
   assertActivationContext,
+  renderActivationEntries,
   renderActivationScripts,
   renderBashActivate,
   renderCshActivate,

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { UserError } from '../errors/user-error.js';
 import { majorMinor, type PythonInfo } from '../python/interpreter.js';
-import { renderActivationScripts } from './activate/index.js';
+import { renderActivationEntries } from './activate/index.js';
 import { findControlCharacter } from './activate/validate.js';
 import type { TreeEntry } from './tree.js';
 
@@ -48,7 +48,7 @@ export const VENV_GITIGNORE = '# Created by envbuild: an environment is built fr
  */
 export function renderVenvLayout(python: PythonInfo, options: VenvLayoutOptions): TreeEntry[] {
   const paths = venvPaths(python);
-  const activation = renderActivationScripts({ envDir: options.root, prompt: options.prompt, binName: paths.scripts });
+  const activation = renderActivationEntries({ envDir: options.root, prompt: options.prompt, binName: paths.scripts });
   const config = renderPyvenvCfg(python, options);
 
   const entries: TreeEntry[] = [];
@@ -68,12 +68,12 @@ export function renderVenvLayout(python: PythonInfo, options: VenvLayoutOptions)
   // The real binary, by absolute path: a link to a pyenv shim (a shell script) would make
   // sys.executable a script and sys.prefix the shim's directory.
   entries.push({ kind: 'symlink', path: `${paths.scripts}/python`, target: python.executable });
-  for (const name of pythonAliases(python, activation.map((s) => s.fileName))) {
-    entries.push({ kind: 'symlink', path: `${paths.scripts}/${name}`, target: 'python' });
+  const taken = new Set(activation.map((e) => e.path));
+  for (const name of pythonAliases(python)) {
+    const alias = `${paths.scripts}/${name}`;
+    if (!taken.has(alias)) entries.push({ kind: 'symlink', path: alias, target: 'python' });
   }
-  for (const script of activation) {
-    entries.push({ kind: 'file', path: `${paths.scripts}/${script.fileName}`, content: script.content, mode: 0o644 });
-  }
+  entries.push(...activation);
 
   addDirs('include');
   // venv creates its scheme's include directory from 3.11, when sysconfig gained the venv scheme.
@@ -81,8 +81,8 @@ export function renderVenvLayout(python: PythonInfo, options: VenvLayoutOptions)
   addDirs(paths.purelib);
   addDirs(paths.platlib);
 
-  // venv links lib64 → lib on 64-bit POSIX except macOS, unless a scheme path already lives
-  // in lib64 (CPython #21643: Fedora-style platlib).
+  // venv links lib64 → lib on 64-bit POSIX except macOS (bpo-21197), and not over an existing
+  // lib64 (bpo-21643): here, when the scheme itself puts a directory there (Fedora-style platlib).
   const lib64Used = [paths.purelib, paths.platlib, paths.include].some((p) => p.split('/')[0] === 'lib64');
   if (python.pointerBits === 64 && python.platform !== 'darwin' && !lib64Used) {
     entries.push({ kind: 'symlink', path: 'lib64', target: 'lib' });
@@ -171,13 +171,9 @@ function checkExtraEntry(key: string, value: string): string {
 }
 
 /** `python`'s other names in bin/: pythonX, pythonX.Y and the binary's own name (venv's set). */
-function pythonAliases(python: PythonInfo, taken: readonly string[]): string[] {
+function pythonAliases(python: PythonInfo): string[] {
   const names = [`python${python.versionInfo[0]}`, `python${majorMinor(python)}`, path.posix.basename(python.executable)];
-  const out: string[] = [];
-  for (const name of names) {
-    if (name !== 'python' && !out.includes(name) && !taken.includes(name)) out.push(name);
-  }
-  return out;
+  return [...new Set(names)].filter((name) => name !== 'python');
 }
 
 function atLeast(python: PythonInfo, major: number, minor: number): boolean {

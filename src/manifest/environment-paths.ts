@@ -47,8 +47,10 @@ export function environmentPath(
  * other's files. Reported at the later one, naming the earlier.
  */
 export function checkOverlaps(environments: readonly PlacedEnvironment[], ctx: NormaliseContext): void {
-  for (const [j, later] of environments.entries()) {
-    for (const earlier of environments.slice(0, j)) {
+  // The manifest directory itself is reported by environmentPath; it contains everything.
+  const placed = environments.filter((e) => e.path !== ctx.dir);
+  for (const [j, later] of placed.entries()) {
+    for (const earlier of placed.slice(0, j)) {
       const relation = overlap(earlier.path, later.path);
       if (!relation) continue;
       const message =

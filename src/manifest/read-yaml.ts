@@ -19,7 +19,7 @@ import type { MapEntry, MapNode, ScalarValue, SourceNode } from './source-tree.j
 
 /**
  * yaml's own guard against alias bombs: an anchor's expansions times its own alias fan-out.
- * A hand-written manifest stays far below it; "billion laughs" crosses it at its third level.
+ * A hand-written manifest stays far below it; "billion laughs" crosses it within a few levels.
  */
 export const MAX_ALIAS_COUNT = 100;
 

@@ -44,7 +44,7 @@ export function planEnvironments(
 }
 
 function base(name: string, path: string, action: EnvironmentPlan['action']): EnvironmentPlan {
-  return { name, path, action, reasons: [], notes: [], warnings: [], removals: [], writes: [], adopt: false, rebuild: false, conflicts: [] };
+  return { name, path, action, reasons: [], notes: [], warnings: [], removals: [], writes: [], adopt: false, rebuild: false, parts: [], conflicts: [] };
 }
 
 function rootOf(observed: Observations, root: string): RootObservation {
@@ -187,7 +187,24 @@ function inputChanges(a: EnvironmentInputs, b: EnvironmentInputs): string[] {
   const reasons: string[] = [];
   if (a.isolation !== b.isolation) reasons.push(`isolation changed ${a.isolation} → ${b.isolation}`);
   if (a.prompt !== b.prompt) reasons.push(`prompt changed ${a.prompt} → ${b.prompt}`);
+  const globals = globalChanges(a.globals ?? [], b.globals ?? []);
+  if (globals.length > 0) reasons.push(`allowlisted global packages changed: ${globals.join(', ')}`);
   return reasons;
+}
+
+/** `PyYAML 6.0 → 6.1`, `+ six 1.16.0`, `- dbus-python 1.3.2` from two `name==version` lists. */
+function globalChanges(before: readonly string[], after: readonly string[]): string[] {
+  const split = (list: readonly string[]) => new Map(list.map((s) => s.split('==') as [string, string]));
+  const a = split(before);
+  const b = split(after);
+  const out: string[] = [];
+  for (const [name, version] of b) {
+    const old = a.get(name);
+    if (old === undefined) out.push(`+ ${name} ${version}`);
+    else if (old !== version) out.push(`${name} ${old} → ${version}`);
+  }
+  for (const [name, version] of a) if (!b.has(name)) out.push(`- ${name} ${version}`);
+  return out;
 }
 
 /** Long lists of drift (a deleted bin/ takes a dozen entries with it) are shortened for humans. */

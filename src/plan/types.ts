@@ -1,6 +1,9 @@
 import type { EntryDigest, Observed, TreeEntry } from '../layout/tree.js';
 import type { SourceLocation } from '../errors/diagnostic.js';
 import type { EnvironmentInputs } from '../state/types.js';
+import type { RecipeEnvironment } from '../recipe/api.js';
+import type { LoadedRecipe } from '../recipe/load-recipe.js';
+import type { ResolvedAllowlist } from '../isolation/index.js';
 
 export type Action = 'create' | 'update' | 'replace' | 'remove' | 'no-op';
 
@@ -20,6 +23,32 @@ export interface DesiredEnvironment {
   readonly at?: SourceLocation;
   /** Files produced by a step run after the entries are written; see DerivedFiles. */
   readonly derived?: DerivedFiles;
+  /** For cherry-pick: the resolved allowlist, recorded in state for the audit's drift checks. */
+  readonly allowlist?: ResolvedAllowlist;
+  /** The environment as recipes see it. */
+  readonly recipeEnv: RecipeEnvironment;
+  /** Parts in the order they are applied: manifest order, moved after the parts they reference. */
+  readonly parts: readonly DesiredPart[];
+}
+
+/** A part as the manifest wants it; its options are interpolated only when planned or applied. */
+export interface DesiredPart {
+  readonly name: string;
+  readonly recipeRef: string;
+  readonly loaded: LoadedRecipe;
+  /** Options as written, `${...}` unresolved. */
+  readonly options: Readonly<Record<string, unknown>>;
+  readonly at: SourceLocation;
+  /** Parts whose outputs this one references. */
+  readonly uses: ReadonlyArray<{ readonly env: string; readonly part: string }>;
+}
+
+export interface PartPlan {
+  readonly name: string;
+  /** The recipe reference as written (`packages`, `./recipes/mine.mjs`). */
+  readonly recipe: string;
+  readonly action: Action;
+  readonly reasons: readonly string[];
 }
 
 /**
@@ -66,6 +95,8 @@ export interface EnvironmentPlan {
   readonly writes: readonly TreeEntry[];
   /** Existing entries to take into state as they are (an environment found on disk that matches exactly). */
   readonly adopt: boolean;
+  /** What happens to each part, in apply order (removals first). */
+  readonly parts: readonly PartPlan[];
   /** Run the environment's derived-file step after the writes. */
   readonly rebuild: boolean;
   /** Problems that forbid applying this environment (e.g. a foreign directory in the way). */
@@ -78,7 +109,7 @@ export interface Plan {
 }
 
 export function hasChanges(plan: Plan): boolean {
-  return plan.environments.some((e) => e.action !== 'no-op');
+  return plan.environments.some((e) => e.action !== 'no-op' || e.parts.some((p) => p.action !== 'no-op'));
 }
 
 export function hasConflicts(plan: Plan): boolean {

@@ -1,15 +1,18 @@
-import type { Diagnostic } from '../errors/diagnostic.js';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import type { Diagnostic } from '../errors/diagnostic.js';
 import { ManifestError, UserError } from '../errors/user-error.js';
+import { describeAllowlist, OVERLAY_DIR, renderOverlay, resolveAllowlist, type ResolvedAllowlist } from '../isolation/index.js';
+import { chooseLayout, classicPaths, compileClassicSite, renderClassicLayout } from '../layout/classic.js';
 import { digestEntry } from '../layout/materialize.js';
 import type { EntryDigest, TreeEntry } from '../layout/tree.js';
-import { chooseLayout, classicPaths, compileClassicSite, renderClassicLayout } from '../layout/classic.js';
-import { renderVenvLayout } from '../layout/venv.js';
+import { renderVenvLayout, venvPaths } from '../layout/venv.js';
 import type { EnvironmentSpec, IsolationSpec, Manifest } from '../manifest/types.js';
 import type { PythonInfo } from '../python/interpreter.js';
 import { createInterpreterFinder, type DiscoveryOptions, type InterpreterFinder } from '../python/index.js';
 import type { DerivedFiles, DesiredEnvironment } from '../plan/types.js';
+import type { RecipeEnvironment } from '../recipe/api.js';
+import { resolveParts, checkPartCycles } from './resolve-parts.js';
 
 export interface ResolveOptions {
   /** Only these environments (others are not resolved: their interpreters may be absent). */
@@ -19,8 +22,8 @@ export interface ResolveOptions {
 
 /**
  * Turns the validated manifest into what the planner compares: each environment with its
- * interpreter found and its content rendered. Problems of every environment are collected and
- * reported together, located in the manifest.
+ * interpreter found, its allowlist resolved, its content rendered and its recipes loaded.
+ * Problems of every environment are collected and reported together, located in the manifest.
  */
 export async function resolveEnvironments(manifest: Manifest, options: ResolveOptions = {}): Promise<DesiredEnvironment[]> {
   const specs = manifest.environments.filter((e) => !options.only || options.only.includes(e.name));
@@ -52,8 +55,40 @@ export async function resolveEnvironments(manifest: Manifest, options: ResolveOp
       }
     }),
   );
-  if (diagnostics.length > 0) throw new ManifestError(sortDiagnostics(diagnostics));
-  return results.filter((r): r is DesiredEnvironment => r !== null);
+  const resolved = results.filter((r): r is DesiredEnvironment => r !== null);
+  diagnostics.push(...checkPartCycles(manifest, resolved));
+  const ordered = orderEnvironments(resolved, diagnostics, manifest);
+  if (diagnostics.some((d) => d.severity === 'error')) throw new ManifestError(sortDiagnostics(diagnostics));
+  return ordered;
+}
+
+/**
+ * Environments are applied in manifest order, except that one whose parts read another's
+ * part outputs comes after it. Environments that read each other's parts cannot be ordered.
+ */
+function orderEnvironments(envs: DesiredEnvironment[], diagnostics: Diagnostic[], manifest: Manifest): DesiredEnvironment[] {
+  const byName = new Map(envs.map((e) => [e.name, e]));
+  const out: DesiredEnvironment[] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (e: DesiredEnvironment, trail: string[]) => {
+    if (state.get(e.name) === 'done') return;
+    if (state.get(e.name) === 'visiting') {
+      diagnostics.push({
+        severity: 'error',
+        message: `environments read each other's part outputs: ${[...trail.slice(trail.indexOf(e.name)), e.name].join(' → ')}`,
+        location: manifest.source.locate(['environments', e.name]),
+        keyPath: `environments.${e.name}`,
+        hint: 'an environment is applied as a whole, so references between environments must go one way',
+      });
+      return;
+    }
+    state.set(e.name, 'visiting');
+    for (const p of e.parts) for (const u of p.uses) if (u.env !== e.name && byName.has(u.env)) visit(byName.get(u.env)!, [...trail, e.name]);
+    state.set(e.name, 'done');
+    out.push(e);
+  };
+  for (const e of envs) visit(e, []);
+  return out;
 }
 
 async function resolveOne(manifest: Manifest, spec: EnvironmentSpec, finder: InterpreterFinder): Promise<DesiredEnvironment> {
@@ -72,8 +107,23 @@ async function resolveOne(manifest: Manifest, spec: EnvironmentSpec, finder: Int
       },
     ]);
   }
-  const rendered: { entries: TreeEntry[]; derived?: DerivedFiles } =
-    choice.layout === 'classic' ? await renderClassic(spec, python) : { entries: renderVenv(spec, python) };
+  const allowlist = spec.isolation.mode === 'cherry-pick' ? resolveAllowlist(spec.isolation, python, { baseDir: manifest.dir }) : null;
+  const [rendered, parts] = await Promise.all([
+    choice.layout === 'classic'
+      ? renderClassic(spec, python, allowlist)
+      : Promise.resolve<{ entries: TreeEntry[]; derived?: DerivedFiles }>({ entries: renderVenv(spec, python) }),
+    resolveParts(manifest, spec),
+  ]);
+  const overlay = allowlist
+    ? renderOverlay(allowlist, {
+        manifestFile: manifest.file,
+        environment: spec.name,
+        python,
+        // The classic site.py adds the overlay itself (so -nspkg.pth files there work).
+        ...(choice.layout === 'classic' ? { pth: false } : {}),
+      })
+    : [];
+  const entries = [...rendered.entries, ...overlay];
   return {
     name: spec.name,
     path: spec.path,
@@ -82,13 +132,39 @@ async function resolveOne(manifest: Manifest, spec: EnvironmentSpec, finder: Int
       layout: choice.layout,
       isolation: describeIsolation(spec.isolation),
       prompt: spec.prompt,
+      ...(allowlist ? { globals: globalVersions(allowlist) } : {}),
     },
-    entries: rendered.entries,
-    digests: await digestAll(rendered.entries),
-    notes: [`python ${python.version} ${python.executable}${choice.layout === 'classic' ? ' (classic layout)' : ''}`],
-    warnings: [],
+    entries,
+    digests: await digestAll(entries),
+    notes: [
+      `python ${python.version} ${python.executable}${choice.layout === 'classic' ? ' (classic layout)' : ''}`,
+      ...(allowlist ? describeAllowlist(allowlist) : []),
+    ],
+    warnings: allowlist ? allowlist.warnings.map((w) => w.message) : [],
     at: spec.at,
     ...(rendered.derived ? { derived: rendered.derived } : {}),
+    ...(allowlist ? { allowlist } : {}),
+    recipeEnv: recipeEnvironment(spec, python, choice.layout),
+    parts,
+  };
+}
+
+/** `name==version` of each allowlisted distribution: a change of a global package shows here. */
+function globalVersions(allowlist: ResolvedAllowlist): string[] {
+  return allowlist.distributions.map((d) => `${d.name}==${d.version}`).sort();
+}
+
+function recipeEnvironment(spec: EnvironmentSpec, python: PythonInfo, layout: 'venv' | 'classic'): RecipeEnvironment {
+  const purelib = layout === 'classic' ? classicPaths(python).sitePackages[0]! : venvPaths(python).purelib;
+  return {
+    name: spec.name,
+    path: spec.path,
+    python: path.join(spec.path, 'bin', 'python'),
+    base: python,
+    layout,
+    isolation: spec.isolation.mode,
+    sitePackages: path.join(spec.path, purelib),
+    bin: path.join(spec.path, 'bin'),
   };
 }
 
@@ -105,7 +181,11 @@ function renderVenv(spec: EnvironmentSpec, python: PythonInfo): TreeEntry[] {
  * The classic layout's site.py is generated from the base's own, so its text is an input;
  * and its bytecode can only be produced by the interpreter, so it is a derived file.
  */
-async function renderClassic(spec: EnvironmentSpec, python: PythonInfo): Promise<{ entries: TreeEntry[]; derived: DerivedFiles }> {
+async function renderClassic(
+  spec: EnvironmentSpec,
+  python: PythonInfo,
+  allowlist: ResolvedAllowlist | null,
+): Promise<{ entries: TreeEntry[]; derived: DerivedFiles }> {
   const baseSite = path.join(python.stdlib, 'site.py');
   let baseSiteSource: string;
   try {
@@ -115,7 +195,13 @@ async function renderClassic(spec: EnvironmentSpec, python: PythonInfo): Promise
       hint: `is the interpreter ${python.executable} installed completely?`,
     });
   }
-  const entries = renderClassicLayout(python, { root: spec.path, prompt: spec.prompt, isolation: spec.isolation.mode, baseSiteSource });
+  const entries = renderClassicLayout(python, {
+    root: spec.path,
+    prompt: spec.prompt,
+    isolation: spec.isolation.mode,
+    baseSiteSource,
+    ...(allowlist ? { overlayDir: OVERLAY_DIR, extraPaths: allowlist.paths.map((p) => p.path) } : {}),
+  });
   const modules = classicPaths(python).generatedModules;
   return {
     entries,
@@ -135,7 +221,9 @@ export function describeIsolation(iso: IsolationSpec): string {
   const allow = iso.allow
     .map((a) => (a.kind === 'dist' ? `${a.name}${a.version ?? ''}` : a.kind === 'path' ? `path ${a.path}` : `${a.kind} ${a.name}`))
     .sort();
-  return `cherry-pick [${allow.join(', ')}]`;
+  const extra = iso.searchPaths.length > 0 ? `; search ${[...iso.searchPaths].sort().join(', ')}` : '';
+  const deps = iso.dependencies === 'follow' ? '' : `; dependencies ${iso.dependencies}`;
+  return `cherry-pick [${allow.join(', ')}${extra}${deps}]`;
 }
 
 async function digestAll(entries: readonly TreeEntry[]): Promise<Record<string, EntryDigest>> {

@@ -1,4 +1,5 @@
 import type { EntryDigest } from '../layout/tree.js';
+import type { PartRecord } from '../recipe/api.js';
 
 export const STATE_FORMAT = 'envbuild-state';
 export const STATE_VERSION = 1;
@@ -13,6 +14,8 @@ export interface EnvironmentInputs {
   /** Canonical one-line description: `full`, `system`, `cherry-pick: apt, yaml`. */
   readonly isolation: string;
   readonly prompt: string;
+  /** Cherry-pick only: `name==version` of each allowlisted global distribution. */
+  readonly globals?: readonly string[];
 }
 
 export interface RecordedEntry {
@@ -28,7 +31,11 @@ export interface EnvironmentState {
   /** Every path envbuild created in the environment, in creation order (parents first). */
   readonly entries: readonly RecordedEntry[];
   /** Per-part records, owned by the recipe runner. */
-  readonly parts: Readonly<Record<string, unknown>>;
+  readonly parts: Readonly<Record<string, PartRecord>>;
+  /** Where the environment's site-packages is, for removing parts once its interpreter is gone. */
+  readonly sitePackages?: string;
+  /** Cherry-pick only: the allowlist as resolved when applied, for `check` to detect drift. */
+  readonly allowlist?: unknown;
 }
 
 export interface StateFile {

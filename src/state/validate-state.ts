@@ -49,7 +49,8 @@ function checkEnvironment(file: string, name: string, env: unknown): void {
     typeof inputs['python']['version'] !== 'string' ||
     (inputs['layout'] !== 'venv' && inputs['layout'] !== 'classic') ||
     typeof inputs['isolation'] !== 'string' ||
-    typeof inputs['prompt'] !== 'string'
+    typeof inputs['prompt'] !== 'string' ||
+    (inputs['globals'] !== undefined && !(Array.isArray(inputs['globals']) && inputs['globals'].every((g) => typeof g === 'string')))
   ) {
     throw corrupt(file, `${where}.inputs is malformed`);
   }

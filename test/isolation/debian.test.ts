@@ -31,7 +31,9 @@ async function debian(t: SkippableContext): Promise<PythonInfo> {
   return probeInterpreter(exe);
 }
 
-function cherryPick(allow: Array<Omit<AllowEntry, 'at'>>, dependencies: IsolationSpec['dependencies'] = 'follow'): IsolationSpec {
+type Unlocated = AllowEntry extends infer E ? (E extends AllowEntry ? Omit<E, 'at'> : never) : never;
+
+function cherryPick(allow: Unlocated[], dependencies: IsolationSpec['dependencies'] = 'follow'): IsolationSpec {
   return { mode: 'cherry-pick', allow: allow.map((e, i) => ({ ...e, at: at(5 + i) }) as AllowEntry), searchPaths: [], dependencies };
 }
 
@@ -86,7 +88,7 @@ describe('on Debian with python3.11', () => {
     ]);
     // Debian's PyYAML keeps its extension inside the package: yaml/_yaml.cpython-311-….so, and _yaml/ is a package.
     expect(byName.get('PyYAML')).toMatchObject({ topLevel: ['_yaml', 'yaml'], debPackages: ['python3-yaml'], format: 'dist-info' });
-    expect(byName.get('PyYAML')?.expose).toEqual(['PyYAML-6.0.dist-info', '_yaml', 'yaml'].map((e) => (e.startsWith('PyYAML') ? expect.stringMatching(/^PyYAML-.*\.dist-info$/) : e)));
+    expect(byName.get('PyYAML')?.expose).toEqual([expect.stringMatching(/^PyYAML-.*\.dist-info$/), '_yaml', 'yaml']);
     expect(byName.get('PyGObject')).toMatchObject({ topLevel: ['gi', 'pygtkcompat'], debPackages: ['python3-gi'] });
     expect(byName.get('PyGObject')?.reasons).toEqual([{ kind: 'allowed', entry: { kind: 'deb', name: 'python3-gi', at: at(7) } }]);
     // PyGObject declares pycairo, which is not installed here: said, not fatal.

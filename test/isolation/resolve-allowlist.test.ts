@@ -268,6 +268,25 @@ describe('resolveAllowlist: namespaces and conflicts', () => {
     ]);
   });
 
+  it('splits at the shallowest depth free of other distributions, sharing common files', () => {
+    const site = new FakeSite();
+    const ns = (name: string, sub: string) =>
+      site.distInfo({
+        name,
+        version: '1.0',
+        topLevel: ['google'],
+        files: { 'google/__init__.py': '', [`google/cloud/__init__.py`]: '', [`google/cloud/${sub}/__init__.py`]: '', [`google/cloud/${sub}/x.py`]: '' },
+      });
+    ns('google-cloud-storage', 'storage');
+    ns('google-cloud-bigquery', 'bigquery');
+    ns('google-cloud-pubsub', 'pubsub');
+    const allowlist = resolve(spec(site, [{ kind: 'dist', name: 'google-cloud-storage' }, { kind: 'dist', name: 'google-cloud-pubsub' }]));
+    expect(allowlist.distributions.map((d) => [d.name, d.expose])).toEqual([
+      ['google-cloud-pubsub', ['google/__init__.py', 'google/cloud/__init__.py', 'google/cloud/pubsub', 'google_cloud_pubsub-1.0.dist-info']],
+      ['google-cloud-storage', ['google/__init__.py', 'google/cloud/__init__.py', 'google/cloud/storage', 'google_cloud_storage-1.0.dist-info']],
+    ]);
+  });
+
   it('refuses to split a namespace when the allowed distribution has no file list', () => {
     const site = new FakeSite();
     site.eggInfo({ name: 'lazr.uri', version: '1.0.6', topLevel: ['lazr'], namespacePackages: ['lazr'], files: { 'lazr/uri/__init__.py': '' } });

@@ -42,9 +42,12 @@ function tempDir(label: string): string {
   return dir;
 }
 
-/** The environment children get: nothing from the developer's shell leaks in. */
+/**
+ * The environment children get: nothing from the developer's shell leaks in. No bytecode is
+ * written, so importing from the base interpreters' directories leaves them untouched.
+ */
 function childEnv(home: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: home, LANG: 'C.UTF-8', ...extra };
+  return { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: home, LANG: 'C.UTF-8', PYTHONDONTWRITEBYTECODE: '1', ...extra };
 }
 
 function run(file: string, args: readonly string[], env: NodeJS.ProcessEnv, cwd = scratch): SpawnSyncReturns<string> {

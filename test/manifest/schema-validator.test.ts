@@ -39,6 +39,7 @@ test('the committed validator is generated from the current schema', async () =>
   expect(code).not.toMatch(/\brequire\(/);
   await expect(code).toMatchFileSnapshot(
     fileURLToPath(new URL('../../src/manifest/schema-validator.generated.ts', import.meta.url)),
+    'stale: regenerate with `npx vitest run test/manifest/schema-validator.test.ts --update`',
   );
 });
 
@@ -65,3 +66,11 @@ function resolveRef(schema: unknown, ref: string): { description?: unknown } {
   for (const segment of ref.replace(/^#\//, '').split('/')) node = (node as Record<string, unknown>)[segment];
   return node as { description?: unknown };
 }
+
+test('the fields `defaults` accepts are the ones defaults are applied for', async () => {
+  const { DEFAULTABLE_FIELDS } = await import('../../src/manifest/defaults.js');
+  const schema = JSON.parse(readFileSync(MANIFEST_SCHEMA_URL, 'utf8')) as {
+    properties: { defaults: { properties: Record<string, unknown> } };
+  };
+  expect(Object.keys(schema.properties.defaults.properties)).toEqual([...DEFAULTABLE_FIELDS]);
+});

@@ -4,6 +4,7 @@ import type { EntryDigest, Observed, TreeEntry } from '../../src/layout/tree.js'
 import { planEnvironments } from '../../src/plan/planner.js';
 import type { DesiredEnvironment, Observations } from '../../src/plan/types.js';
 import { emptyState, type EnvironmentState, type StateFile } from '../../src/state/types.js';
+import type { PythonInfo } from '../../src/python/interpreter.js';
 
 // The planner is pure: these tests build its three inputs by hand and never touch a disk.
 
@@ -35,8 +36,43 @@ function desired(over: Partial<{ version: string; executable: string; isolation:
     digests,
     notes: [],
     warnings: [],
+    recipeEnv: {
+      name: 'app',
+      path: over.path ?? ROOT,
+      python: `${over.path ?? ROOT}/bin/python`,
+      base: BASE,
+      layout: 'venv',
+      isolation: 'full',
+      sitePackages: `${over.path ?? ROOT}/lib/python3.11/site-packages`,
+      bin: `${over.path ?? ROOT}/bin`,
+    },
+    parts: [],
   };
 }
+
+/** The planner never looks at the interpreter: any well-formed description will do. */
+const BASE: PythonInfo = {
+  executable: '/usr/bin/python3.11',
+  version: '3.11.2',
+  versionInfo: [3, 11, 2],
+  implementation: 'cpython',
+  prefix: '/usr',
+  basePrefix: '/usr',
+  execPrefix: '/usr',
+  baseExecPrefix: '/usr',
+  stdlib: '/usr/lib/python3.11',
+  platstdlib: '/usr/lib/python3.11',
+  venvScheme: { purelib: 'lib/python3.11/site-packages', platlib: 'lib/python3.11/site-packages', scripts: 'bin', include: 'include/python3.11' },
+  globalSitePackages: ['/usr/lib/python3/dist-packages'],
+  userSite: null,
+  sysPath: ['/usr/lib/python3.11'],
+  soabi: 'cpython-311-x86_64-linux-gnu',
+  extensionSuffixes: ['.cpython-311-x86_64-linux-gnu.so', '.abi3.so', '.so'],
+  cacheTag: 'cpython-311',
+  platform: 'linux',
+  pointerBits: 64,
+  supportsVenv: true,
+};
 
 function recorded(d: DesiredEnvironment): EnvironmentState {
   return { path: d.path, inputs: d.inputs, entries: d.entries.map((e) => ({ path: e.path, digest: d.digests[e.path]! })), parts: {} };

@@ -5,6 +5,7 @@ import { renderFishActivate } from './fish.js';
 import { renderNuActivate } from './nu.js';
 import { renderPowerShellActivate } from './powershell.js';
 import { assertActivationContext } from './validate.js';
+import type { FileEntry } from '../tree.js';
 
 export type { ActivationContext, ActivationScript } from './context.js';
 export { renderBashActivate } from './bash.js';
@@ -31,4 +32,12 @@ const RENDERERS: readonly { readonly fileName: string; readonly render: (ctx: Ac
 export function renderActivationScripts(ctx: ActivationContext): ActivationScript[] {
   assertActivationContext(ctx);
   return RENDERERS.map(({ fileName, render }) => ({ fileName, content: render(ctx) }));
+}
+
+/**
+ * The activation scripts as entries of the environment's tree (`bin/activate`, …, mode 0o644),
+ * for any layout that has a POSIX `bin/`: the venv layout, and the classic one.
+ */
+export function renderActivationEntries(ctx: ActivationContext): FileEntry[] {
+  return renderActivationScripts(ctx).map((s) => ({ kind: 'file', path: `${ctx.binName}/${s.fileName}`, content: s.content, mode: 0o644 }));
 }

@@ -1,0 +1,123 @@
+import type { Diagnostic } from '../errors/diagnostic.js';
+import { interpolate } from '../interpolate/interpolate.js';
+import type { Manifest } from '../manifest/types.js';
+import type { Action, DesiredEnvironment, DesiredPart, EnvironmentPlan, PartPlan } from '../plan/types.js';
+import type { EnvironmentState } from '../state/types.js';
+import type { PartDecision, PartRecord } from './api.js';
+import { createdDrift } from './created-paths.js';
+import { changedKeys, partFingerprint } from './fingerprint.js';
+import { makeLookup } from './scope.js';
+import { recipeFailure } from './recipe-failure.js';
+import { validateOptions } from './validate-options.js';
+
+export interface PartsContext {
+  readonly manifest: Manifest;
+  readonly desired: readonly DesiredEnvironment[];
+  readonly environments: Readonly<Record<string, EnvironmentState>>;
+  readonly processEnv: NodeJS.ProcessEnv;
+}
+
+/**
+ * Plans the parts of one environment, given what happens to the environment itself. Recipes
+ * decide with their own `plan` (side-effect free) from what the runner found changed: options
+ * after interpolation, recipe version, interpreter, referenced outputs, created paths.
+ * Problems with options are collected into `diagnostics`, located in the manifest.
+ */
+export async function planParts(
+  envPlan: EnvironmentPlan,
+  d: DesiredEnvironment | undefined,
+  ctx: PartsContext,
+  changing: Set<string>,
+  diagnostics: Diagnostic[],
+): Promise<PartPlan[]> {
+  const previous = ctx.environments[envPlan.name];
+  const recorded: Record<string, PartRecord> = previous ? { ...previous.parts } : {};
+  const plans: PartPlan[] = [];
+  const wanted = new Set(d?.parts.map((p) => p.name) ?? []);
+  const envGoes = envPlan.action === 'remove';
+  const envRebuilt = envPlan.action === 'create' || envPlan.action === 'replace';
+
+  // Removals first, in reverse order of application.
+  for (const name of Object.keys(recorded).reverse()) {
+    if (envGoes || !wanted.has(name)) {
+      plans.push({ name, recipe: recorded[name]!.recipe, action: 'remove', reasons: [envGoes ? 'environment removed' : 'no longer in the manifest'] });
+      changing.add(`${envPlan.name}.${name}`);
+    }
+  }
+  if (!d || envGoes) return plans;
+
+  const lookup = makeLookup(ctx.manifest, ctx.desired, d.name, (env, part) => ctx.environments[env]?.parts[part]?.outputs, ctx.processEnv);
+  for (const part of d.parts) {
+    const prev = recorded[part.name] ?? null;
+    const plan = await planPart(part, prev, d, envPlan, envRebuilt, lookup, ctx, changing, diagnostics);
+    if (plan.action !== 'no-op') changing.add(`${d.name}.${part.name}`);
+    plans.push(plan);
+  }
+  return plans;
+}
+
+async function planPart(
+  part: DesiredPart,
+  prev: PartRecord | null,
+  d: DesiredEnvironment,
+  envPlan: EnvironmentPlan,
+  envRebuilt: boolean,
+  lookup: ReturnType<typeof makeLookup>,
+  ctx: PartsContext,
+  changing: Set<string>,
+  diagnostics: Diagnostic[],
+): Promise<PartPlan> {
+  const base = { name: part.name, recipe: part.recipeRef };
+  const changedUses = part.uses.filter((u) => changing.has(`${u.env}.${u.part}`)).map((u) => `${u.env}.${u.part}`);
+  if (envRebuilt) {
+    // A rebuilt environment starts empty: every part is made again, from its new inputs.
+    return { ...base, action: prev ? 'replace' : 'create', reasons: [envPlan.action === 'create' ? 'new environment' : 'environment replaced'] };
+  }
+  if (changedUses.length > 0) {
+    // Outputs it reads are about to change; they are interpolated and checked at apply.
+    return { ...base, action: prev ? 'update' : 'create', reasons: changedUses.map((u) => `uses ${u}, which changes`) };
+  }
+  const keyBase = ['environments', d.name, 'parts', part.name] as const;
+  const { value, issues } = interpolate(part.options, lookup);
+  for (const issue of issues) {
+    diagnostics.push({
+      severity: 'error',
+      message: issue.message,
+      location: ctx.manifest.source.locate([...keyBase, ...issue.path]),
+      keyPath: [...keyBase, ...issue.path].join('.'),
+    });
+  }
+  if (issues.length > 0) return { ...base, action: 'no-op', reasons: [] };
+  const options = value as Record<string, unknown>;
+  const problems = await validateOptions(part.loaded.recipe, options, ctx.manifest.source, keyBase);
+  diagnostics.push(...problems);
+  if (problems.length > 0) return { ...base, action: 'no-op', reasons: [] };
+
+  const changes: string[] = [];
+  if (!prev) {
+    changes.push('new part');
+  } else {
+    if (prev.version !== part.loaded.identity) changes.push(`recipe changed ${prev.version} → ${part.loaded.identity}`);
+    const keys = changedKeys(prev.options, options);
+    if (keys.length > 0) changes.push(`options changed: ${keys.join(', ')}`);
+    const fp = partFingerprint({ recipe: part.loaded.identity, options, python: d.inputs.python, layout: d.inputs.layout });
+    if (changes.length === 0 && fp !== prev.fingerprint) changes.push('interpreter or layout changed');
+    changes.push(...(await createdDrift(prev.created, d.path)));
+  }
+  const recipe = part.loaded.recipe;
+  let decision: PartDecision;
+  try {
+    decision = recipe.plan
+      ? await recipe.plan({ part: part.name, options, previous: prev, changes, env: d.recipeEnv, manifestDir: ctx.manifest.dir })
+      : defaultDecision(prev, changes);
+  } catch (e) {
+    throw recipeFailure(`${d.name}.${part.name}`, recipe.name, 'plan', e);
+  }
+  return { ...base, action: decision.action satisfies Action, reasons: decision.action === 'no-op' ? [] : decision.reasons };
+}
+
+export function defaultDecision(prev: PartRecord | null, changes: readonly string[]): PartDecision {
+  if (!prev) return { action: 'create', reasons: ['new part'] };
+  if (changes.length > 0) return { action: 'update', reasons: changes };
+  return { action: 'no-op', reasons: [] };
+}

@@ -1,0 +1,25 @@
+import { UserError } from '../errors/user-error.js';
+
+/**
+ * Labels an error from a recipe with the part it ran for. A UserError keeps its message and
+ * hint; anything else is a bug in the recipe (not in envbuild), so its stack is kept for the
+ * recipe's author.
+ */
+export function recipeFailure(part: string, recipe: string, phase: 'plan' | 'apply' | 'remove', e: unknown): UserError {
+  if (e instanceof UserError) {
+    return new UserError(e.code, `part ${part} (${recipe}): ${e.message}`, { ...(e.hint ? { hint: e.hint } : {}), cause: e });
+  }
+  const err = e instanceof Error ? e : new Error(String(e));
+  return new UserError('ERECIPE_BUG', `part ${part}: recipe ${recipe} failed unexpectedly during ${phase}: ${err.message}\n${indent(err.stack ?? '')}`, {
+    hint: `this is a bug in the recipe "${recipe}"; report it to its author with the trace above`,
+    cause: e,
+  });
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .slice(1)
+    .map((l) => `  ${l.trim()}`)
+    .join('\n');
+}

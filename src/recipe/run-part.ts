@@ -1,0 +1,127 @@
+import { ManifestError } from '../errors/user-error.js';
+import { interpolate, type Lookup } from '../interpolate/interpolate.js';
+import type { Manifest } from '../manifest/types.js';
+import type { DesiredEnvironment, DesiredPart } from '../plan/types.js';
+import type { ApplyContext, CreatedPath, PartRecord, Recipe, RemovalEnvironment, RemoveContext } from './api.js';
+import { describeCreated, removeCreatedPaths } from './created-paths.js';
+import { execForPart } from './exec.js';
+import { partFingerprint } from './fingerprint.js';
+import { loadRecipe } from './load-recipe.js';
+import { recipeFailure } from './recipe-failure.js';
+import { validateOptions } from './validate-options.js';
+
+export interface PartRunHooks {
+  readonly signal: AbortSignal;
+  readonly progress: (message: string) => void;
+}
+
+/**
+ * Applies one part: options interpolated with the outputs known now (parts applied earlier in
+ * this run included), validated, handed to the recipe; returns the record state keeps.
+ */
+export async function applyPart(
+  manifest: Manifest,
+  d: DesiredEnvironment,
+  part: DesiredPart,
+  previous: PartRecord | null,
+  lookup: Lookup,
+  hooks: PartRunHooks,
+): Promise<PartRecord> {
+  const label = `${d.name}.${part.name}`;
+  const keyBase = ['environments', d.name, 'parts', part.name] as const;
+  const { value, issues } = interpolate(part.options, lookup);
+  if (issues.length > 0) {
+    throw new ManifestError(
+      issues.map((i) => ({
+        severity: 'error' as const,
+        message: i.message,
+        location: manifest.source.locate([...keyBase, ...i.path]),
+        keyPath: [...keyBase, ...i.path].join('.'),
+      })),
+    );
+  }
+  const options = value as Record<string, unknown>;
+  const recipe = part.loaded.recipe;
+  const problems = await validateOptions(recipe, options, manifest.source, keyBase);
+  if (problems.length > 0) throw new ManifestError(problems);
+
+  const ctx: ApplyContext<Record<string, unknown>> = {
+    ...baseContext(label, recipe, d.recipeEnv, part.name, manifest.dir, hooks),
+    options,
+    previous,
+  };
+  let outcome;
+  try {
+    outcome = await recipe.apply(ctx);
+  } catch (e) {
+    if (hooks.signal.aborted) throw e;
+    throw recipeFailure(label, recipe.name, 'apply', e);
+  }
+  const created: CreatedPath[] = [];
+  for (const p of outcome?.created ?? []) {
+    const now = await describeCreated(p);
+    if (now) created.push(now);
+  }
+  return {
+    recipe: part.recipeRef,
+    version: part.loaded.identity,
+    fingerprint: partFingerprint({ recipe: part.loaded.identity, options, python: d.inputs.python, layout: d.inputs.layout }),
+    options,
+    outputs: outcome?.outputs ?? {},
+    created,
+  };
+}
+
+/**
+ * Undoes a recorded part with its recipe's `remove` (default: delete what it created, if
+ * unchanged). The recipe is loaded from the record, since the part may be gone from the manifest.
+ * Returns the paths kept because they changed since.
+ */
+export async function removePart(
+  manifestDir: string,
+  env: RemovalEnvironment,
+  name: string,
+  record: PartRecord,
+  hooks: PartRunHooks,
+): Promise<Array<{ path: string; why: string }>> {
+  const label = `${env.name}.${name}`;
+  let recipe: Recipe | null = null;
+  try {
+    recipe = (await loadRecipe(record.recipe, manifestDir)).recipe;
+  } catch {
+    hooks.progress(`recipe ${record.recipe} is no longer available: removing only the paths it recorded`);
+  }
+  let kept: Array<{ path: string; why: string }> = [];
+  const removeCreated = async () => {
+    kept = await removeCreatedPaths(record.created);
+  };
+  if (!recipe?.remove) {
+    await removeCreated();
+    return kept;
+  }
+  const ctx: RemoveContext = {
+    ...baseContext(label, recipe, env, name, manifestDir, hooks),
+    options: record.options,
+    previous: record,
+    removeCreated,
+  };
+  try {
+    await recipe.remove(ctx);
+  } catch (e) {
+    if (hooks.signal.aborted) throw e;
+    throw recipeFailure(label, recipe.name, 'remove', e);
+  }
+  return kept;
+}
+
+function baseContext<E extends RemovalEnvironment>(label: string, recipe: Recipe, env: E, part: string, manifestDir: string, hooks: PartRunHooks) {
+  return {
+    part,
+    env,
+    manifestDir,
+    signal: hooks.signal,
+    log: (message: string) => hooks.progress(message),
+    exec: (command: string, args: readonly string[], options = {}) =>
+      execForPart(`part ${label} (${recipe.name})`, command, args, options, hooks.signal, hooks.progress),
+  };
+}
