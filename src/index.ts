@@ -5,6 +5,7 @@
 export { loadManifest as load } from './manifest/index.js';
 export { prepare as plan, type EngineOptions, type Prepared } from './engine/prepare.js';
 export { apply, destroy, type ApplyOptions, type ApplyResult, type ProgressMode } from './engine/run-apply.js';
+export { check, type CheckResult, type EnvironmentCheck } from './engine/check.js';
 export { resolveEnvironments } from './resolve/resolve-environments.js';
 export { planEnvironments, type PlanOptions } from './plan/planner.js';
 export type * from './plan/types.js';
@@ -27,3 +28,4 @@ import { resolveEnvironments } from './resolve/resolve-environments.js';
 export async function validate(manifestFile: string): Promise<void> {
   await resolveEnvironments(await loadManifest(manifestFile));
 }
+export * from './recipe/api.js';

@@ -53,6 +53,13 @@ export async function runCommand(command: Command, manifest: string, flags: Flag
         process.off('SIGTERM', onSignal);
       }
     }
+    case 'check': {
+      const { check } = await import('../engine/check.js');
+      const { renderCheck } = await import('./render-check.js');
+      const result = await check(manifest, only);
+      io.out(flags.json ? JSON.stringify(result, null, 2) : renderCheck(manifest, result));
+      return result.clean ? 0 : 1;
+    }
     case 'pythons': {
       const found = await listInterpreters();
       io.out(flags.json ? JSON.stringify(found, null, 2) : formatInterpreterTable(found).join('\n'));

@@ -4,7 +4,7 @@ import { isUserError, InterruptedError, ManifestError } from '../errors/user-err
 import { ENVBUILD_VERSION } from '../engine/version.js';
 import { USAGE } from './usage.js';
 
-const COMMANDS = ['apply', 'plan', 'validate', 'destroy', 'pythons'] as const;
+const COMMANDS = ['apply', 'plan', 'validate', 'destroy', 'check', 'pythons'] as const;
 type Command = (typeof COMMANDS)[number];
 
 interface Flags {

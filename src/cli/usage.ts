@@ -8,13 +8,15 @@ Commands:
   plan       show what apply would do, and why, without changing anything
   validate   check the manifest and find its interpreters; changes nothing
   destroy    remove what envbuild created for the manifest (user files are kept)
+  check      audit isolation: what each environment can import, leaks, and drift
+             (exit 0 only when every environment is clean)
   pythons    list the Python interpreters envbuild can find
 
 MANIFEST defaults to ./env.yaml.
 
 Options:
   --env NAME            limit to environment NAME (repeatable)
-  --json                machine-readable output (plan, apply, destroy, validate, pythons)
+  --json                machine-readable output (plan, apply, destroy, validate, check, pythons)
   --detailed-exitcode   plan: exit 2 when changes are pending, 0 when none
   --wait                apply/destroy: wait for a concurrent apply instead of failing
   --debug               print stack traces for every error

@@ -69,13 +69,10 @@ async function planPart(
 ): Promise<PartPlan> {
   const base = { name: part.name, recipe: part.recipeRef };
   const changedUses = part.uses.filter((u) => changing.has(`${u.env}.${u.part}`)).map((u) => `${u.env}.${u.part}`);
-  if (envRebuilt) {
-    // A rebuilt environment starts empty: every part is made again, from its new inputs.
-    return { ...base, action: prev ? 'replace' : 'create', reasons: [envPlan.action === 'create' ? 'new environment' : 'environment replaced'] };
-  }
   if (changedUses.length > 0) {
     // Outputs it reads are about to change; they are interpolated and checked at apply.
-    return { ...base, action: prev ? 'update' : 'create', reasons: changedUses.map((u) => `uses ${u}, which changes`) };
+    const action = envRebuilt && prev ? 'replace' : prev ? 'update' : 'create';
+    return { ...base, action, reasons: changedUses.map((u) => `uses ${u}, which changes`) };
   }
   const keyBase = ['environments', d.name, 'parts', part.name] as const;
   const { value, issues } = interpolate(part.options, lookup);
@@ -92,6 +89,10 @@ async function planPart(
   const problems = await validateOptions(part.loaded.recipe, options, ctx.manifest.source, keyBase);
   diagnostics.push(...problems);
   if (problems.length > 0) return { ...base, action: 'no-op', reasons: [] };
+  if (envRebuilt) {
+    // A rebuilt environment starts empty: every part is made again, from its new inputs.
+    return { ...base, action: prev ? 'replace' : 'create', reasons: [envPlan.action === 'create' ? 'new environment' : 'environment replaced'] };
+  }
 
   const changes: string[] = [];
   if (!prev) {

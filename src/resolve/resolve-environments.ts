@@ -33,7 +33,7 @@ export async function resolveEnvironments(manifest: Manifest, options: ResolveOp
   const results = await Promise.all(
     specs.map(async (spec) => {
       try {
-        return await resolveOne(manifest, spec, finder);
+        return await resolveOne(manifest, spec, finder, diagnostics);
       } catch (e) {
         if (e instanceof ManifestError) {
           diagnostics.push(...e.diagnostics);
@@ -91,7 +91,7 @@ function orderEnvironments(envs: DesiredEnvironment[], diagnostics: Diagnostic[]
   return out;
 }
 
-async function resolveOne(manifest: Manifest, spec: EnvironmentSpec, finder: InterpreterFinder): Promise<DesiredEnvironment> {
+async function resolveOne(manifest: Manifest, spec: EnvironmentSpec, finder: InterpreterFinder, diagnostics: Diagnostic[]): Promise<DesiredEnvironment> {
   const python = await finder.resolve(spec.python, {
     at: manifest.source.locate(['environments', spec.name, 'python']),
     keyPath: `environments.${spec.name}.python`,
@@ -112,7 +112,7 @@ async function resolveOne(manifest: Manifest, spec: EnvironmentSpec, finder: Int
     choice.layout === 'classic'
       ? renderClassic(spec, python, allowlist)
       : Promise.resolve<{ entries: TreeEntry[]; derived?: DerivedFiles }>({ entries: renderVenv(spec, python) }),
-    resolveParts(manifest, spec),
+    resolveParts(manifest, spec, diagnostics),
   ]);
   const overlay = allowlist
     ? renderOverlay(allowlist, {

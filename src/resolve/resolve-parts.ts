@@ -1,5 +1,5 @@
 import type { Diagnostic } from '../errors/diagnostic.js';
-import { ManifestError, UserError } from '../errors/user-error.js';
+import { UserError } from '../errors/user-error.js';
 import { collectReferences, parseTemplate, type Reference } from '../interpolate/template.js';
 import type { EnvironmentSpec, KeyPath, Manifest } from '../manifest/types.js';
 import type { DesiredEnvironment, DesiredPart } from '../plan/types.js';
@@ -12,10 +12,10 @@ interface PartUse {
 
 /**
  * Loads each part's recipe and finds which other parts its options reference, then orders
- * the parts so that each comes after the ones it uses (manifest order otherwise).
+ * the parts so that each comes after the ones it uses (manifest order otherwise). Problems
+ * go to `diagnostics` rather than stopping here, so reference cycles are still checked.
  */
-export async function resolveParts(manifest: Manifest, spec: EnvironmentSpec): Promise<DesiredPart[]> {
-  const diagnostics: Diagnostic[] = [];
+export async function resolveParts(manifest: Manifest, spec: EnvironmentSpec, diagnostics: Diagnostic[]): Promise<DesiredPart[]> {
   const base = (part: string): KeyPath => ['environments', spec.name, 'parts', part];
   const envNames = manifest.environments.map((e) => e.name);
   const partsOf = new Map(manifest.environments.map((e) => [e.name, new Set(e.parts.map((p) => p.name))]));
@@ -57,7 +57,6 @@ export async function resolveParts(manifest: Manifest, spec: EnvironmentSpec): P
       return { name: p.name, recipeRef: p.recipe, loaded, options: p.options, at: p.at, uses };
     }),
   );
-  if (diagnostics.length > 0) throw new ManifestError(diagnostics);
   return orderParts(parts.filter((p): p is DesiredPart => p !== null), spec.name);
 }
 
@@ -110,7 +109,14 @@ function orderParts(parts: DesiredPart[], env: string): DesiredPart[] {
 export function checkPartCycles(manifest: Manifest, envs: readonly DesiredEnvironment[]): Diagnostic[] {
   const key = (env: string, part: string) => `${env}.${part}`;
   const graph = new Map<string, PartUse[]>();
-  for (const e of envs) for (const p of e.parts) graph.set(key(e.name, p.name), [...p.uses]);
+  // Manifest order, so a cycle is told from the part written first.
+  for (const spec of manifest.environments) {
+    const e = envs.find((x) => x.name === spec.name);
+    for (const ps of spec.parts) {
+      const p = e?.parts.find((x) => x.name === ps.name);
+      if (e && p) graph.set(key(e.name, p.name), [...p.uses]);
+    }
+  }
   const diagnostics: Diagnostic[] = [];
   const state = new Map<string, 'visiting' | 'done'>();
   const stack: string[] = [];
@@ -126,7 +132,7 @@ export function checkPartCycles(manifest: Manifest, envs: readonly DesiredEnviro
         const id = [...cycle].slice(0, -1).sort().join('|');
         if (!reported.has(id)) {
           reported.add(id);
-          const [env, part] = splitKey(node, envs);
+          const [env, part] = splitKey(cycle[0]!, envs);
           diagnostics.push(
             at(manifest, ['environments', env, 'parts', part], `reference cycle: ${cycle.join(' → ')}`, 'a part cannot use, directly or through others, its own outputs'),
           );
