@@ -52,7 +52,8 @@ def scan_dir(d):
     for fn in names:
         p = os.path.join(d, fn)
         if os.path.isdir(p):
-            if not IDENT.match(fn) or fn in out:
+            # __pycache__ is a directory of bytecode, never something a program imports.
+            if not IDENT.match(fn) or fn in out or fn == '__pycache__':
                 continue
             if is_package(p):
                 out[fn] = 'package'
