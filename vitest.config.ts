@@ -1,6 +1,10 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // Recipes import the package by name, as third-party recipes do; under test that must be
+  // the sources (one module graph, one UserError class), not a possibly stale dist/.
+  resolve: { alias: { envbuild: fileURLToPath(new URL('./src/index.ts', import.meta.url)) } },
   test: {
     include: ['test/**/*.test.ts'],
     // Real interpreters and real pip runs: some tests take seconds, not milliseconds.

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Thin launcher: the CLI lives in dist/ (built by `npm install` through `prepare`).
-import { main } from '../dist/src/cli/main.js';
+// Thin launcher: the CLI is bundled into dist/ (built by `npm install` through `prepare`).
+import { main } from '../dist/cli.mjs';
 
 process.exitCode = await main(process.argv.slice(2));

@@ -1,10 +1,11 @@
 import fs from 'node:fs/promises';
-import { observe, removeEntry, writeEntry, type RemoveOutcome } from '../layout/materialize.js';
+import { faultPoint } from '../fault-injection.js';
+import { observe, removeEntry, sweepTemporaries, writeEntry, type RemoveOutcome } from '../layout/materialize.js';
 import type { EntryDigest } from '../layout/tree.js';
 import { recordedEntries } from '../plan/planner.js';
 import type { DesiredEnvironment, EnvironmentPlan } from '../plan/types.js';
 import type { EnvironmentState } from '../state/types.js';
-import { prepareStaging, promoteStaging } from './staging.js';
+import { clearStaging, prepareStaging, promoteStaging } from './staging.js';
 
 export interface EnvironmentOutcome {
   readonly name: string;
@@ -38,6 +39,16 @@ export async function executeEnvironment(
   let removed = 0;
   let written = 0;
 
+  // What a killed run may have left: a staging directory, temporaries of unfinished writes.
+  if (plan.removeFrom) {
+    await clearStaging(plan.removeFrom);
+    await sweepTemporaries(plan.removeFrom, directoriesOf(plan.removals));
+  }
+  if (desired) {
+    await clearStaging(desired.path);
+    await sweepTemporaries(desired.path, directoriesOf(desired.entries));
+  }
+
   if (plan.removeFrom && plan.removals.length > 0) {
     hooks.progress?.(`removing ${plan.removals.length} recorded entries`);
     for (const r of plan.removals) {
@@ -46,7 +57,8 @@ export async function executeEnvironment(
       if (res.result === 'removed') removed++;
       else if (res.result === 'kept') kept.push({ path: `${plan.removeFrom}/${r.path}`, why: res.why });
     }
-    if (plan.action === 'remove' || plan.action === 'replace') {
+    // An adopted replacement already occupies its root: only a root left behind goes.
+    if (plan.action === 'remove' || (plan.action === 'replace' && !(plan.adopt && plan.removeFrom === desired?.path))) {
       await removeRootIfEmpty(plan.removeFrom, kept);
     }
   }
@@ -111,6 +123,17 @@ export async function executeEnvironment(
   };
 }
 
+/** The root ('') and every directory that holds or is one of these entries. */
+function directoriesOf(entries: ReadonlyArray<{ readonly path: string; readonly kind?: string; readonly digest?: EntryDigest }>): string[] {
+  const dirs = new Set<string>(['']);
+  for (const e of entries) {
+    const parent = e.path.split('/').slice(0, -1).join('/');
+    dirs.add(parent);
+    if (e.kind === 'dir' || e.digest?.kind === 'dir') dirs.add(e.path);
+  }
+  return [...dirs];
+}
+
 /** Derived files are recorded by what the build step left on disk. */
 async function recordAsFound(root: string, paths: readonly string[]): Promise<Array<{ path: string; digest: EntryDigest }>> {
   const out: Array<{ path: string; digest: EntryDigest }> = [];
@@ -141,6 +164,7 @@ async function removeRootIfEmpty(root: string, kept: Array<{ path: string; why: 
   }
   if (left.length === 0) {
     await fs.rmdir(root);
+    faultPoint(`rmdir ${root}`);
     return;
   }
   if (!kept.some((k) => k.path.startsWith(`${root}/`))) {

@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { faultPoint } from '../fault-injection.js';
 
 /**
  * New environments are built beside their final place and renamed into it when complete, so
@@ -12,12 +13,23 @@ export function stagingPathFor(root: string): string {
 
 export async function prepareStaging(root: string): Promise<string> {
   const staging = stagingPathFor(root);
-  await fs.rm(staging, { recursive: true, force: true });
+  await clearStaging(root);
   await fs.mkdir(staging, { recursive: true });
+  faultPoint(`mkdir ${staging}`);
   return staging;
+}
+
+/** Removes a staging directory left by a killed run, if any. */
+export async function clearStaging(root: string): Promise<void> {
+  const staging = stagingPathFor(root);
+  const st = await fs.lstat(staging).catch(() => null);
+  if (!st) return;
+  await fs.rm(staging, { recursive: true, force: true });
+  faultPoint(`rm ${staging}`);
 }
 
 /** rename(2) replaces an empty directory atomically; a non-empty one makes it fail (never merged). */
 export async function promoteStaging(staging: string, root: string): Promise<void> {
   await fs.rename(staging, root);
+  faultPoint(`promote ${root}`);
 }

@@ -3,6 +3,8 @@ import { parseArgs } from 'node:util';
 import { isUserError, InterruptedError, ManifestError } from '../errors/user-error.js';
 import { ENVBUILD_VERSION } from '../engine/version.js';
 import { USAGE } from './usage.js';
+import { sourceMappedStack } from './source-mapped-stack.js';
+import { redactText } from '../secrets/redact.js';
 
 const COMMANDS = ['apply', 'plan', 'validate', 'destroy', 'check', 'pythons'] as const;
 type Command = (typeof COMMANDS)[number];
@@ -27,7 +29,9 @@ const defaultIo: Io = {
 };
 
 /** The only place that decides exit codes; everything below throws or returns data. */
-export async function main(argv: readonly string[], io: Io = defaultIo): Promise<number> {
+export async function main(argv: readonly string[], rawIo: Io = defaultIo): Promise<number> {
+  // Everything shown passes through the redactor: credentials in index URLs never appear.
+  const io: Io = { out: (t) => rawIo.out(redactText(t)), err: (t) => rawIo.err(redactText(t)) };
   let parsed;
   try {
     parsed = parseArgs({
@@ -96,10 +100,10 @@ function reportError(e: unknown, flags: Flags, io: Io): number {
       io.out(JSON.stringify({ error: { code: e.code, message: e.message, hint: e.hint ?? null, ...(e instanceof ManifestError ? { diagnostics: e.diagnostics } : {}) } }, null, 2));
     }
     const text = e instanceof ManifestError ? e.message : `envbuild: ${e.message}${e.hint ? `\n  hint: ${e.hint}` : ''}`;
-    io.err(flags.debug && e.stack ? `${text}\n${e.stack}` : text);
+    io.err(flags.debug && e.stack ? `${text}\n${sourceMappedStack(e.stack)}` : text);
     return 1;
   }
-  const stack = e instanceof Error ? (e.stack ?? e.message) : String(e);
+  const stack = e instanceof Error ? (e.stack === undefined ? e.message : sourceMappedStack(e.stack)) : String(e);
   io.err(`envbuild: internal error — this is a bug in envbuild ${ENVBUILD_VERSION}; please report it with the output below.\n${stack}`);
   return 1;
 }

@@ -1,8 +1,9 @@
 import { InterruptedError, UserError } from '../errors/user-error.js';
 import { executeEnvironment, type EnvironmentOutcome } from '../apply/execute-environment.js';
 import { hasChanges, hasConflicts, type Plan } from '../plan/types.js';
-import { acquireLock } from '../state/lock.js';
-import { deleteState, serializeState, writeState } from '../state/store.js';
+import { deleteState, serializeState, sweepStateTemporaries, writeState } from '../state/store.js';
+import { faultPoint } from '../fault-injection.js';
+import { redactText } from '../secrets/redact.js';
 import type { EnvironmentState, StateFile } from '../state/types.js';
 import { prepare, type EngineOptions, type Prepared } from './prepare.js';
 import { ENVBUILD_VERSION } from './version.js';
@@ -45,11 +46,14 @@ async function run(manifestFile: string, options: ApplyOptions, destroying: bool
   const first = await prepare(manifestFile, { ...options, destroy: destroying });
   if (!hasChanges(first.plan)) return { plan: first.plan, outcomes: [], stateWritten: false };
 
+  // proper-lockfile (with graceful-fs and signal-exit) is loaded only when there is work to do.
+  const { acquireLock } = await import('../state/lock.js');
   const release = await acquireLock(first.manifest.dir, {
     ...(options.wait ? { wait: true } : {}),
     command: `envbuild ${destroying ? 'destroy' : 'apply'} ${manifestFile}`,
   });
   try {
+    await sweepStateTemporaries(first.manifest.dir);
     // Another process may have changed things between the look and the lock: plan again.
     const prepared = await prepare(manifestFile, { ...options, destroy: destroying });
     if (hasConflicts(prepared.plan)) {
@@ -103,7 +107,9 @@ async function execute(prepared: Prepared, options: ApplyOptions, destroying: bo
           const record = parts[p.name];
           if ((p.action !== 'remove' && p.action !== 'replace') || !record) continue;
           progress(`removing part ${p.name}`);
-          kept.push(...(await removePart(prepared.manifest.dir, removalEnvironment(envPlan.name, d, previous!), p.name, record, hooks)));
+          const reason = envPlan.action === 'remove' ? 'environment-removed' : envPlan.action === 'replace' ? 'environment-replaced' : 'part-removed';
+          kept.push(...(await removePart(prepared.manifest.dir, removalEnvironment(envPlan.name, d, previous!), p.name, record, hooks, reason)));
+          faultPoint(`removed part ${envPlan.name}.${p.name}`);
           const { [p.name]: _gone, ...rest } = parts;
           parts = rest;
           if (p.action === 'remove') partOutcomes.push({ name: p.name, action: 'remove' });
@@ -136,6 +142,7 @@ async function execute(prepared: Prepared, options: ApplyOptions, destroying: bo
           const outputsOf = (env: string, name: string) => (env === d.name ? parts[name]?.outputs : state.environments[env]?.parts[name]?.outputs);
           const lookup = makeLookup(prepared.manifest, desired, d.name, outputsOf, process.env);
           const record = await applyPart(prepared.manifest, d, part, parts[part.name] ?? null, lookup, hooks);
+          faultPoint(`applied part ${d.name}.${part.name}`);
           parts = { ...parts, [part.name]: record };
           current = { ...current, parts };
           await save(envPlan.name, current);
@@ -161,6 +168,7 @@ interface Step {
 
 /** listr2 is loaded only when there is work to show: it is the heaviest module of the CLI. */
 async function runSteps(steps: readonly Step[], mode: ProgressMode): Promise<void> {
+  // listr2 writes to the terminal itself, past the CLI's redacting output: redact here.
   if (mode === 'silent') {
     for (const step of steps) await step.run(() => undefined);
     return;
@@ -170,7 +178,7 @@ async function runSteps(steps: readonly Step[], mode: ProgressMode): Promise<voi
     steps.map((step) => ({
       title: step.title,
       task: async (_ctx: unknown, task: { output: string }) => {
-        await step.run((m) => (task.output = m));
+        await step.run((m) => (task.output = redactText(m)));
       },
     })),
     {

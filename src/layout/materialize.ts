@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { EntryDigest, Observed, TreeEntry } from './tree.js';
 import { UserError } from '../errors/user-error.js';
 import { joinInside } from './safe-path.js';
+import { faultPoint } from '../fault-injection.js';
 
 const DEFAULT_FILE_MODE = 0o644;
 
@@ -76,9 +77,10 @@ export function digestsEqual(a: EntryDigest, b: EntryDigest): boolean {
 export async function writeEntry(root: string, entry: TreeEntry): Promise<void> {
   const abs = joinInside(root, entry.path);
   await assertNoLinkedParent(root, entry.path);
-  await fs.mkdir(path.dirname(abs), { recursive: true });
+  if (await fs.mkdir(path.dirname(abs), { recursive: true })) faultPoint(`mkdir parent of ${entry.path}`);
   if (entry.kind === 'dir') {
     await ensureDirectory(abs);
+    faultPoint(`mkdir ${entry.path}`);
     return;
   }
   const tmp = `${abs}.envbuild-${randomBytes(4).toString('hex')}.tmp`;
@@ -96,7 +98,9 @@ export async function writeEntry(root: string, entry: TreeEntry): Promise<void> 
         await copyOrLink(entry.source, tmp, entry.mode);
         break;
     }
+    faultPoint(`temporary of ${entry.path}`);
     await replaceWith(tmp, abs);
+    faultPoint(`write ${entry.path}`);
   } catch (e) {
     await fs.rm(tmp, { force: true });
     throw e;
@@ -137,8 +141,41 @@ async function replaceWith(tmp: string, abs: string): Promise<void> {
   const st = await fs.lstat(abs).catch(() => null);
   // rename() cannot replace a directory with a file; only an empty one is removed here, so a
   // directory holding user data makes the write fail loudly instead of deleting it.
-  if (st?.isDirectory()) await fs.rmdir(abs);
+  if (st?.isDirectory()) {
+    await fs.rmdir(abs);
+    faultPoint(`rmdir ${abs}`);
+  }
   await fs.rename(tmp, abs);
+}
+
+const TEMPORARY = /\.envbuild-[0-9a-f]{8}\.tmp$/;
+
+/**
+ * Removes what a write killed before its rename left behind (`<name>.envbuild-<hex>.tmp`, a
+ * name reserved for envbuild) in the given directories of an environment. Directories that
+ * are missing, not directories, or reached through a symbolic link are skipped.
+ */
+export async function sweepTemporaries(root: string, dirs: Iterable<string>): Promise<void> {
+  for (const rel of new Set(dirs)) {
+    const dir = rel === '' ? root : joinInside(root, rel);
+    if (!(await isRealDirectory(root, rel))) continue;
+    for (const name of await fs.readdir(dir)) {
+      if (!TEMPORARY.test(name)) continue;
+      await fs.unlink(path.join(dir, name)).catch(() => undefined);
+      faultPoint(`sweep ${rel}/${name}`);
+    }
+  }
+}
+
+/** Whether `rel` under `root` is a directory reached through real directories only. */
+async function isRealDirectory(root: string, rel: string): Promise<boolean> {
+  let dir = root;
+  for (const part of ['', ...(rel === '' ? [] : rel.split('/'))]) {
+    dir = part === '' ? dir : path.join(dir, part);
+    const st = await fs.lstat(dir).catch(() => null);
+    if (!st?.isDirectory()) return false;
+  }
+  return true;
 }
 
 /** A hard link costs no space and keeps the binary's identity; fall back to a copy across devices. */
@@ -179,9 +216,11 @@ export async function removeEntry(root: string, rel: string, recorded: EntryDige
       }
       throw e;
     }
+    faultPoint(`remove ${rel}`);
     return { path: rel, result: 'removed' };
   }
   await fs.unlink(abs);
+  faultPoint(`remove ${rel}`);
   return { path: rel, result: 'removed' };
 }
 

@@ -1,3 +1,4 @@
+import { parseRequest } from '../python/version-request.js';
 import { code } from './describe.js';
 import { checkOverlaps, environmentPath, type PlacedEnvironment } from './environment-paths.js';
 import { normaliseIsolation } from './isolation.js';
@@ -55,6 +56,8 @@ export function normaliseEnvironments(root: MapNode, ctx: NormaliseContext): Env
         keyPath,
         hint: 'name its interpreter here or in `defaults`: a version range (`python: "3.12"`), a command (`python3.12`) or an absolute path',
       });
+    } else {
+      checkPythonRequest(python, ctx);
     }
 
     const writtenPath = text('path');
@@ -80,6 +83,21 @@ export function normaliseEnvironments(root: MapNode, ctx: NormaliseContext): Env
   }
   checkOverlaps(placed, ctx);
   return specs;
+}
+
+/**
+ * A malformed `python:` request (`>=3.10 <<3.13`, a relative path) is reported now, with
+ * every other problem and at the value as written (in `defaults` once, however many
+ * environments inherit it), rather than when interpreters are looked up. A value holding a
+ * `${...}` reference is only known after interpolation, and is checked then.
+ */
+function checkPythonRequest(python: WrittenField, ctx: NormaliseContext): void {
+  const { node } = python;
+  // Other types and the empty string are reported by the schema.
+  if (node.kind !== 'scalar' || typeof node.value !== 'string' || node.value === '' || node.value.includes('${')) return;
+  const parsed = parseRequest(node.value);
+  if (parsed.ok) return;
+  ctx.diagnostics.error(`invalid python request: ${parsed.message}`, node.at, { keyPath: python.path, hint: parsed.hint });
 }
 
 /** Parts in manifest order; every key but `recipe` is an option, left for the recipe to check. */

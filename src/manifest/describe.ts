@@ -27,7 +27,7 @@ export function describeValue(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
   switch (typeof value) {
     case 'string':
-      return `the string ${JSON.stringify(value)}`;
+      return `the string ${JSON.stringify(clip(value))}`;
     case 'number':
       return `the number ${String(value)}`;
     case 'boolean':
@@ -40,7 +40,15 @@ export function describeValue(value: unknown): string {
 }
 
 export function code(text: string | number): string {
-  return `\`${String(text)}\``;
+  return `\`${clip(String(text))}\``;
+}
+
+/** Longer than this, a value quoted in a message is cut: a message names a value, it does not echo it. */
+export const MAX_QUOTED = 60;
+
+/** `text` itself, or its beginning and `…` when it is longer than `max`. */
+export function clip(text: string, max = MAX_QUOTED): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
 /** `a`, `a or b`, `a, b or c`. */

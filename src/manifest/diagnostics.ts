@@ -1,4 +1,5 @@
 import type { Diagnostic, SourceLocation } from '../errors/diagnostic.js';
+import { clip } from './describe.js';
 import { formatKeyPath } from './source-map.js';
 import type { KeyPath } from './types.js';
 
@@ -8,34 +9,91 @@ export interface ProblemDetails {
 }
 
 /**
+ * Past this many, problems are summarised in one closing line. A person fixes the first
+ * ones and runs again; a hostile or generated file can hold hundreds of thousands, and
+ * printing them all would bury the report (and cost seconds of formatting).
+ */
+export const MAX_REPORTED_PROBLEMS = 100;
+
+/** A message or hint longer than this is cut (see `error`). */
+const MAX_MESSAGE = 300;
+
+/**
  * Collects every problem of one load. The same problem can be found twice (a value in
  * `defaults` is checked once per environment, a base file can be listed by two manifests),
- * so identical diagnostics are kept once.
+ * so identical diagnostics are kept once. Only the first MAX_REPORTED_PROBLEMS in file
+ * order are kept; the rest are counted.
  */
 export class Diagnostics {
-  private readonly byKey = new Map<string, Diagnostic>();
+  private readonly seen = new Set<string>();
+  /** The earliest problems by position, in order. */
+  private readonly kept: Diagnostic[] = [];
+  private omitted = 0;
+  /** The earliest of the problems not kept: where the summary line points. */
+  private firstOmitted: Diagnostic | undefined;
 
   error(message: string, location: SourceLocation | undefined, details: ProblemDetails = {}): void {
     const keyPath = details.keyPath && details.keyPath.length > 0 ? formatKeyPath(details.keyPath) : undefined;
+    const key = `${location?.file ?? ''}\0${location?.line ?? 0}\0${location?.col ?? 0}\0${message}\0${keyPath ?? ''}`;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
     const diagnostic: Diagnostic = {
       severity: 'error',
-      message,
+      // Values quoted in messages are clipped where they are quoted; this is the backstop
+      // for text built elsewhere (a parser's message quoting a megabyte-long line).
+      message: clip(message, MAX_MESSAGE),
       ...(location ? { location } : {}),
       ...(keyPath ? { keyPath } : {}),
-      ...(details.hint ? { hint: details.hint } : {}),
+      ...(details.hint ? { hint: clip(details.hint, MAX_MESSAGE) } : {}),
     };
-    const key = JSON.stringify([location?.file, location?.line, location?.col, message, keyPath]);
-    if (!this.byKey.has(key)) this.byKey.set(key, diagnostic);
+    const last = this.kept[this.kept.length - 1];
+    if (this.kept.length >= MAX_REPORTED_PROBLEMS && last && compareDiagnostics(diagnostic, last) >= 0) {
+      this.omit(diagnostic);
+      return;
+    }
+    this.kept.splice(insertionIndex(this.kept, diagnostic), 0, diagnostic);
+    if (this.kept.length > MAX_REPORTED_PROBLEMS) {
+      const evicted = this.kept.pop();
+      if (evicted) this.omit(evicted);
+    }
   }
 
   get hasErrors(): boolean {
-    return this.byKey.size > 0;
+    return this.seen.size > 0;
   }
 
   /** By file, line and column, so the report reads top to bottom like the files. */
   sorted(): Diagnostic[] {
-    return [...this.byKey.values()].sort(compareDiagnostics);
+    const first = this.firstOmitted;
+    if (!first) return [...this.kept];
+    const more = this.omitted;
+    return [
+      ...this.kept,
+      {
+        severity: 'error',
+        message: `… and ${more} more problem${more === 1 ? '' : 's'} from here on, not shown`,
+        ...(first.location ? { location: first.location } : {}),
+        hint: `fix the problems above first: only the first ${MAX_REPORTED_PROBLEMS} are shown`,
+      },
+    ];
   }
+
+  private omit(diagnostic: Diagnostic): void {
+    this.omitted += 1;
+    if (!this.firstOmitted || compareDiagnostics(diagnostic, this.firstOmitted) < 0) this.firstOmitted = diagnostic;
+  }
+}
+
+function insertionIndex(sorted: readonly Diagnostic[], d: Diagnostic): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const probe = sorted[mid];
+    if (probe && compareDiagnostics(probe, d) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {

@@ -44,15 +44,45 @@ export function environmentPath(
 
 /**
  * Two environments in one directory, or one inside another, would overwrite or delete each
- * other's files. Reported at the later one, naming the earlier.
+ * other's files. Reported at the later one, naming the earlier; environments sharing one
+ * directory are named by the first of them, so n copies of one path make n - 1 problems,
+ * not n². Lookups by path keep this near-linear for manifests of any size: the earlier
+ * environments around a path are those at the path itself, at its ancestors (at most one
+ * per path segment) and at its descendants (one range of the sorted paths).
  */
 export function checkOverlaps(environments: readonly PlacedEnvironment[], ctx: NormaliseContext): void {
   // The manifest directory itself is reported by environmentPath; it contains everything.
   const placed = environments.filter((e) => e.path !== ctx.dir);
-  for (const [j, later] of placed.entries()) {
-    for (const earlier of placed.slice(0, j)) {
-      const relation = overlap(earlier.path, later.path);
-      if (!relation) continue;
+  /** Each directory's first environment, by manifest order. */
+  const firstAt = new Map<string, Earlier>();
+  placed.forEach((env, index) => {
+    if (!firstAt.has(env.path)) firstAt.set(env.path, { index, env });
+  });
+  const sortedPaths = [...firstAt.keys()].sort();
+
+  /** The earlier environments at an ancestor or a descendant of this one's directory. */
+  const around = (env: PlacedEnvironment, index: number): Found[] => {
+    const found: Found[] = [];
+    for (let dir = path.dirname(env.path); ; dir = path.dirname(dir)) {
+      const ancestor = firstAt.get(dir);
+      if (ancestor && ancestor.index < index) found.push({ ...ancestor, relation: 'inside' });
+      if (path.dirname(dir) === dir) break;
+    }
+    const prefix = env.path.endsWith(path.sep) ? env.path : env.path + path.sep;
+    for (let i = lowerBound(sortedPaths, prefix); i < sortedPaths.length; i++) {
+      const descendant = firstAt.get(sortedPaths[i] ?? '');
+      if (!sortedPaths[i]?.startsWith(prefix) || !descendant) break;
+      if (descendant.index < index) found.push({ ...descendant, relation: 'contains' });
+    }
+    return found;
+  };
+
+  placed.forEach((later, index) => {
+    const same = firstAt.get(later.path);
+    // A copy of an earlier environment's directory overlaps whatever that one does, which is
+    // reported for that one: saying it again for each copy would only repeat it.
+    const found = same && same.index < index ? [{ ...same, relation: 'same' as const }] : around(later, index);
+    for (const { env: earlier, relation } of found.sort((a, b) => a.index - b.index)) {
       const message =
         relation === 'same'
           ? `environments ${code(earlier.name)} and ${code(later.name)} have the same path ${later.path}`
@@ -64,12 +94,29 @@ export function checkOverlaps(environments: readonly PlacedEnvironment[], ctx: N
         hint: 'give each environment a directory of its own, neither inside the other',
       });
     }
-  }
+  });
 }
 
-function overlap(a: string, b: string): 'same' | 'inside' | 'contains' | undefined {
-  if (a === b) return 'same';
-  if (b.startsWith(a.endsWith(path.sep) ? a : a + path.sep)) return 'inside';
-  if (a.startsWith(b.endsWith(path.sep) ? b : b + path.sep)) return 'contains';
-  return undefined;
+interface Earlier {
+  /** Position in manifest order. */
+  readonly index: number;
+  readonly env: PlacedEnvironment;
+}
+
+interface Found extends Earlier {
+  readonly relation: Relation;
+}
+
+type Relation = 'same' | 'inside' | 'contains';
+
+/** Index of the first element not less than `key` in a sorted array. */
+function lowerBound(sorted: readonly string[], key: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid] ?? '') < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

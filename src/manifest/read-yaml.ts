@@ -1,12 +1,15 @@
 import {
+  Composer,
   isAlias,
   isMap,
   isScalar,
   isSeq,
   LineCounter,
-  parseDocument,
+  Parser,
   Scalar,
+  YAMLParseError,
   type Alias,
+  type CST,
   type Document,
   type Node,
   type YAMLError,
@@ -18,10 +21,14 @@ import { bytePosition, findInvalidUtf8 } from './invalid-utf8.js';
 import type { MapEntry, MapNode, ScalarValue, SourceNode } from './source-tree.js';
 
 /**
- * yaml's own guard against alias bombs: an anchor's expansions times its own alias fan-out.
- * A hand-written manifest stays far below it; "billion laughs" crosses it within a few levels.
+ * How many values aliases may add to a document beyond those written in it, whatever its
+ * size: a hand-written manifest repeating a few settings stays far below. Past that, the
+ * aliases may add at most as many values as are written, so expanding a manifest can at
+ * most double it. This measures what yaml's own guard (`maxAliasCount`, a count of alias
+ * uses) misses: ninety aliases of a list of 200 000 numbers pass that guard and expand a
+ * 1.5 MB file into 18 million values, which exhausts the heap.
  */
-export const MAX_ALIAS_COUNT = 100;
+export const MIN_ALIAS_EXPANSION = 10_000;
 
 /** Deeper than any real manifest, shallow enough that walking it cannot exhaust the stack. */
 const MAX_DEPTH = 64;
@@ -36,13 +43,20 @@ export function parseManifestFile(file: string, bytes: Uint8Array, diagnostics: 
   if (text === undefined) return undefined;
 
   const lineCounter = new LineCounter();
-  // Duplicate keys are found while building the tree instead, where `1:` and `"1":` (one
-  // key once converted) are caught too and the message can name the key.
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: false });
   const at = (offset: number | undefined): SourceLocation => {
     const { line, col } = lineCounter.linePos(offset ?? 0);
     return line === 0 ? { file, line: 1, col: (offset ?? 0) + 1 } : { file, line, col };
   };
+  // What parseDocument does, in two steps: yaml builds its syntax tree iteratively but
+  // composes values recursively, so nesting is measured in between, before a pathological
+  // document can overflow the stack.
+  const tokens = [...new Parser(lineCounter.addNewLine).parse(text)];
+  const tooDeep = firstTooDeep(tokens);
+  if (tooDeep !== undefined) {
+    diagnostics.error(`values are nested more than ${MAX_DEPTH} levels deep`, at(tooDeep));
+    return undefined;
+  }
+  const doc = composeOne(tokens, text.length);
 
   reportYamlProblems([...doc.errors, ...doc.warnings], at, diagnostics);
   if (doc.errors.length > 0) return undefined;
@@ -54,8 +68,9 @@ export function parseManifestFile(file: string, bytes: Uint8Array, diagnostics: 
     return undefined;
   }
 
-  if (isAliasBomb(doc)) {
-    const worst = largestAlias(doc);
+  const aliases = measureAliases(doc);
+  if (aliases.expanded - aliases.written > Math.max(MIN_ALIAS_EXPANSION, aliases.written)) {
+    const worst = aliases.largest;
     diagnostics.error(
       `YAML aliases expand too much${worst ? ` (${code(`*${worst.alias.source}`)} alone stands for ${worst.size} values)` : ''}: refusing what looks like an alias bomb`,
       at(worst?.alias.range?.[0]),
@@ -139,56 +154,125 @@ function reportYamlProblem(problem: YAMLError, at: SourceLocation, diagnostics: 
   }
 }
 
-function isAliasBomb(doc: Document): boolean {
-  try {
-    doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
-    return false;
-  } catch (error) {
-    // Other failures here (an alias to an unknown anchor) are reported with their position
-    // by TreeBuilder.
-    return error instanceof ReferenceError && /alias count/i.test(error.message);
+/**
+ * The first document of the stream, as parseDocument returns it: a second document is an
+ * error (a manifest is one document). Duplicate keys are found while building the tree
+ * instead, where `1:` and `"1":` (one key once converted) are caught too and the message can
+ * name the key.
+ */
+function composeOne(tokens: readonly CST.Token[], length: number): Document.Parsed {
+  const composer = new Composer({ uniqueKeys: false });
+  let doc: Document.Parsed | undefined;
+  for (const next of composer.compose(tokens, true, length)) {
+    if (!doc) {
+      doc = next;
+    } else {
+      doc.errors.push(new YAMLParseError([next.range[0], next.range[1]], 'MULTIPLE_DOCS', 'Source contains multiple documents'));
+      break;
+    }
   }
+  // compose(…, forceDoc = true) always yields at least one document.
+  if (!doc) throw new Error('yaml composed no document');
+  return doc;
 }
 
-/** The alias that expands to the most values, to point the user at the bomb's fuse. */
-function largestAlias(doc: Document): { alias: Alias; size: number } | undefined {
-  const anchors = new Map<string, Node>();
-  const aliases: Array<{ alias: Alias; target: Node | undefined }> = [];
-  const collect = (node: unknown): void => {
-    if (isAlias(node)) {
-      aliases.push({ alias: node, target: anchors.get(node.source) });
-      return;
-    }
-    if (!isScalar(node) && !isMap(node) && !isSeq(node)) return;
-    if (node.anchor) anchors.set(node.anchor, node);
-    if (isMap(node)) {
-      for (const pair of node.items) {
-        collect(pair.key);
-        collect(pair.value);
+/**
+ * Offset of the first collection nested more than MAX_DEPTH deep in yaml's syntax tree, or
+ * undefined. Walked with an explicit stack: the point is to survive any depth.
+ */
+function firstTooDeep(tokens: readonly CST.Token[]): number | undefined {
+  const stack: Array<{ token: CST.Token | null | undefined; depth: number }> = tokens.map((token) => ({ token, depth: 0 }));
+  stack.reverse();
+  let first: number | undefined;
+  for (let item = stack.pop(); item; item = stack.pop()) {
+    const { token, depth } = item;
+    if (!token) continue;
+    switch (token.type) {
+      case 'document':
+        stack.push({ token: token.value, depth });
+        break;
+      case 'block-map':
+      case 'block-seq':
+      case 'flow-collection': {
+        if (depth + 1 > MAX_DEPTH) {
+          if (first === undefined || token.offset < first) first = token.offset;
+          break;
+        }
+        for (const entry of token.items) {
+          stack.push({ token: 'value' in entry ? entry.value : undefined, depth: depth + 1 });
+          stack.push({ token: 'key' in entry ? entry.key : undefined, depth: depth + 1 });
+        }
+        break;
       }
-    } else if (isSeq(node)) node.items.forEach(collect);
-  };
-  collect(doc.contents);
-
-  const targetOf = new Map(aliases.map(({ alias, target }) => [alias, target]));
-  const sizes = new Map<unknown, number>();
-  const size = (node: unknown): number => {
-    const known = sizes.get(node);
-    if (known !== undefined) return known;
-    sizes.set(node, 1); // provisional: an alias inside its own anchor counts once
-    let total = 1;
-    if (isAlias(node)) total = size(targetOf.get(node));
-    else if (isMap(node)) for (const pair of node.items) total += size(pair.key) + size(pair.value);
-    else if (isSeq(node)) for (const item of node.items) total += size(item);
-    sizes.set(node, total);
-    return total;
-  };
-  let worst: { alias: Alias; size: number } | undefined;
-  for (const { alias } of aliases) {
-    const n = size(alias);
-    if (!worst || n > worst.size) worst = { alias, size: n };
+      default:
+        break;
+    }
   }
-  return worst;
+  return first;
+}
+
+interface AliasMeasure {
+  /** Nodes as written, each alias counted once. */
+  readonly written: number;
+  /** Nodes once every alias is replaced by what it names. */
+  readonly expanded: number;
+  /** The alias that stands for the most values, to point the user at the bomb's fuse. */
+  readonly largest: { readonly alias: Alias; readonly size: number } | undefined;
+}
+
+/**
+ * Counts the document's values as written and as expanded, without expanding anything:
+ * one post-order walk with an explicit stack, each alias taking the size of its anchor
+ * (an anchor is always complete before an alias to it, except an alias inside its own
+ * anchor, which counts once). Sizes are floats: a billion laughs is only a big number here.
+ */
+function measureAliases(doc: Document): AliasMeasure {
+  const anchors = new Map<string, Node>();
+  const sizes = new Map<Node, number>();
+  let written = 0;
+  let largest: AliasMeasure['largest'];
+  interface Frame {
+    readonly node: Node;
+    readonly children: readonly unknown[];
+    next: number;
+    total: number;
+  }
+  const stack: Frame[] = [];
+  /** The size of a leaf, or undefined when a frame was opened for a collection. */
+  const enter = (node: unknown): number | undefined => {
+    written += 1;
+    if (isAlias(node)) {
+      const target = anchors.get(node.source);
+      const size = (target && sizes.get(target)) ?? 1;
+      if (!largest || size > largest.size) largest = { alias: node, size };
+      return size;
+    }
+    if (!isScalar(node) && !isMap(node) && !isSeq(node)) return 1;
+    if (node.anchor) anchors.set(node.anchor, node);
+    if (isScalar(node)) {
+      sizes.set(node, 1);
+      return 1;
+    }
+    const children: unknown[] = isMap(node) ? node.items.flatMap((pair) => [pair.key, pair.value]) : node.items;
+    stack.push({ node, children, next: 0, total: 1 });
+    return undefined;
+  };
+
+  let expanded = enter(doc.contents) ?? 0;
+  for (let frame = stack.at(-1); frame; frame = stack.at(-1)) {
+    if (frame.next < frame.children.length) {
+      const size = enter(frame.children[frame.next]);
+      frame.next += 1;
+      if (size !== undefined) frame.total += size;
+      continue;
+    }
+    stack.pop();
+    sizes.set(frame.node, frame.total);
+    const parent = stack.at(-1);
+    if (parent) parent.total += frame.total;
+    else expanded = frame.total;
+  }
+  return { written, expanded, largest };
 }
 
 /**

@@ -1,7 +1,13 @@
 import type { ValidateFunction } from 'ajv';
+import { pathToFileURL } from 'node:url';
+import { PACKAGE_ROOT } from '../engine/version.js';
 
-/** The published schema; the same file editors load through `# yaml-language-server: $schema=`. */
-export const MANIFEST_SCHEMA_URL = new URL('../../schemas/envbuild.schema.json', import.meta.url);
+/**
+ * The published schema; the same file editors load through `# yaml-language-server: $schema=`.
+ * Found from the package root, not from this module, which lives at a different depth in src/
+ * and in the bundle (dist/chunks/).
+ */
+export const MANIFEST_SCHEMA_URL = new URL('schemas/envbuild.schema.json', pathToFileURL(`${PACKAGE_ROOT}/`));
 
 let loaded: Promise<ValidateFunction> | undefined;
 

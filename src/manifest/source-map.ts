@@ -1,5 +1,6 @@
 import type { SourceLocation } from '../errors/diagnostic.js';
 import { childOf, type SourceNode } from './source-tree.js';
+import { clip } from './describe.js';
 import type { KeyPath, SourceMap } from './types.js';
 
 /** A `SourceMap` over a (possibly merged) source tree: every node knows its own file. */
@@ -35,7 +36,8 @@ export class TreeSourceMap implements SourceMap {
 /** `environments.app.isolation.allow[1]`; keys that would read ambiguously are quoted. */
 export function formatKeyPath(path: KeyPath): string {
   let out = '';
-  for (const segment of path) {
+  for (const written of path) {
+    const segment = typeof written === 'string' ? clip(written) : written;
     if (typeof segment === 'number') out += `[${segment}]`;
     else if (/^[A-Za-z0-9_-]+$/.test(segment)) out += out === '' ? segment : `.${segment}`;
     else out += `[${JSON.stringify(segment)}]`;

@@ -64,9 +64,7 @@ function planNew(d: DesiredEnvironment, observed: Observations): EnvironmentPlan
   // Something is already there. If it is exactly what we would build (a run interrupted
   // after building but before recording, or a lost state file), take it over as it is;
   // anything else belongs to somebody else and is never overwritten.
-  const topLevel = new Set(d.entries.map((e) => e.path.split('/')[0]));
-  const foreign = obs.children.filter((c) => !topLevel.has(c));
-  const differing = d.entries.filter((e) => !observedMatches(d.digests[e.path]!, seen(obs, e.path)));
+  const { foreign, differing } = compareExactly(d, obs);
   if (foreign.length === 0 && differing.length === 0) {
     // Derived files cannot be verified without a record: rebuilding them is cheap and exact.
     return {
@@ -87,9 +85,35 @@ function planNew(d: DesiredEnvironment, observed: Observations): EnvironmentPlan
   };
 }
 
+/** What in a root is not the desired environment: unknown top-level names, entries that differ. */
+function compareExactly(d: DesiredEnvironment, obs: RootObservation): { foreign: string[]; differing: TreeEntry[] } {
+  const topLevel = new Set(d.entries.map((e) => e.path.split('/')[0]));
+  const foreign = (obs.children ?? []).filter((c) => !topLevel.has(c));
+  const differing = d.entries.filter((e) => !observedMatches(d.digests[e.path]!, seen(obs, e.path)));
+  return { foreign, differing };
+}
+
 function planExisting(d: DesiredEnvironment, rec: EnvironmentState, observed: Observations): EnvironmentPlan {
   const replaceReasons = replacementReasons(rec, d);
   if (replaceReasons.length > 0) {
+    // A replace interrupted after the new environment was moved into place but before it was
+    // recorded: the target already is exactly the new environment. Adopt it, and remove only
+    // what is left of the old one (all of it when it lived elsewhere).
+    const target = rootOf(observed, d.path);
+    const exact = compareExactly(d, target);
+    if (target.children && target.children.length > 0 && exact.foreign.length === 0 && exact.differing.length === 0) {
+      const wanted = new Set([...d.entries.map((e) => e.path), ...(d.derived?.paths ?? [])]);
+      return {
+        ...base(d.name, d.path, 'replace'),
+        notes: d.notes,
+        warnings: d.warnings,
+        reasons: [...replaceReasons, 'the new environment is already in place: adopting it'],
+        removeFrom: rec.path,
+        removals: [...rec.entries].reverse().filter((e) => rec.path !== d.path || !wanted.has(e.path)),
+        adopt: true,
+        rebuild: d.derived !== undefined,
+      };
+    }
     const plan: EnvironmentPlan = {
       ...base(d.name, d.path, 'replace'),
       notes: d.notes,

@@ -121,6 +121,11 @@ export type RemovalEnvironment = Omit<RecipeEnvironment, 'base'>;
 export interface RemoveContext extends Omit<ApplyContext<Readonly<Record<string, unknown>>>, 'previous' | 'env'> {
   readonly env: RemovalEnvironment;
   readonly previous: PartRecord;
+  /**
+   * Why the part goes: dropped from the manifest, or its whole environment is removed or
+   * rebuilt (then undoing changes inside the environment may be skipped: it is deleted anyway).
+   */
+  readonly reason: 'part-removed' | 'environment-removed' | 'environment-replaced';
   /** Removes the recorded created paths that are still what the part made; reports the others. */
   removeCreated(): Promise<void>;
 }
@@ -145,7 +150,9 @@ export interface RecipeDefinition<Options = Readonly<Record<string, unknown>>> {
 
 declare const recipeBrand: unique symbol;
 
-export type Recipe<Options = Readonly<Record<string, unknown>>> = Readonly<RecipeDefinition<Options>> & {
+// Not Readonly<>: that would turn the methods into function-typed properties, checked
+// contravariantly, and a Recipe<MyOptions> would no longer be assignable to Recipe.
+export type Recipe<Options = Readonly<Record<string, unknown>>> = RecipeDefinition<Options> & {
   readonly [recipeBrand]: true;
 };
 

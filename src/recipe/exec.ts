@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { UserError } from '../errors/user-error.js';
 import type { ExecOptions, ExecResult } from './api.js';
+import { redactText } from '../secrets/redact.js';
 
 const TAIL_LINES = 40;
 
@@ -36,14 +37,14 @@ export function execForPart(
       if (sink === 'out') stdout += text;
       else stderr += text;
       const last = text.trimEnd().split('\n').at(-1)?.trim();
-      if (last) progress(last.slice(0, 160));
+      if (last) progress(redactText(last).slice(0, 160));
     };
     child.stdout?.on('data', (c: Buffer) => onData(c, 'out'));
     child.stderr?.on('data', (c: Buffer) => onData(c, 'err'));
     if (options.input !== undefined) child.stdin?.end(options.input);
     child.on('error', (e: NodeJS.ErrnoException) => {
       if (e.name === 'AbortError') return reject(e);
-      reject(new UserError('EEXEC', `${label}: cannot run ${command}: ${e.code ?? e.message}`, { hint: 'is the program installed and on PATH?' }));
+      reject(new UserError('EEXEC', redactText(`${label}: cannot run ${command}: ${e.code ?? e.message}`), { hint: 'is the program installed and on PATH?' }));
     });
     child.on('close', (code, sig) => {
       const result: ExecResult = { code: code ?? 128, stdout, stderr };
@@ -53,7 +54,8 @@ export function execForPart(
       const tail = output.slice(-TAIL_LINES).map((l) => `    ${l}`).join('\n');
       const how = sig ? `was killed by ${sig}` : `exited with code ${code}`;
       reject(
-        new UserError('EEXEC', `${label}: ${[command, ...args].join(' ')} ${how}${tail ? `:\n${output.length > TAIL_LINES ? '    …\n' : ''}${tail}` : ''}`, {
+        // Arguments and output may carry an index URL's credentials.
+        new UserError('EEXEC', redactText(`${label}: ${[command, ...args].join(' ')} ${how}${tail ? `:\n${output.length > TAIL_LINES ? '    …\n' : ''}${tail}` : ''}`), {
           hint: 'the output above is the command\'s own; fix the cause and apply again',
         }),
       );

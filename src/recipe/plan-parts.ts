@@ -9,6 +9,7 @@ import { changedKeys, partFingerprint } from './fingerprint.js';
 import { makeLookup } from './scope.js';
 import { recipeFailure } from './recipe-failure.js';
 import { validateOptions } from './validate-options.js';
+import { digestSecrets, keysWithSecrets, redactValue, rememberSecrets } from '../secrets/redact.js';
 
 export interface PartsContext {
   readonly manifest: Manifest;
@@ -86,6 +87,7 @@ async function planPart(
   }
   if (issues.length > 0) return { ...base, action: 'no-op', reasons: [] };
   const options = value as Record<string, unknown>;
+  rememberSecrets(options);
   const problems = await validateOptions(part.loaded.recipe, options, ctx.manifest.source, keyBase);
   diagnostics.push(...problems);
   if (problems.length > 0) return { ...base, action: 'no-op', reasons: [] };
@@ -99,10 +101,16 @@ async function planPart(
     changes.push('new part');
   } else {
     if (prev.version !== part.loaded.identity) changes.push(`recipe changed ${prev.version} → ${part.loaded.identity}`);
-    const keys = changedKeys(prev.options, options);
+    // Recorded options are redacted (see run-part): compare like with like.
+    const keys = changedKeys(prev.options, redactValue(options));
     if (keys.length > 0) changes.push(`options changed: ${keys.join(', ')}`);
-    const fp = partFingerprint({ recipe: part.loaded.identity, options, python: d.inputs.python, layout: d.inputs.layout });
-    if (changes.length === 0 && fp !== prev.fingerprint) changes.push('interpreter or layout changed');
+    const fp = partFingerprint({ recipe: part.loaded.identity, options: digestSecrets(options), python: d.inputs.python, layout: d.inputs.layout });
+    if (changes.length === 0 && fp !== prev.fingerprint) {
+      // The interpreter and layout are unchanged here (a change would rebuild the
+      // environment), so with equal visible options a credential must have changed.
+      const secret = keysWithSecrets(options);
+      changes.push(secret.length > 0 ? `credentials changed in options: ${secret.join(', ')}` : 'interpreter or layout changed');
+    }
     changes.push(...(await createdDrift(prev.created, d.path)));
   }
   const recipe = part.loaded.recipe;

@@ -1,4 +1,5 @@
 import { UserError } from '../errors/user-error.js';
+import { redactText } from '../secrets/redact.js';
 
 /**
  * Labels an error from a recipe with the part it ran for. A UserError keeps its message and
@@ -7,10 +8,10 @@ import { UserError } from '../errors/user-error.js';
  */
 export function recipeFailure(part: string, recipe: string, phase: 'plan' | 'apply' | 'remove', e: unknown): UserError {
   if (e instanceof UserError) {
-    return new UserError(e.code, `part ${part} (${recipe}): ${e.message}`, { ...(e.hint ? { hint: e.hint } : {}), cause: e });
+    return new UserError(e.code, redactText(`part ${part} (${recipe}): ${e.message}`), { ...(e.hint ? { hint: e.hint } : {}), cause: e });
   }
   const err = e instanceof Error ? e : new Error(String(e));
-  return new UserError('ERECIPE_BUG', `part ${part}: recipe ${recipe} failed unexpectedly during ${phase}: ${err.message}\n${indent(err.stack ?? '')}`, {
+  return new UserError('ERECIPE_BUG', redactText(`part ${part}: recipe ${recipe} failed unexpectedly during ${phase}: ${err.message}\n${indent(err.stack ?? '')}`), {
     hint: `this is a bug in the recipe "${recipe}"; report it to its author with the trace above`,
     cause: e,
   });

@@ -1,4 +1,6 @@
-import { ManifestError } from '../errors/user-error.js';
+import path from 'node:path';
+import { ManifestError, UserError } from '../errors/user-error.js';
+import { isInside } from '../state/validate-state.js';
 import { interpolate, type Lookup } from '../interpolate/interpolate.js';
 import type { Manifest } from '../manifest/types.js';
 import type { DesiredEnvironment, DesiredPart } from '../plan/types.js';
@@ -9,6 +11,7 @@ import { partFingerprint } from './fingerprint.js';
 import { loadRecipe } from './load-recipe.js';
 import { recipeFailure } from './recipe-failure.js';
 import { validateOptions } from './validate-options.js';
+import { digestSecrets, redactValue, rememberSecrets } from '../secrets/redact.js';
 
 export interface PartRunHooks {
   readonly signal: AbortSignal;
@@ -41,6 +44,7 @@ export async function applyPart(
     );
   }
   const options = value as Record<string, unknown>;
+  rememberSecrets(options);
   const recipe = part.loaded.recipe;
   const problems = await validateOptions(recipe, options, manifest.source, keyBase);
   if (problems.length > 0) throw new ManifestError(problems);
@@ -59,15 +63,27 @@ export async function applyPart(
   }
   const created: CreatedPath[] = [];
   for (const p of outcome?.created ?? []) {
+    // State accepts only these (see validate-state): refuse here, not on the next run.
+    if (typeof p !== 'string' || !path.isAbsolute(p) || path.normalize(p) !== p || !(isInside(d.path, p) || isInside(manifest.dir, p))) {
+      throw new UserError('ERECIPE', `part ${label} (${recipe.name}): created path ${String(p)} is not a normalised absolute path inside the environment or the project`, {
+        hint: `envbuild records, and later removes, only paths inside ${d.path} or ${manifest.dir}; report this to the recipe's author`,
+      });
+    }
     const now = await describeCreated(p);
     if (now) created.push(now);
   }
+  // What the last apply created and this one no longer does (a file whose path option
+  // changed, a dropped wrapper) is removed, if still as made; otherwise it is left and said.
+  const stale = (previous?.created ?? []).filter((c) => !created.some((n) => n.path === c.path));
+  for (const k of await removeCreatedPaths(stale, [d.path, manifest.dir])) hooks.progress(`kept ${k.path}: ${k.why}`);
+  // State never holds a credential: options and outputs are recorded redacted, and the
+  // fingerprint sees a hash of each secret, so a changed token still re-plans the part.
   return {
     recipe: part.recipeRef,
     version: part.loaded.identity,
-    fingerprint: partFingerprint({ recipe: part.loaded.identity, options, python: d.inputs.python, layout: d.inputs.layout }),
-    options,
-    outputs: outcome?.outputs ?? {},
+    fingerprint: partFingerprint({ recipe: part.loaded.identity, options: digestSecrets(options), python: d.inputs.python, layout: d.inputs.layout }),
+    options: redactValue(options),
+    outputs: redactValue(outcome?.outputs ?? {}),
     created,
   };
 }
@@ -83,6 +99,7 @@ export async function removePart(
   name: string,
   record: PartRecord,
   hooks: PartRunHooks,
+  reason: RemoveContext['reason'] = 'part-removed',
 ): Promise<Array<{ path: string; why: string }>> {
   const label = `${env.name}.${name}`;
   let recipe: Recipe | null = null;
@@ -93,7 +110,7 @@ export async function removePart(
   }
   let kept: Array<{ path: string; why: string }> = [];
   const removeCreated = async () => {
-    kept = await removeCreatedPaths(record.created);
+    kept = await removeCreatedPaths(record.created, [env.path, manifestDir]);
   };
   if (!recipe?.remove) {
     await removeCreated();
@@ -103,6 +120,7 @@ export async function removePart(
     ...baseContext(label, recipe, env, name, manifestDir, hooks),
     options: record.options,
     previous: record,
+    reason,
     removeCreated,
   };
   try {

@@ -44,6 +44,19 @@ export async function validateOptions(
       keyPath,
     });
   }
+  if (diagnostics.length === 0) {
+    // Only combinator errors (oneOf/anyOf/if): still invalid, so say so at the value.
+    for (const error of validate.errors ?? []) {
+      const at = [...base, ...pointerSegments(error.instancePath)];
+      diagnostics.push({
+        severity: 'error',
+        message: `${error.keyword === 'oneOf' ? 'the value matches none (or more than one) of the forms' : 'invalid value'} recipe ${recipe.name} accepts here`,
+        location: source.locate(at),
+        keyPath: at.join('.'),
+        hint: `see the README of recipe ${recipe.name} for its options`,
+      });
+    }
+  }
   return diagnostics;
 }
 

@@ -2,7 +2,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Diagnostic } from '../errors/diagnostic.js';
 import { ManifestError, UserError } from '../errors/user-error.js';
-import { describeAllowlist, OVERLAY_DIR, renderOverlay, resolveAllowlist, type ResolvedAllowlist } from '../isolation/index.js';
+import { describeAllowlist, type ResolvedAllowlist } from '../isolation/allowlist.js';
+import { OVERLAY_DIR, renderOverlay } from '../isolation/overlay.js';
 import { chooseLayout, classicPaths, compileClassicSite, renderClassicLayout } from '../layout/classic.js';
 import { digestEntry } from '../layout/materialize.js';
 import type { EntryDigest, TreeEntry } from '../layout/tree.js';
@@ -107,7 +108,12 @@ async function resolveOne(manifest: Manifest, spec: EnvironmentSpec, finder: Int
       },
     ]);
   }
-  const allowlist = spec.isolation.mode === 'cherry-pick' ? resolveAllowlist(spec.isolation, python, { baseDir: manifest.dir }) : null;
+  // Resolving an allowlist takes the heavy half of the isolation engine (and pep440): loaded
+  // for cherry-pick environments only, so other runs do not pay for it at start-up.
+  const allowlist =
+    spec.isolation.mode === 'cherry-pick'
+      ? (await import('../isolation/resolve-allowlist.js')).resolveAllowlist(spec.isolation, python, { baseDir: manifest.dir })
+      : null;
   const [rendered, parts] = await Promise.all([
     choice.layout === 'classic'
       ? renderClassic(spec, python, allowlist)

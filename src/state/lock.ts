@@ -3,6 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
 import { UserError } from '../errors/user-error.js';
+import { faultPoint } from '../fault-injection.js';
+import { redactText } from '../secrets/redact.js';
 import { stateDir } from './store.js';
 
 /** Who holds the lock, written beside it so a refused run can say whom it waits for. */
@@ -11,6 +13,12 @@ export interface LockHolder {
   readonly host: string;
   readonly command: string;
   readonly since: string;
+  /**
+   * Which lock directory this holder took (`dev:ino:birthtime`): a new lock directory can reuse
+   * the inode of a removed one, never its birth time. Lets a dead holder's lock be taken over
+   * at once without mistaking a newer lock (whose holder has not yet written this file) for it.
+   */
+  readonly lock?: string;
 }
 
 export interface LockOptions {
@@ -22,8 +30,12 @@ export interface LockOptions {
 }
 
 // proper-lockfile refreshes the lock's mtime every stale/2 ms and treats an older lock as
-// abandoned. A dead holder (by pid, on this host) is waited out even without --wait.
+// abandoned (the fallback for a holder on another host, or whose pid was reused). A holder
+// known dead (by pid, on this host) is taken over at once; see takeOverAbandoned.
 const STALE_MS = 10_000;
+// Takeovers keep clear of the age at which proper-lockfile's own stale removal (which is not
+// serialised with them) may start, so the two never act on the same lock directory.
+const TAKEOVER_MARGIN_MS = 3_000;
 
 export type Release = () => Promise<void>;
 
@@ -54,10 +66,12 @@ export async function acquireLock(manifestDir: string, options: LockOptions = {}
       const holder: LockHolder = {
         pid: process.pid,
         host: os.hostname(),
-        command: options.command ?? process.argv.slice(1).join(' '),
+        command: redactText(options.command ?? process.argv.slice(1).join(' ')),
         since: new Date().toISOString(),
+        lock: lockIdentity(await fs.stat(lockPath)),
       };
       await fs.writeFile(holderPath, `${JSON.stringify(holder)}\n`);
+      faultPoint('lock taken');
       return async () => {
         await fs.rm(holderPath, { force: true });
         await release();
@@ -65,12 +79,13 @@ export async function acquireLock(manifestDir: string, options: LockOptions = {}
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ELOCKED') throw e;
       const holder = await readHolder(holderPath);
-      // A holder killed without releasing stops refreshing the lock, so proper-lockfile
-      // sees it as stale within STALE_MS; waiting that long is safe, whereas deleting the
-      // lock here could race with a new holder that has not yet written its details.
       const abandoned = holder !== null && holder.host === os.hostname() && !isAlive(holder.pid);
+      if (abandoned && (await takeOverAbandoned(lockPath, holderPath, holder))) continue;
+      // Not taken over (another process is doing it, or the lock is nearly stale): a holder
+      // killed without releasing stops refreshing the lock, so proper-lockfile sees it as
+      // stale within STALE_MS. Waiting for that is safe.
       if (abandoned && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 250));
+        await new Promise((r) => setTimeout(r, 100));
         continue;
       }
       if (!options.wait || Date.now() > deadline) {
@@ -86,6 +101,46 @@ export async function acquireLock(manifestDir: string, options: LockOptions = {}
   }
 }
 
+function lockIdentity(st: { dev: number; ino: number; birthtimeMs: number }): string {
+  return `${st.dev}:${st.ino}:${st.birthtimeMs}`;
+}
+
+/**
+ * Removes the lock of a holder that died without releasing it, so the caller can take the
+ * lock at once instead of waiting for it to go stale. Takeovers are serialised by a second,
+ * short-lived lock (`lock.takeover`); inside it the lock directory is removed only if it is
+ * still the very one the dead holder took (its recorded identity), so a lock just taken by
+ * another process, before it wrote its holder file, is never removed. Returns whether the
+ * caller should simply try again.
+ */
+async function takeOverAbandoned(lockPath: string, holderPath: string, holder: LockHolder): Promise<boolean> {
+  if (!holder.lock) return false;
+  let releaseGuard: () => Promise<void>;
+  try {
+    releaseGuard = await lockfile.lock(lockPath, {
+      lockfilePath: `${lockPath}.takeover`,
+      realpath: false,
+      stale: 2_000,
+      onCompromised: () => undefined,
+    });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ELOCKED') return false;
+    throw e;
+  }
+  try {
+    const st = await fs.stat(lockPath).catch(() => null);
+    if (!st) return true;
+    if (st.birthtimeMs === 0 || Date.now() - st.mtimeMs > STALE_MS - TAKEOVER_MARGIN_MS) return false;
+    const current = await readHolder(holderPath);
+    if (current?.pid !== holder.pid || current.lock !== lockIdentity(st)) return false;
+    await fs.rmdir(lockPath);
+    faultPoint('stale lock removed');
+    return true;
+  } finally {
+    await releaseGuard();
+  }
+}
+
 async function readHolder(file: string): Promise<LockHolder | null> {
   try {
     const data = JSON.parse(await fs.readFile(file, 'utf8')) as Partial<LockHolder>;
@@ -95,6 +150,7 @@ async function readHolder(file: string): Promise<LockHolder | null> {
         host: data.host,
         command: typeof data.command === 'string' ? data.command : '?',
         since: typeof data.since === 'string' ? data.since : '?',
+        ...(typeof data.lock === 'string' ? { lock: data.lock } : {}),
       };
     }
   } catch {

@@ -1,3 +1,4 @@
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../errors/user-error.js';
 import { joinInside } from '../layout/safe-path.js';
@@ -27,19 +28,29 @@ export function parseState(text: string, file: string): StateFile {
     );
   }
   if (version !== STATE_VERSION) throw corrupt(file, `unsupported state version ${version}`);
+  if (typeof data['writtenBy'] !== 'string') throw corrupt(file, '"writtenBy" is not a string');
   const envs = data['environments'];
   if (!isRecord(envs)) throw corrupt(file, '"environments" is not an object');
-  for (const [name, env] of Object.entries(envs)) checkEnvironment(file, name, env);
+  // The state lives in <manifest dir>/.envbuild/state.json.
+  const manifestDir = path.dirname(path.dirname(path.resolve(file)));
+  for (const [name, env] of Object.entries(envs)) checkEnvironment(file, manifestDir, name, env);
   return data as unknown as StateFile;
 }
 
-function checkEnvironment(file: string, name: string, env: unknown): void {
+function checkEnvironment(file: string, manifestDir: string, name: string, env: unknown): void {
   const where = `environments.${name}`;
   if (!/^[a-z0-9][a-z0-9._-]*$/.test(name)) throw corrupt(file, `bad environment name "${name}"`);
   if (!isRecord(env)) throw corrupt(file, `${where} is not an object`);
   const root = env['path'];
-  if (typeof root !== 'string' || !path.isAbsolute(root) || path.normalize(root) !== root || root === '/') {
+  if (typeof root !== 'string' || !isNormalisedAbsolute(root)) {
     throw corrupt(file, `${where}.path is not a normalised absolute path`);
+  }
+  if (isInside(root, manifestDir) || root === manifestDir) {
+    throw corrupt(file, `${where}.path ${root} contains the project itself`);
+  }
+  const sitePackages = env['sitePackages'];
+  if (sitePackages !== undefined && (typeof sitePackages !== 'string' || !isNormalisedAbsolute(sitePackages) || !isInside(root, sitePackages))) {
+    throw corrupt(file, `${where}.sitePackages is not a normalised absolute path inside the environment`);
   }
   const inputs = env['inputs'];
   if (
@@ -66,7 +77,99 @@ function checkEnvironment(file: string, name: string, env: unknown): void {
       throw corrupt(file, `${where}.entries[${i}].path "${entry['path']}" escapes the environment`);
     }
   });
-  if (!isRecord(env['parts'])) throw corrupt(file, `${where}.parts is not an object`);
+  const parts = env['parts'];
+  if (!isRecord(parts)) throw corrupt(file, `${where}.parts is not an object`);
+  for (const [part, record] of Object.entries(parts)) checkPart(file, `${where}.parts.${part}`, record, [root, manifestDir]);
+}
+
+/** A part record; what it created must lie inside the environment or the project. */
+function checkPart(file: string, where: string, record: unknown, within: readonly string[]): void {
+  if (
+    !isRecord(record) ||
+    typeof record['recipe'] !== 'string' ||
+    typeof record['version'] !== 'string' ||
+    typeof record['fingerprint'] !== 'string' ||
+    !isRecord(record['options']) ||
+    !isRecord(record['outputs']) ||
+    !Array.isArray(record['created'])
+  ) {
+    throw corrupt(file, `${where} is malformed`);
+  }
+  record['created'].forEach((c: unknown, i) => {
+    const at = `${where}.created[${i}]`;
+    if (!isRecord(c) || typeof c['path'] !== 'string' || !isCreated(c)) throw corrupt(file, `${at} is malformed`);
+    const p = c['path'];
+    if (!isNormalisedAbsolute(p)) throw corrupt(file, `${at} "${p}" is not a normalised absolute path`);
+    if (!within.some((dir) => isInside(dir, p))) throw corrupt(file, `${at} "${p}" is outside the environment and the project`);
+  });
+}
+
+function isCreated(c: Record<string, unknown>): boolean {
+  switch (c['kind']) {
+    case 'dir':
+      return true;
+    case 'file':
+      return typeof c['sha256'] === 'string' && typeof c['mode'] === 'number';
+    case 'symlink':
+      return typeof c['target'] === 'string';
+    default:
+      return false;
+  }
+}
+
+function isNormalisedAbsolute(p: string): boolean {
+  return path.isAbsolute(p) && path.normalize(p) === p && p !== '/' && !p.endsWith('/') && !p.includes('\0');
+}
+
+/** Whether `p` is strictly below `dir` (both normalised and absolute). */
+export function isInside(dir: string, p: string): boolean {
+  const rel = path.relative(dir, p);
+  return rel !== '' && !rel.startsWith(`..${path.sep}`) && rel !== '..' && !path.isAbsolute(rel);
+}
+
+/**
+ * The checks that need the disk: an environment root inside the project must stay inside it
+ * when symbolic links are followed, or removing its recorded entries would act elsewhere.
+ */
+export async function checkStateOnDisk(state: StateFile, file: string): Promise<void> {
+  const manifestDir = path.dirname(path.dirname(path.resolve(file)));
+  const realProject = await fs.realpath(manifestDir);
+  for (const [name, env] of Object.entries(state.environments)) {
+    if (!isInside(manifestDir, env.path)) {
+      // An absolute path elsewhere is the manifest's choice, unless it lies in another
+      // envbuild project: then this state was most likely copied along with the project,
+      // and acting on it would remove the original project's environment.
+      const other = await enclosingProject(env.path);
+      if (other !== null) {
+        throw corrupt(file, `environments.${name}.path ${env.path} lies in another envbuild project (${other}); was this state copied from there?`);
+      }
+      continue;
+    }
+    const real = await realpathOfExisting(env.path);
+    if (real !== realProject && !isInside(realProject, real)) {
+      throw corrupt(file, `environments.${name}.path ${env.path} leads outside the project through a symbolic link (to ${real})`);
+    }
+  }
+}
+
+async function enclosingProject(p: string): Promise<string | null> {
+  for (let at = path.dirname(p); at !== path.dirname(at); at = path.dirname(at)) {
+    if (await fs.lstat(path.join(at, '.envbuild', 'state.json')).then(() => true, () => false)) return at;
+  }
+  return null;
+}
+
+/** realpath of `p`, or of its nearest existing ancestor; a dangling link resolves to its target. */
+async function realpathOfExisting(p: string): Promise<string> {
+  for (let at = p; ; at = path.dirname(at)) {
+    try {
+      return await fs.realpath(at);
+    } catch {
+      const st = await fs.lstat(at).catch(() => null);
+      if (st?.isSymbolicLink()) return path.resolve(path.dirname(at), await fs.readlink(at));
+      if (at === path.dirname(at)) return at;
+    }
+  }
 }
 
 function isDigest(d: unknown): d is EntryDigest {

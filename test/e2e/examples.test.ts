@@ -1,8 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { debianPython } from '../helpers/require-python.js';
-import { makeProject, py, REPO, type Project } from '../helpers/project.js';
+import { makeProject, py, REPO, snapshotTree, type Project } from '../helpers/project.js';
 
 /**
  * Every example is applied by a test: the simple ones here, the ones with prerequisites of
@@ -26,7 +27,7 @@ function copyExample(name: string): Project {
 }
 
 describe('examples', () => {
-  const tested = ['basic', 'third-party-recipe'];
+  const tested = ['all-recipes', 'basic', 'third-party-recipe'];
 
   it('every example directory is covered by a test', () => {
     const all = fs.readdirSync(path.join(REPO, 'examples')).filter((n) => fs.existsSync(path.join(REPO, 'examples', n, 'env.yaml')));
@@ -47,6 +48,25 @@ describe('examples', () => {
     }
     expect(py(p.env('tools'), 'import sys; print(sys.version_info[:2])').stdout).toBe('(3, 11)');
     expect(p.run('plan', '--detailed-exitcode').code).toBe(0);
+  });
+
+  it('all-recipes: packages, scripts, file and command in one environment, then a no-op', (ctx) => {
+    debianPython(ctx);
+    const p = copyExample('all-recipes');
+    const r = p.run('apply');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const bin = path.join(p.env('app'), 'bin');
+    const run = (file: string) => spawnSync(path.join(bin, file), [], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } }).stdout.trim();
+    expect(run('greet')).toBe('hello from greet');
+    expect(run('greet-loudly')).toBe('HELLO from greet');
+    expect(fs.readFileSync(path.join(p.env('app'), 'etc', 'app.ini'), 'utf8')).toContain('greet = 1.0');
+    expect(fs.existsSync(path.join(p.dir, 'var', 'created-year'))).toBe(true);
+    const before = snapshotTree(p.dir, { mtimes: true });
+    expect(p.run('apply').stdout).toContain('Nothing to do');
+    expect(snapshotTree(p.dir, { mtimes: true })).toEqual(before);
+    expect(p.run('destroy').code).toBe(0);
+    expect(fs.existsSync(path.join(p.dir, 'var'))).toBe(false);
   });
 
   it('third-party-recipe: a local recipe module importing envbuild', (ctx) => {

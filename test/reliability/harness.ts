@@ -1,0 +1,230 @@
+/**
+ * What the reliability tests share: a local recipe with observable side effects, runs of the
+ * real CLI with fault injection, and the comparisons that define "converged" — the same file
+ * tree and the same state as a clean apply, wherever the project lives, and no leftovers.
+ */
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { CLI } from '../helpers/project.js';
+
+/**
+ * A third-party recipe as a user would write one (a plain-object ES module beside the
+ * manifest). It writes `share/<file>` in its environment; `sleep` makes a slow step (through
+ * ctx.exec, so Ctrl-C kills it); `index-url` is echoed by a command, which fails with `fail`.
+ */
+export const NOTE_RECIPE = `
+import fs from 'node:fs/promises';
+import path from 'node:path';
+export default {
+  name: 'note',
+  version: '1',
+  options: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['text'],
+    properties: {
+      text: { type: 'string' },
+      file: { type: 'string' },
+      dir: { type: 'string' },
+      sleep: { type: 'string' },
+      'index-url': { type: 'string' },
+      fail: { type: 'boolean' },
+      always: { type: 'boolean' },
+    },
+  },
+  plan({ previous, changes, options }) {
+    if (options.always) return { action: previous ? 'update' : 'create', reasons: ['always'] };
+    if (!previous) return { action: 'create', reasons: ['new part'] };
+    return changes.length > 0 ? { action: 'update', reasons: changes } : { action: 'no-op', reasons: [] };
+  },
+  async apply(ctx) {
+    const o = ctx.options;
+    if (o['index-url']) {
+      ctx.log('looking in ' + o['index-url']);
+      await ctx.exec('/bin/sh', ['-c', 'echo "Looking in indexes: $1"; echo "token alone: $2"; [ "$3" = fail ] && { echo "ERROR: no access to $1" >&2; exit 1; }; exit 0', 'sh', o['index-url'], o['index-url'].replace(/^.*:([^:@]*)@.*$/, '$1'), o.fail ? 'fail' : 'ok']);
+    }
+    if (o.sleep) await ctx.exec('sleep', [o.sleep]);
+    if (o.always) {
+      // Two applies inside the lock at once would both find the probe directory.
+      const probe = path.join(ctx.manifestDir, 'mutex-probe');
+      await fs.mkdir(probe);
+      await new Promise((r) => setTimeout(r, 50));
+      await fs.rmdir(probe);
+    }
+    const dir = path.join(ctx.env.path, o.dir ?? 'share');
+    const file = path.join(dir, o.file ?? 'NOTE.txt');
+    const created = [];
+    try {
+      await fs.mkdir(dir);
+      created.push(dir);
+    } catch (e) {
+      if (e.code !== 'EEXIST') throw e;
+      // An apply killed before it was recorded is retried: a directory holding nothing but
+      // this part's file is its own from that run (recipes must tolerate their partial work).
+      const mine = ctx.previous?.created.some((c) => c.path === dir);
+      const left = await fs.readdir(dir);
+      if (mine || left.every((n) => n === path.basename(file))) created.push(dir);
+    }
+    await fs.writeFile(file, o.text);
+    created.push(file);
+    return { outputs: { file, length: o.text.length }, created };
+  },
+};
+`;
+
+/** Three environments, five parts, one part reading another's output. */
+export const threeEnvironments = (python: string) => `envbuild: 1
+environments:
+  a:
+    python: ${python}
+    parts:
+      one: {recipe: ./recipes/note.mjs, text: a1, file: one.txt}
+      two: {recipe: ./recipes/note.mjs, text: "from \${parts.one.file}", file: two.txt}
+  b:
+    python: ${python}
+    isolation: system
+    parts:
+      one: {recipe: ./recipes/note.mjs, text: b1, dir: lib/extra}
+  c:
+    python: ${python}
+    parts:
+      one: {recipe: ./recipes/note.mjs, text: c1}
+      two: {recipe: ./recipes/note.mjs, text: c2, file: two.txt}
+`;
+
+export interface Scenario {
+  readonly dir: string;
+  readonly manifest: string;
+  write(yaml: string): void;
+}
+
+/** A project directory holding the recipe and a manifest; `at` pins its path. */
+export function makeScenario(yaml: string, at?: string): Scenario {
+  const dir = at ?? fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'envbuild-rel-')));
+  fs.mkdirSync(path.join(dir, 'recipes'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'recipes', 'note.mjs'), NOTE_RECIPE);
+  const manifest = path.join(dir, 'env.yaml');
+  fs.writeFileSync(manifest, yaml);
+  return { dir, manifest, write: (text) => fs.writeFileSync(manifest, text) };
+}
+
+export interface Run {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function childEnv(dir: string, extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...process.env, ENVBUILD_CACHE_DIR: path.join(dir, '.cache'), NO_COLOR: '1', CI: 'true', ...extra };
+}
+
+/** The real CLI in `dir`; `killAfter` makes it SIGKILL itself after that many disk changes. */
+export function cli(dir: string, args: readonly string[], options: { killAfter?: number; env?: NodeJS.ProcessEnv } = {}): Run {
+  const extra: NodeJS.ProcessEnv = { ...options.env };
+  if (options.killAfter !== undefined) extra['ENVBUILD_FAULT_KILL_AFTER'] = String(options.killAfter);
+  const r: SpawnSyncReturns<string> = spawnSync(process.execPath, [CLI, ...args], { cwd: dir, env: childEnv(dir, extra), encoding: 'utf8' });
+  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The CLI started in the background, for signals and concurrency. */
+export function cliAsync(dir: string, args: readonly string[], env: NodeJS.ProcessEnv = {}) {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: dir, env: childEnv(dir, env) });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<Run>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  /** Resolves once stdout or stderr matches. */
+  const waitFor = async (re: RegExp, timeoutMs = 20_000): Promise<void> => {
+    const end = Date.now() + timeoutMs;
+    while (!re.test(stdout + stderr)) {
+      if (Date.now() > end || child.exitCode !== null) throw new Error(`never saw ${re}; got:\n${stdout}${stderr}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  return { child, done, waitFor, output: () => stdout + stderr };
+}
+
+/** The fault points of a run, as traced with a kill point too high to be reached. */
+export function faultPoints(stderr: string): string[] {
+  return [...stderr.matchAll(/^envbuild-fault-point (\d+) (.*)$/gm)].map((m) => m[2]!);
+}
+
+const EXCLUDED = /^(\.cache(\/|$)|\.envbuild\/lock|\.envbuild\/state\.json$|mutex-probe)/;
+
+/**
+ * Every path under the project with its kind, mode and content hash (link target), the
+ * project's own path replaced by `<project>` in contents and targets: two projects in
+ * different directories converged when these are equal. Lock files, caches and the state
+ * (compared by `normalisedState`) are left out.
+ */
+export function normalisedTree(dir: string): string[] {
+  const out: string[] = [];
+  const norm = (s: string) => s.split(dir).join('<project>');
+  const walk = (rel: string) => {
+    for (const name of fs.readdirSync(path.join(dir, rel)).sort()) {
+      const r = rel ? `${rel}/${name}` : name;
+      if (EXCLUDED.test(r)) continue;
+      const abs = path.join(dir, r);
+      const st = fs.lstatSync(abs);
+      if (st.isSymbolicLink()) out.push(`${r} -> ${norm(fs.readlinkSync(abs))}`);
+      else if (st.isDirectory()) {
+        out.push(`${r}/ ${(st.mode & 0o777).toString(8)}`);
+        walk(r);
+      } else {
+        const hash = createHash('sha256').update(norm(fs.readFileSync(abs, 'latin1'))).digest('hex').slice(0, 12);
+        out.push(`${r} ${(st.mode & 0o777).toString(8)} ${hash}`);
+      }
+    }
+  };
+  if (fs.existsSync(dir)) walk('');
+  return out;
+}
+
+/** state.json with the project path normalised and keys sorted; null when there is none. */
+export function normalisedState(dir: string): unknown {
+  const file = path.join(dir, '.envbuild', 'state.json');
+  if (!fs.existsSync(file)) return null;
+  const sort = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(sort)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, x]) => [k, sort(x)]))
+        : v;
+  return sort(JSON.parse(fs.readFileSync(file, 'utf8').split(dir).join('<project>')));
+}
+
+/** Staging directories and temporaries anywhere under `dir`. */
+export function leftovers(dir: string): string[] {
+  const found: string[] = [];
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (/\.envbuild-staging$/.test(e.name) || /\.envbuild-[0-9a-f]+\.tmp$/.test(e.name)) found.push(path.relative(dir, p));
+      if (e.isDirectory() && !e.isSymbolicLink()) walk(p);
+    }
+  };
+  walk(dir);
+  return found;
+}
+
+/** Makes `dir` an exact copy of `snapshot` (links as written), at `dir`'s own path. */
+export function resetTo(dir: string, snapshot: string): void {
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.cpSync(snapshot, dir, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+}
+
+/**
+ * `count` indices spread evenly over 1..total, always including the first and the last.
+ * `ENVBUILD_TEST_ALL_KILL_POINTS=1` tries every point instead (minutes, not seconds).
+ */
+export function spread(total: number, count: number): number[] {
+  if (total <= count || process.env['ENVBUILD_TEST_ALL_KILL_POINTS'] === '1') return Array.from({ length: total }, (_, i) => i + 1);
+  const picks = new Set<number>();
+  for (let i = 0; i < count; i++) picks.add(1 + Math.round((i * (total - 1)) / (count - 1)));
+  return [...picks].sort((a, b) => a - b);
+}

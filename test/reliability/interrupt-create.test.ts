@@ -1,0 +1,65 @@
+/**
+ * An apply killed outright (SIGKILL, nothing can be cleaned up) at many moments of a first
+ * apply of three environments with five parts, then applied again: the project must end up
+ * exactly as a clean apply leaves it. The kill points are the disk changes envbuild makes,
+ * counted by the test-only fault injection (src/fault-injection.ts), so each is hit exactly.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { debianPython } from '../helpers/require-python.js';
+import { cli, faultPoints, leftovers, makeScenario, normalisedState, normalisedTree, resetTo, spread, threeEnvironments } from './harness.js';
+
+
+describe('SIGKILL during a first apply', () => {
+  it('converges to the clean tree and state from every kill point, leaving no staging or temporaries', (ctx) => {
+    const python = debianPython(ctx, 11);
+    const reference = makeScenario(threeEnvironments(python));
+    const traced = cli(reference.dir, ['apply'], { killAfter: 1e9 });
+    expect(traced.code, traced.stderr).toBe(0);
+    const points = faultPoints(traced.stderr);
+    expect(points.length).toBeGreaterThan(60);
+
+    // Trials run in one directory, reset before each. Their tree must equal the reference's
+    // (made elsewhere: paths normalised); their state must equal a clean apply's in the same
+    // directory (it records digests of files that hold the path, such as bin/activate).
+    const work = makeScenario(threeEnvironments(python));
+    const pristine = fs.mkdtempSync(path.join(os.tmpdir(), 'envbuild-rel-pristine-'));
+    resetTo(pristine, work.dir);
+    expect(cli(work.dir, ['apply']).code).toBe(0);
+    const want = { tree: normalisedTree(reference.dir), state: normalisedState(work.dir) };
+    expect(normalisedTree(work.dir)).toEqual(want.tree);
+
+    const picks = spread(points.length, 40);
+    // A few runs are killed again while recovering, at varying depths of their own.
+    const twice = new Map(picks.filter((_, i) => i % 6 === 3).map((n, i) => [n, 1 + ((i * 7) % 20)]));
+    const failures: string[] = [];
+    for (const n of picks) {
+      resetTo(work.dir, pristine);
+      const killed = cli(work.dir, ['apply'], { killAfter: n });
+      const at = `kill point ${n} (after ${points[n - 1]})`;
+      if (killed.signal !== 'SIGKILL') failures.push(`${at}: was not killed (${killed.code}): ${killed.stderr}`);
+      const again = twice.get(n);
+      if (again !== undefined) cli(work.dir, ['apply'], { killAfter: again });
+      const recovered = cli(work.dir, ['apply']);
+      if (recovered.code !== 0) {
+        failures.push(`${at}: recovering apply exited ${recovered.code}: ${recovered.stderr}`);
+        continue;
+      }
+      const tree = normalisedTree(work.dir);
+      if (JSON.stringify(tree) !== JSON.stringify(want.tree)) {
+        const extra = tree.filter((l) => !want.tree.includes(l));
+        const missing = want.tree.filter((l) => !tree.includes(l));
+        failures.push(`${at}: tree differs: extra ${JSON.stringify(extra)}, missing ${JSON.stringify(missing)}`);
+      }
+      if (JSON.stringify(normalisedState(work.dir)) !== JSON.stringify(want.state)) failures.push(`${at}: state differs`);
+      const left = leftovers(work.dir);
+      if (left.length > 0) failures.push(`${at}: leftovers ${left.join(', ')}`);
+    }
+    console.log(
+      `interrupted first apply: ${picks.length} of ${points.length} kill points tried (${twice.size} killed again while recovering), ${picks.length - new Set(failures.map((f) => f.split(':')[0])).size} converged`,
+    );
+    expect(failures).toEqual([]);
+  });
+});
