@@ -7,6 +7,8 @@ export default defineConfig({
   resolve: { alias: { envbuild: fileURLToPath(new URL('./src/index.ts', import.meta.url)) } },
   test: {
     include: ['test/**/*.test.ts'],
+    // Fails the run if the suite changed the system's site directories (issue 6).
+    globalSetup: ['test/system-untouched.global-setup.ts'],
     // Real interpreters and real pip runs: some tests take seconds, not milliseconds.
     testTimeout: 120_000,
     hookTimeout: 120_000,

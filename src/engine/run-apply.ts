@@ -45,6 +45,8 @@ async function run(manifestFile: string, options: ApplyOptions, destroying: bool
   // A first, lock-free look: a no-op run must not write anything, not even a lock.
   const first = await prepare(manifestFile, { ...options, destroy: destroying });
   if (!hasChanges(first.plan)) return { plan: first.plan, outcomes: [], stateWritten: false };
+  // A refused run writes nothing at all, not even the state directory for the lock.
+  refuseConflicts(first.plan);
 
   // proper-lockfile (with graceful-fs and signal-exit) is loaded only when there is work to do.
   const { acquireLock } = await import('../state/lock.js');
@@ -56,16 +58,19 @@ async function run(manifestFile: string, options: ApplyOptions, destroying: bool
     await sweepStateTemporaries(first.manifest.dir);
     // Another process may have changed things between the look and the lock: plan again.
     const prepared = await prepare(manifestFile, { ...options, destroy: destroying });
-    if (hasConflicts(prepared.plan)) {
-      const lines = prepared.plan.environments.flatMap((e) => e.conflicts.map((c) => `  ${e.name}: ${c}`));
-      throw new UserError('ECONFLICT', `nothing was changed, because:\n${lines.join('\n')}`, {
-        hint: 'envbuild never overwrites what it did not create',
-      });
-    }
+    refuseConflicts(prepared.plan);
     return await execute(prepared, options, destroying);
   } finally {
     await release();
   }
+}
+
+function refuseConflicts(plan: Plan): void {
+  if (!hasConflicts(plan)) return;
+  const lines = plan.environments.flatMap((e) => e.conflicts.map((c) => `  ${e.name}: ${c}`));
+  throw new UserError('ECONFLICT', `nothing was changed, because:\n${lines.join('\n')}`, {
+    hint: 'envbuild never overwrites what it did not create',
+  });
 }
 
 async function execute(prepared: Prepared, options: ApplyOptions, destroying: boolean): Promise<ApplyResult> {

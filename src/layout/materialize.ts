@@ -98,7 +98,7 @@ export async function writeEntry(root: string, entry: TreeEntry): Promise<void> 
         await copyOrLink(entry.source, tmp, entry.mode);
         break;
     }
-    faultPoint(`temporary of ${entry.path}`);
+    faultPoint(`temporary ${tmp}`);
     await replaceWith(tmp, abs);
     faultPoint(`write ${entry.path}`);
   } catch (e) {

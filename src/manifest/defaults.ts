@@ -1,5 +1,6 @@
 import { parseRequest } from '../python/version-request.js';
 import { code } from './describe.js';
+import { didYouMean } from './did-you-mean.js';
 import { checkOverlaps, environmentPath, type PlacedEnvironment } from './environment-paths.js';
 import { normaliseIsolation } from './isolation.js';
 import type { NormaliseContext, WrittenField } from './normalise-context.js';
@@ -50,19 +51,21 @@ export function normaliseEnvironments(root: MapNode, ctx: NormaliseContext): Env
     };
 
     const python = field('python');
-    if (!python) {
+    if (!python && !pythonMisspelt(root, own)) {
       const keyPath = ['environments', name, 'python'];
       ctx.diagnostics.error(`environment ${code(name)} has no \`python\``, ctx.source.locate(keyPath), {
         keyPath,
         hint: 'name its interpreter here or in `defaults`: a version range (`python: "3.12"`), a command (`python3.12`) or an absolute path',
       });
-    } else {
+    } else if (python) {
       checkPythonRequest(python, ctx);
     }
 
     const writtenPath = text('path');
     const envPath = environmentPath(name, writtenPath, ctx);
-    placed.push({
+    // A name the schema rejects (``, `My App`) makes no sense of a default path either:
+    // checking where it would lie could only report overlaps of a directory never meant.
+    if (NAME.test(name) || writtenPath) placed.push({
       name,
       path: envPath,
       at: writtenPath?.at ?? entry.keyAt,
@@ -83,6 +86,25 @@ export function normaliseEnvironments(root: MapNode, ctx: NormaliseContext): Env
   }
   checkOverlaps(placed, ctx);
   return specs;
+}
+
+/** The schema's `definitions.name`, for the checks made here. */
+const NAME = /^[a-z0-9][a-z0-9._-]*$/;
+
+/**
+ * Whether a `python` may be there under a name already reported as unknown: a near miss
+ * (`pyton`, with did-you-mean) or a YAML merge key (`<<`) in the environment or in
+ * `defaults`, or a near miss of `defaults` itself. Then "has no `python`" would only repeat
+ * that problem.
+ */
+function pythonMisspelt(root: MapNode, own: MapNode | undefined): boolean {
+  const near = (keys: Iterable<string>, word: string): boolean =>
+    [...keys].some((key) => key === '<<' || (key !== word && didYouMean(key, [word]) === word));
+  const defaultsLike = [...root.entries].filter(([key]) => key === 'defaults' || didYouMean(key, ['defaults']) === 'defaults');
+  return (
+    near(own?.entries.keys() ?? [], 'python') ||
+    defaultsLike.some(([key, entry]) => key !== 'defaults' || (entry.value.kind === 'map' && near(entry.value.entries.keys(), 'python')))
+  );
 }
 
 /**

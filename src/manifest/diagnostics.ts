@@ -41,10 +41,10 @@ export class Diagnostics {
       severity: 'error',
       // Values quoted in messages are clipped where they are quoted; this is the backstop
       // for text built elsewhere (a parser's message quoting a megabyte-long line).
-      message: clip(message, MAX_MESSAGE),
+      message: printable(clip(message, MAX_MESSAGE)),
       ...(location ? { location } : {}),
       ...(keyPath ? { keyPath } : {}),
-      ...(details.hint ? { hint: clip(details.hint, MAX_MESSAGE) } : {}),
+      ...(details.hint ? { hint: printable(clip(details.hint, MAX_MESSAGE)) } : {}),
     };
     const last = this.kept[this.kept.length - 1];
     if (this.kept.length >= MAX_REPORTED_PROBLEMS && last && compareDiagnostics(diagnostic, last) >= 0) {
@@ -56,6 +56,20 @@ export class Diagnostics {
       const evicted = this.kept.pop();
       if (evicted) this.omit(evicted);
     }
+  }
+
+  /**
+   * Counts a problem at `location` without composing it, when it would fall past the
+   * reported ones anyway; returns false (count nothing) when it might be reported. For
+   * problems that scale with the input (unknown keys by the hundred thousand), whose
+   * messages cost a "did you mean" search each.
+   */
+  countIfUnreported(location: SourceLocation): boolean {
+    const last = this.kept[this.kept.length - 1];
+    if (this.kept.length < MAX_REPORTED_PROBLEMS || !last?.location) return false;
+    if (compareLocations(location, last.location) <= 0) return false;
+    this.omit({ severity: 'error', message: '', location });
+    return true;
   }
 
   get hasErrors(): boolean {
@@ -84,6 +98,16 @@ export class Diagnostics {
   }
 }
 
+/**
+ * A diagnostic is one line: control characters quoted from the manifest (a key written
+ * `"a\\nb"`) are shown as escapes, not sent to the terminal.
+ */
+function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+const ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
 function insertionIndex(sorted: readonly Diagnostic[], d: Diagnostic): number {
   let lo = 0;
   let hi = sorted.length;
@@ -96,12 +120,15 @@ function insertionIndex(sorted: readonly Diagnostic[], d: Diagnostic): number {
   return lo;
 }
 
-function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
-  const fa = a.location?.file ?? '';
-  const fb = b.location?.file ?? '';
+function compareLocations(a: SourceLocation | undefined, b: SourceLocation | undefined): number {
+  const fa = a?.file ?? '';
+  const fb = b?.file ?? '';
   if (fa !== fb) return fa < fb ? -1 : 1;
-  const byPosition =
-    (a.location?.line ?? 0) - (b.location?.line ?? 0) || (a.location?.col ?? 0) - (b.location?.col ?? 0);
+  return (a?.line ?? 0) - (b?.line ?? 0) || (a?.col ?? 0) - (b?.col ?? 0);
+}
+
+function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
+  const byPosition = compareLocations(a.location, b.location);
   if (byPosition !== 0) return byPosition;
   const ka = `${a.message}\0${a.keyPath ?? ''}`;
   const kb = `${b.message}\0${b.keyPath ?? ''}`;

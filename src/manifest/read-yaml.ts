@@ -41,6 +41,7 @@ const MAX_DEPTH = 64;
 export function parseManifestFile(file: string, bytes: Uint8Array, diagnostics: Diagnostics): MapNode | undefined {
   const text = decodeUtf8(file, bytes, diagnostics);
   if (text === undefined) return undefined;
+  if (!checkCharacters(file, text, diagnostics)) return undefined;
 
   const lineCounter = new LineCounter();
   const at = (offset: number | undefined): SourceLocation => {
@@ -51,15 +52,20 @@ export function parseManifestFile(file: string, bytes: Uint8Array, diagnostics: 
   // composes values recursively, so nesting is measured in between, before a pathological
   // document can overflow the stack.
   const tokens = [...new Parser(lineCounter.addNewLine).parse(text)];
-  const tooDeep = firstTooDeep(tokens);
-  if (tooDeep !== undefined) {
-    diagnostics.error(`values are nested more than ${MAX_DEPTH} levels deep`, at(tooDeep));
+  const syntax = inspectSyntax(tokens);
+  if (syntax.tooDeep !== undefined) {
+    diagnostics.error(`values are nested more than ${MAX_DEPTH} levels deep`, at(syntax.tooDeep), {
+      hint: 'a manifest needs a few levels of nesting, not dozens: flatten the value',
+    });
     return undefined;
   }
   const doc = composeOne(tokens, text.length);
 
-  reportYamlProblems([...doc.errors, ...doc.warnings], at, diagnostics);
-  if (doc.errors.length > 0) return undefined;
+  const problems = [...doc.errors, ...doc.warnings];
+  reportYamlProblems(problems, syntax.unclosed, at, diagnostics);
+  // An unresolved tag is only a warning to yaml, which then reads the value untagged; here
+  // it is as fatal as a syntax error, rather than a value of another type than written.
+  if (doc.errors.length > 0 || problems.some((p) => p.code === 'TAG_RESOLVE_FAILED')) return undefined;
 
   if (doc.contents === null) {
     diagnostics.error('the manifest is empty', { file, line: 1, col: 1 }, {
@@ -79,7 +85,7 @@ export function parseManifestFile(file: string, bytes: Uint8Array, diagnostics: 
     return undefined;
   }
 
-  const builder = new TreeBuilder(at, diagnostics);
+  const builder = new TreeBuilder(text, at, diagnostics);
   const root = builder.build(doc.contents, { file, line: 1, col: 1 }, 0);
   // A value lost to a bad alias or an unsupported node would only come back as a misleading
   // "expected a string, got nothing" from the schema.
@@ -108,22 +114,63 @@ function decodeUtf8(file: string, bytes: Uint8Array, diagnostics: Diagnostics): 
   }
 }
 
+/**
+ * Characters YAML does not allow in a stream (outside its `c-printable` set): C0 controls
+ * but tab, line feed and carriage return; DEL; C1 controls but NEL; U+FFFE and U+FFFF. yaml
+ * itself lets them through, into keys and values, where they print as nothing or garble a
+ * terminal. A NUL byte usually means a binary or corrupted file.
+ */
+const NOT_PRINTABLE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u0084\u0086-\u009f\ufffe\uffff]/;
+
+function checkCharacters(file: string, text: string, diagnostics: Diagnostics): boolean {
+  const match = NOT_PRINTABLE.exec(text);
+  if (!match) return true;
+  const before = text.slice(0, match.index);
+  const lineStart = before.lastIndexOf('\n') + 1;
+  const line = before.length - before.replaceAll('\n', '').length + 1;
+  // A leading byte order mark is not a column (the UTF-8 check counts the same way).
+  const col = match.index - lineStart + 1 - (lineStart === 0 && text.startsWith('\uFEFF') ? 1 : 0);
+  const codePoint = `U+${(match[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+  diagnostics.error(
+    `the file contains a control character (${codePoint}${codePoint === 'U+0000' ? ', a NUL byte' : ''}), which YAML does not allow`,
+    { file, line, col },
+    { hint: 'remove it; to put a special character in a value, write it as an escape in double quotes, e.g. "\\t" or "\\x1b"' },
+  );
+  return false;
+}
+
 /** After a few, YAML syntax errors are mostly echoes of the first ones. */
 const MAX_YAML_ERRORS = 10;
 
 function reportYamlProblems(
   problems: readonly YAMLError[],
+  unclosed: Unclosed | undefined,
   at: (offset: number) => SourceLocation,
   diagnostics: Diagnostics,
 ): void {
   // yaml's composer recurses per nesting level and turns the stack overflow of a
-  // pathologically nested document into one error per remaining character.
+  // pathologically nested document into one error per remaining character. inspectSyntax
+  // refuses such documents first; this stays as the guard should a deep one get through.
   const overflow = problems.find((p) => /call stack/i.test(p.message));
   if (overflow) {
     diagnostics.error('values are nested too deeply to read', at(overflow.pos[0]));
     return;
   }
-  const sorted = [...problems].sort((a, b) => a.pos[0] - b.pos[0]);
+  // A quote or bracket left open swallows what follows it: what yaml then finds wrong
+  // there (often far below, at the end of the file) is an echo of it. Reported at the
+  // opening instead, with what came before.
+  const relevant = unclosed ? problems.filter((p) => p.pos[0] < unclosed.offset) : problems;
+  if (unclosed) reportUnclosed(unclosed, at, diagnostics);
+  // One problem per line: yaml often finds two or three ways in which one line is wrong.
+  const lines = new Set<number>();
+  const sorted = [...relevant]
+    .sort((a, b) => a.pos[0] - b.pos[0])
+    .filter((p) => {
+      const line = at(p.pos[0]).line;
+      if (lines.has(line)) return false;
+      lines.add(line);
+      return true;
+    });
   for (const problem of sorted.slice(0, MAX_YAML_ERRORS)) reportYamlProblem(problem, at(problem.pos[0]), diagnostics);
   const rest = sorted.slice(MAX_YAML_ERRORS);
   if (rest[0]) {
@@ -141,17 +188,51 @@ function reportYamlProblem(problem: YAMLError, at: SourceLocation, diagnostics: 
         hint: 'remove the `---` line; to combine manifests, use `extends`',
       });
       return;
-    case 'TAB_AS_INDENT':
-      diagnostics.error(`YAML syntax error: ${message}`, at, { hint: 'indent with spaces' });
-      return;
     case 'TAG_RESOLVE_FAILED':
-      diagnostics.error(`unsupported YAML tag: ${message.replace(/^Unresolved tag:\s*/, '')}`, at, {
+      // yaml names `!!x` by its full form; the user wrote `!!x`.
+      diagnostics.error(`unsupported YAML tag: ${message.replace(/^Unresolved tag:\s*/, '').replace(/^tag:yaml\.org,2002:/, '!!')}`, at, {
         hint: 'a manifest holds plain strings, numbers, booleans, lists and mappings; remove the tag',
       });
       return;
-    default:
-      diagnostics.error(`YAML syntax error: ${message}`, at);
+    default: {
+      const hint = YAML_HINTS[problem.code];
+      // yaml names its tokens in this one; say it in words.
+      const words = message.replace(/^Unexpected block-seq-ind on same line with key$/, 'a list item (`- `) cannot start on the line of a key');
+      diagnostics.error(`YAML syntax error: ${words}`, at, hint ? { hint } : {});
+    }
   }
+}
+
+/** What usually causes yaml's errors in a hand-written manifest. */
+const YAML_HINTS: Partial<Record<YAMLError['code'], string>> = {
+  TAB_AS_INDENT: 'indent with spaces',
+  BAD_INDENT: 'indent the keys of one mapping by the same number of spaces, and nested values by more than their key',
+  BLOCK_AS_IMPLICIT_KEY:
+    'a value holding `: ` (or a list item on a key\'s line) must be quoted, e.g. `key: "a: b"`; a list goes on the lines below its key',
+  MULTILINE_IMPLICIT_KEY: 'a key and its `:` are on one line, and `:` is followed by a space: `key: value`',
+  BAD_SCALAR_START: 'quote a value that starts with a special character, e.g. `prompt: "@app"`',
+  UNEXPECTED_TOKEN: 'a list goes on the lines below its key, each item starting with `- `',
+  BAD_DQ_ESCAPE: 'in double quotes a backslash starts an escape; write `\\\\` for a backslash, or use single quotes',
+  BAD_DIRECTIVE: 'remove the `%` line: a manifest needs no YAML directives',
+  KEY_OVER_1024_CHARS: 'a key is at most 1024 characters long; if this is a value, is a `:` missing on the line above?',
+};
+
+/** A quote or a flow collection (`[`, `{`) never closed. */
+interface Unclosed {
+  readonly offset: number;
+  readonly opening: string;
+  readonly closing: string;
+}
+
+function reportUnclosed(unclosed: Unclosed, at: (offset: number) => SourceLocation, diagnostics: Diagnostics): void {
+  const { opening, closing } = unclosed;
+  const what = opening === '"' || opening === "'" ? `the ${opening} quote opened here` : `the ${code(opening)} opened here`;
+  diagnostics.error(`YAML syntax error: ${what} is never closed`, at(unclosed.offset), {
+    hint:
+      opening === '"' || opening === "'"
+        ? `add the closing ${closing}: as written, the value runs on over the lines below`
+        : `close it with ${code(closing)}; a value in brackets may span lines, but then its lines are indented more than its key`,
+  });
 }
 
 /**
@@ -176,14 +257,26 @@ function composeOne(tokens: readonly CST.Token[], length: number): Document.Pars
   return doc;
 }
 
+interface SyntaxFindings {
+  /** Offset of the first collection nested more than MAX_DEPTH deep. */
+  readonly tooDeep: number | undefined;
+  /** The first quote or bracket never closed. */
+  readonly unclosed: Unclosed | undefined;
+}
+
 /**
- * Offset of the first collection nested more than MAX_DEPTH deep in yaml's syntax tree, or
- * undefined. Walked with an explicit stack: the point is to survive any depth.
+ * What yaml's syntax tree shows before values are composed: nesting too deep to compose,
+ * and quotes or brackets left open (whose errors yaml reports where it gives up, not where
+ * the mistake is). Walked with an explicit stack: the point is to survive any depth.
  */
-function firstTooDeep(tokens: readonly CST.Token[]): number | undefined {
+function inspectSyntax(tokens: readonly CST.Token[]): SyntaxFindings {
   const stack: Array<{ token: CST.Token | null | undefined; depth: number }> = tokens.map((token) => ({ token, depth: 0 }));
   stack.reverse();
-  let first: number | undefined;
+  let tooDeep: number | undefined;
+  let unclosed: Unclosed | undefined;
+  const open = (found: Unclosed): void => {
+    if (!unclosed || found.offset < unclosed.offset) unclosed = found;
+  };
   for (let item = stack.pop(); item; item = stack.pop()) {
     const { token, depth } = item;
     if (!token) continue;
@@ -191,12 +284,22 @@ function firstTooDeep(tokens: readonly CST.Token[]): number | undefined {
       case 'document':
         stack.push({ token: token.value, depth });
         break;
+      case 'double-quoted-scalar':
+      case 'single-quoted-scalar': {
+        const quote = token.type === 'double-quoted-scalar' ? '"' : "'";
+        if (token.source.length < 2 || !token.source.endsWith(quote)) open({ offset: token.offset, opening: quote, closing: quote });
+        break;
+      }
       case 'block-map':
       case 'block-seq':
       case 'flow-collection': {
         if (depth + 1 > MAX_DEPTH) {
-          if (first === undefined || token.offset < first) first = token.offset;
+          if (tooDeep === undefined || token.offset < tooDeep) tooDeep = token.offset;
           break;
+        }
+        if (token.type === 'flow-collection' && !token.end.some((t) => t.type === 'flow-map-end' || t.type === 'flow-seq-end')) {
+          const opening = token.start.source;
+          open({ offset: token.offset, opening, closing: opening === '{' ? '}' : ']' });
         }
         for (const entry of token.items) {
           stack.push({ token: 'value' in entry ? entry.value : undefined, depth: depth + 1 });
@@ -208,7 +311,7 @@ function firstTooDeep(tokens: readonly CST.Token[]): number | undefined {
         break;
     }
   }
-  return first;
+  return { tooDeep, unclosed };
 }
 
 interface AliasMeasure {
@@ -290,6 +393,7 @@ class TreeBuilder {
   lostValues = false;
 
   constructor(
+    private readonly text: string,
     private readonly at: (offset: number | undefined) => SourceLocation,
     private readonly diagnostics: Diagnostics,
   ) {}
@@ -315,6 +419,17 @@ class TreeBuilder {
     if (isMap(node)) {
       const entries = new Map<string, MapEntry>();
       for (const pair of node.items) {
+        // `: value` (a stray colon, or a key lost to a typo): yaml reads an empty key, which
+        // would be reported as an unknown key `null`.
+        if (pair.key === null || (isScalar(pair.key) && pair.key.value === null && pair.key.type === Scalar.PLAIN && pair.key.source === '')) {
+          // An empty key's range starts where its line does; the `:` is what to point at.
+          const start = isScalar(pair.key) ? pair.key.range?.[0] : undefined;
+          const colon = start === undefined ? -1 : this.text.indexOf(':', start);
+          const node: unknown = pair.value;
+          const where = colon >= 0 ? this.at(colon) : isScalar(node) || isMap(node) || isSeq(node) ? this.position(node, at) : at;
+          this.diagnostics.error('a key is missing before this `:`', where, { hint: 'write `name: value`; a line cannot start with `:`' });
+          continue;
+        }
         const keyNode = isAlias(pair.key) ? this.build(pair.key, at, depth + 1) : undefined;
         const key = keyNode ?? (isScalar(pair.key) ? this.scalar(pair.key, this.position(pair.key, at), at) : undefined);
         const keyAt = key?.at ?? (isMap(pair.key) || isSeq(pair.key) ? this.position(pair.key, at) : at);
@@ -351,7 +466,9 @@ class TreeBuilder {
       return this.lost(at);
     }
     if (this.expanding.has(target)) {
-      this.diagnostics.error(`alias ${code(`*${alias.source}`)} is used inside the value it names`, at);
+      this.diagnostics.error(`alias ${code(`*${alias.source}`)} is used inside the value it names`, at, {
+        hint: 'a value cannot contain itself; an alias may only repeat a value written before it, outside it',
+      });
       return this.lost(at);
     }
     this.expanding.add(target);

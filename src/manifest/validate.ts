@@ -52,8 +52,12 @@ class ErrorTranslator {
     const decisions = errors
       .filter((e) => e.keyword === 'oneOf' || e.keyword === 'anyOf')
       .map((e) => this.decide(e));
+    // A value of the wrong type for a list of choices (`layout: true`) fails both `type` and
+    // `enum`; the list of choices says more.
+    const enums = new Set(errors.filter((e) => e.keyword === 'enum').map((e) => e.instancePath));
     for (const error of errors) {
       if (error.keyword === 'oneOf' || error.keyword === 'anyOf' || error.keyword === 'propertyNames') continue;
+      if (error.keyword === 'type' && enums.has(error.instancePath)) continue;
       if (this.belongsToRejectedBranch(error, decisions)) continue;
       this.translate(error);
     }
@@ -183,12 +187,14 @@ class ErrorTranslator {
       }
       case 'additionalProperties': {
         const key = String(params['additionalProperty']);
+        const keyPath = [...path, key];
+        const at = this.source.locateKey(keyPath);
+        if (this.diagnostics.countIfUnreported(at)) return;
         const allowed = Object.keys(asObject(parent['properties']));
         const guess = didYouMean(key, allowed);
-        const keyPath = [...path, key];
-        this.diagnostics.error(`unknown key ${code(key)}${guess ? `; did you mean ${code(guess)}?` : ''}`, this.source.locateKey(keyPath), {
+        this.diagnostics.error(`unknown key ${code(key)}${guess ? `; did you mean ${code(guess)}?` : ''}`, at, {
           keyPath,
-          hint: misplacedKeyHint(path, key) ?? (guess ? undefined : `expected ${orList(allowed.map(code))}`),
+          hint: misplacedKeyHint(path, key) ?? (guess ? lookalikeHint(key) : `expected ${orList(allowed.map(code))}`),
         });
         return;
       }
@@ -210,6 +216,8 @@ class ErrorTranslator {
           const keyPath = [...path, propertyName];
           const kind = path[path.length - 1] === 'environments' ? 'environment name' : path[path.length - 1] === 'parts' ? 'part name' : 'name';
           this.diagnostics.error(`invalid ${kind} ${code(propertyName)}`, this.source.locateKey(keyPath), { keyPath, hint });
+        } else if (value === '') {
+          this.diagnostics.error('expected a non-empty string', here, { keyPath: path, hint });
         } else {
           this.diagnostics.error(`invalid value ${code(String(value))}`, here, { keyPath: path, hint });
         }
@@ -254,9 +262,21 @@ function misplacedKeyHint(path: KeyPath, key: string): string | undefined {
     if (key === 'parts') return 'parts are set per environment; to share them between manifests, put them in a base manifest listed in `extends`';
   }
   if (path.length === 2 && path[0] === 'environments' && ISOLATION_FIELDS.includes(key)) {
-    return `${code(key)} belongs under \`isolation:\`, e.g. \`isolation: {mode: cherry-pick, ${key}: ...}\``;
+    const example = key === 'mode' ? 'mode: cherry-pick, allow: [...]' : `mode: cherry-pick, ${key}: ...`;
+    return `${code(key)} belongs under \`isolation:\`, e.g. \`isolation: {${example}}\``;
+  }
+  if (key === 'version' && path.length >= 2 && path[path.length - 2] === 'allow') {
+    return 'a version goes with a distribution only: `{dist: NAME, version: ">=1"}`';
   }
   return undefined;
+}
+
+/** `pythοn` (with a Greek omicron) reads as `python`: say why it is not. */
+function lookalikeHint(key: string): string | undefined {
+  const odd = [...key].find((c) => c > '\u007f');
+  if (odd === undefined) return undefined;
+  const codePoint = `U+${(odd.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+  return `${code(key)} contains ${code(odd)} (${codePoint}), which is not an ASCII letter; retype the key`;
 }
 
 function acceptsType(type: unknown, value: unknown): boolean {

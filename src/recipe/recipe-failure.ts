@@ -8,7 +8,9 @@ import { redactText } from '../secrets/redact.js';
  */
 export function recipeFailure(part: string, recipe: string, phase: 'plan' | 'apply' | 'remove', e: unknown): UserError {
   if (e instanceof UserError) {
-    return new UserError(e.code, redactText(`part ${part} (${recipe}): ${e.message}`), { ...(e.hint ? { hint: e.hint } : {}), cause: e });
+    // Errors of ctx.exec already name the part.
+    const prefix = `part ${part} (${recipe}): `;
+    return new UserError(e.code, redactText(e.message.startsWith(prefix) ? e.message : `${prefix}${e.message}`), { ...(e.hint ? { hint: e.hint } : {}), cause: e });
   }
   const err = e instanceof Error ? e : new Error(String(e));
   return new UserError('ERECIPE_BUG', redactText(`part ${part}: recipe ${recipe} failed unexpectedly during ${phase}: ${err.message}\n${indent(err.stack ?? '')}`), {

@@ -72,6 +72,10 @@ export async function acquireLock(manifestDir: string, options: LockOptions = {}
       };
       await fs.writeFile(holderPath, `${JSON.stringify(holder)}\n`);
       faultPoint('lock taken');
+      // A takeover guard left by a process killed inside it: stale once not refreshed for
+      // 2 s (a live guard is refreshed every second), and no longer needed.
+      const guard = await fs.stat(`${lockPath}.takeover`).catch(() => null);
+      if (guard && Date.now() - guard.mtimeMs > 2_000) await fs.rmdir(`${lockPath}.takeover`).catch(() => undefined);
       return async () => {
         await fs.rm(holderPath, { force: true });
         await release();

@@ -42,34 +42,34 @@ const HUGE = 5 * 1024 * 1024;
  */
 const GENERATED: Readonly<Record<string, () => Record<string, string>>> = {
   // Hundreds of thousands of unknown keys: the report is capped, the load stays fast.
-  '95-huge-unknown-keys': () => {
+  '904-huge-unknown-keys': () => {
     let text = 'envbuild: 1\nenvironments:\n  app:\n    python: "3.11"\n';
     for (let i = 0; text.length < HUGE; i++) text += `    key${String(i).padStart(7, '0')}: value\n`;
     return { 'env.yaml': text };
   },
   // Hundreds of thousands of environments: checks across environments (paths that overlap)
   // must not be quadratic. Two problems hide at the end.
-  '96-huge-environments': () => {
+  '905-huge-environments': () => {
     let text = 'envbuild: 1\ndefaults: {python: "3.11"}\nenvironments:\n';
     for (let i = 0; text.length < HUGE; i++) text += `  env${String(i).padStart(7, '0')}: {}\n`;
     text += '  copy: {path: envs/env0000000}\n  escape: {path: ../outside}\n';
     return { 'env.yaml': text };
   },
   // Nesting far beyond what the YAML parser's recursion survives.
-  '97-deeply-nested-flow': () => {
+  '906-deeply-nested-flow': () => {
     const depth = 100_000;
     return {
       'env.yaml': `envbuild: 1\nenvironments:\n  app:\n    python: "3.11"\n    parts:\n      deep:\n        recipe: file\n        value: ${'['.repeat(depth)}${']'.repeat(depth)}\n`,
     };
   },
-  // A line of two megabytes, then a key of 100 000 characters: messages quote values, but
-  // must not echo megabytes.
-  '98-very-long-lines': () => ({
-    'env.yaml': `envbuild: 1\nenvironments:\n  app:\n    python: "3.11"\n    prompt: "${'x'.repeat(2 * 1024 * 1024)}"\n    ${'k'.repeat(100_000)}: 1\n    layout: ${'v'.repeat(100_000)}\n`,
+  // A line of two megabytes, a key as long as YAML allows, a value of 100 000 characters:
+  // messages quote keys and values, but must not echo kilobytes of them.
+  '907-very-long-lines': () => ({
+    'env.yaml': `envbuild: 1\nenvironments:\n  app:\n    python: "3.11"\n    prompt: "${'x'.repeat(2 * 1024 * 1024)}"\n    ${'k'.repeat(1000)}: 1\n    layout: ${'v'.repeat(100_000)}\n`,
   }),
   // An alias bomb that yaml's own alias-count guard lets through: few aliases, each
   // repeating a large anchor (quadratic rather than exponential growth).
-  '99-alias-bomb-wide': () => {
+  '908-alias-bomb-wide': () => {
     const items = Array.from({ length: 200_000 }, (_, i) => i).join(',');
     let text = `envbuild: 1\nenvironments:\n  app:\n    python: "3.11"\n    parts:\n      bomb:\n        recipe: file\n        anchor: &big [${items}]\n`;
     for (let i = 0; i < 90; i++) text += `        copy${i}: *big\n`;
@@ -184,7 +184,7 @@ describe('hostile manifest corpus', () => {
   test('the corpus is complete: every case has its manifest and its snapshot', () => {
     expect(caseNames.length).toBeGreaterThanOrEqual(MIN_CASES);
     for (const name of caseNames) {
-      expect(name, 'case folders are named NN-short-name').toMatch(/^\d{2,3}-[a-z0-9-]+$/);
+      expect(name, 'case folders are named NNN-short-name').toMatch(/^\d{3}-[a-z0-9-]+$/);
       const dir = path.join(CORPUS, name);
       if (!UPDATE) expect(fs.existsSync(path.join(dir, EXPECTED)), `${name}/${EXPECTED}`).toBe(true);
       if (!(name in GENERATED)) expect(fs.existsSync(path.join(dir, 'env.yaml')), `${name}/env.yaml`).toBe(true);

@@ -8,10 +8,22 @@ const HEADER = 'envbuild: 1\nenvironments:\n';
 
 describe('YAML problems', () => {
   test('a syntax error is reported where the parser stopped', async () => {
+    const m = manifestDir({ 'env.yaml': `${HEADER}  app:\n    python: "3.11"\n   layout: venv\n` });
+    const p = await onlyProblemOf(m.path('env.yaml'));
+    expect(p.location).toEqual(m.at('env.yaml', 5, 1));
+    expect(p.message).toContain('YAML syntax error');
+  });
+
+  test('a bracket or quote left open is reported where it opens, not where yaml gives up', async () => {
     const m = manifestDir({ 'env.yaml': `${HEADER}  app: {python: "3.11"\n  other: {}\n` });
     const p = await onlyProblemOf(m.path('env.yaml'));
-    expect(p.location).toEqual(m.at('env.yaml', 4, 3));
-    expect(p.message).toContain('YAML syntax error');
+    expect(p.location).toEqual(m.at('env.yaml', 3, 8));
+    expect(p.message).toBe('YAML syntax error: the `{` opened here is never closed');
+
+    const q = manifestDir({ 'env.yaml': `${HEADER}  app:\n    python: "3.11\n    layout: venv\n` });
+    const r = await onlyProblemOf(q.path('env.yaml'));
+    expect(r.location).toEqual(q.at('env.yaml', 4, 13));
+    expect(r.message).toBe('YAML syntax error: the " quote opened here is never closed');
   });
 
   test('a duplicate key is reported at the second one, naming the first', async () => {

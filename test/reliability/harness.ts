@@ -118,6 +118,9 @@ export interface Run {
   readonly stderr: string;
 }
 
+// ENVBUILD_TEST_CLI runs another build (e.g. a private copy, safe from concurrent rebuilds).
+const BIN = process.env['ENVBUILD_TEST_CLI'] ?? CLI;
+
 function childEnv(dir: string, extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return { ...process.env, ENVBUILD_CACHE_DIR: path.join(dir, '.cache'), NO_COLOR: '1', CI: 'true', ...extra };
 }
@@ -126,13 +129,13 @@ function childEnv(dir: string, extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 export function cli(dir: string, args: readonly string[], options: { killAfter?: number; env?: NodeJS.ProcessEnv } = {}): Run {
   const extra: NodeJS.ProcessEnv = { ...options.env };
   if (options.killAfter !== undefined) extra['ENVBUILD_FAULT_KILL_AFTER'] = String(options.killAfter);
-  const r: SpawnSyncReturns<string> = spawnSync(process.execPath, [CLI, ...args], { cwd: dir, env: childEnv(dir, extra), encoding: 'utf8' });
+  const r: SpawnSyncReturns<string> = spawnSync(process.execPath, [BIN, ...args], { cwd: dir, env: childEnv(dir, extra), encoding: 'utf8' });
   return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** The CLI started in the background, for signals and concurrency. */
 export function cliAsync(dir: string, args: readonly string[], env: NodeJS.ProcessEnv = {}) {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: dir, env: childEnv(dir, env) });
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, env: childEnv(dir, env) });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -226,5 +229,27 @@ export function spread(total: number, count: number): number[] {
   if (total <= count || process.env['ENVBUILD_TEST_ALL_KILL_POINTS'] === '1') return Array.from({ length: total }, (_, i) => i + 1);
   const picks = new Set<number>();
   for (let i = 0; i < count; i++) picks.add(1 + Math.round((i * (total - 1)) / (count - 1)));
+  return [...picks].sort((a, b) => a - b);
+}
+
+/**
+ * The kill points to try: every step boundary that has bitten before (an environment moved
+ * into place, a part applied or removed, a root or staging directory removed, a temporary
+ * written in place — each with the point after it, typically the state write that records
+ * it), then points spread evenly over the rest up to `count`.
+ */
+export function pickKillPoints(points: readonly string[], count: number): number[] {
+  const picks = new Set<number>();
+  points.forEach((label, i) => {
+    // A temporary written in place (not in a staging directory) is what a kill leaves behind.
+    if (/^(promote|applied part|removed part|rmdir \/|rm \/)/.test(label) || /^temporary (?!.*\.envbuild-staging\/)/.test(label)) {
+      picks.add(i + 1);
+      if (i + 2 <= points.length) picks.add(i + 2);
+    }
+  });
+  const structural = picks.size;
+  for (let extra = count - structural; picks.size < Math.min(count, points.length); extra++) {
+    for (const n of spread(points.length, Math.max(2, extra))) picks.add(n);
+  }
   return [...picks].sort((a, b) => a - b);
 }

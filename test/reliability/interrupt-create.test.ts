@@ -9,11 +9,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { debianPython } from '../helpers/require-python.js';
-import { cli, faultPoints, leftovers, makeScenario, normalisedState, normalisedTree, resetTo, spread, threeEnvironments } from './harness.js';
+import { cli, faultPoints, leftovers, makeScenario, normalisedState, normalisedTree, resetTo, pickKillPoints, threeEnvironments } from './harness.js';
 
 
 describe('SIGKILL during a first apply', () => {
-  it('converges to the clean tree and state from every kill point, leaving no staging or temporaries', (ctx) => {
+  it('converges to the clean tree and state from every kill point, leaving no staging or temporaries', { timeout: 900_000 }, (ctx) => {
     const python = debianPython(ctx, 11);
     const reference = makeScenario(threeEnvironments(python));
     const traced = cli(reference.dir, ['apply'], { killAfter: 1e9 });
@@ -31,7 +31,7 @@ describe('SIGKILL during a first apply', () => {
     const want = { tree: normalisedTree(reference.dir), state: normalisedState(work.dir) };
     expect(normalisedTree(work.dir)).toEqual(want.tree);
 
-    const picks = spread(points.length, 40);
+    const picks = pickKillPoints(points, 40);
     // A few runs are killed again while recovering, at varying depths of their own.
     const twice = new Map(picks.filter((_, i) => i % 6 === 3).map((n, i) => [n, 1 + ((i * 7) % 20)]));
     const failures: string[] = [];

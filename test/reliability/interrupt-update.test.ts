@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { debianPython } from '../helpers/require-python.js';
-import { cli, faultPoints, leftovers, makeScenario, normalisedState, normalisedTree, resetTo, spread, threeEnvironments, type Scenario } from './harness.js';
+import { cli, faultPoints, leftovers, makeScenario, normalisedState, normalisedTree, resetTo, pickKillPoints, threeEnvironments, type Scenario } from './harness.js';
 
 const changed = (python: string) => `envbuild: 1
 environments:
@@ -46,7 +46,7 @@ function killTrials(work: Scenario, start: string, trial: Trial, count: number, 
   const want = { tree: normalisedTree(work.dir), state: normalisedState(work.dir) };
   if (reference) expect(want.tree).toEqual(reference);
 
-  const picks = spread(points.length, count);
+  const picks = pickKillPoints(points, count);
   const failures: string[] = [];
   for (const n of picks) {
     resetTo(work.dir, start);
@@ -74,7 +74,7 @@ function killTrials(work: Scenario, start: string, trial: Trial, count: number, 
 }
 
 describe('SIGKILL during an apply that changes a built project, and during destroy', () => {
-  it('converges from every kill point', (ctx) => {
+  it('converges from every kill point', { timeout: 900_000 }, (ctx) => {
     const python = debianPython(ctx, 11);
     // The reference, in another directory: a clean apply of the first manifest, then the second.
     const reference = makeScenario(threeEnvironments(python));
