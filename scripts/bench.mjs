@@ -83,4 +83,46 @@ const floor = row("node -e '' (start-up floor)", nodeFloor);
 const n = row('envbuild apply (nothing to do)', noop, floor);
 console.log(`  target: ≤ 150 ms  →  ${n <= 150 ? 'met' : 'not met'} (${n.toFixed(1)} ms)`);
 
+// Interpreter start-up: what an environment adds to every `python` run. Paired runs, order
+// alternated each round, and the median of the per-pair differences.
+function pairedStartup(label, a, b, pairs = Math.max(RUNS * 3, 60)) {
+  const once = (exe) => time(exe, ['-c', 'pass'], { cwd: '/', env: { PATH: '/usr/bin:/bin', HOME: work } });
+  const diffs = [];
+  const as = [];
+  const bs = [];
+  for (let i = 0; i < pairs + 3; i++) {
+    const [ta, tb] = i % 2 === 0 ? [once(a), once(b)] : [once(b), once(a)].reverse();
+    if (i < 3) continue;
+    as.push(ta);
+    bs.push(tb);
+    diffs.push(tb - ta);
+  }
+  const d = median(diffs);
+  console.log(`  ${label.padEnd(44)}${fmt(median(as))} → ${median(bs).toFixed(2)} ms  (${d >= 0 ? '+' : '−'}${Math.abs(d).toFixed(2)} ms per start)`);
+  return d;
+}
+
+console.log('\nInterpreter start-up, `python -c pass` (median of paired differences):');
+const picked = path.join(work, 'startup');
+fs.mkdirSync(picked, { recursive: true });
+fs.writeFileSync(
+  path.join(picked, 'env.yaml'),
+  `envbuild: 1\nenvironments:\n  full:\n    python: ${PY}\n  picked:\n    python: ${PY}\n    isolation:\n      mode: cherry-pick\n      allow: [PyYAML, six]\n`,
+);
+time(process.execPath, [cli, 'apply', path.join(picked, 'env.yaml')]);
+const cp = pairedStartup('full env → cherry-pick env (python3.11)', path.join(picked, 'envs/full/bin/python'), path.join(picked, 'envs/picked/bin/python'));
+console.log(`  target: ≤ 0.5 ms  →  ${cp <= 0.5 ? 'met' : 'not met'}`);
+
+const py27 = path.join(process.env.PYENV_ROOT ?? path.join(os.homedir(), '.pyenv'), 'versions', '2.7.18', 'bin', 'python2.7');
+if (fs.existsSync(py27)) {
+  const classic = path.join(work, 'classic');
+  fs.mkdirSync(classic, { recursive: true });
+  fs.writeFileSync(path.join(classic, 'env.yaml'), `envbuild: 1\nenvironments:\n  old:\n    python: ${py27}\n`);
+  time(process.execPath, [cli, 'apply', path.join(classic, 'env.yaml')]);
+  const cl = pairedStartup('base python2.7 → classic env', py27, path.join(classic, 'envs/old/bin/python'));
+  console.log(`  target: ≤ 1 ms  →  ${cl <= 1 ? 'met' : 'not met'}`);
+} else {
+  console.log(`  classic env vs base python2.7            (skipped: ${py27} not found)`);
+}
+
 fs.rmSync(work, { recursive: true, force: true });

@@ -4,7 +4,6 @@ import {
   isMap,
   isScalar,
   isSeq,
-  LineCounter,
   Parser,
   Scalar,
   YAMLParseError,
@@ -43,15 +42,11 @@ export function parseManifestFile(file: string, bytes: Uint8Array, diagnostics: 
   if (text === undefined) return undefined;
   if (!checkCharacters(file, text, diagnostics)) return undefined;
 
-  const lineCounter = new LineCounter();
-  const at = (offset: number | undefined): SourceLocation => {
-    const { line, col } = lineCounter.linePos(offset ?? 0);
-    return line === 0 ? { file, line: 1, col: (offset ?? 0) + 1 } : { file, line, col };
-  };
+  const at = positions(file, text);
   // What parseDocument does, in two steps: yaml builds its syntax tree iteratively but
   // composes values recursively, so nesting is measured in between, before a pathological
   // document can overflow the stack.
-  const tokens = [...new Parser(lineCounter.addNewLine).parse(text)];
+  const tokens = [...new Parser().parse(text)];
   const syntax = inspectSyntax(tokens);
   if (syntax.tooDeep !== undefined) {
     diagnostics.error(`values are nested more than ${MAX_DEPTH} levels deep`, at(syntax.tooDeep), {
@@ -101,6 +96,27 @@ export function parseManifestFile(file: string, bytes: Uint8Array, diagnostics: 
   return root;
 }
 
+/**
+ * Offset → line and column, from the text itself. Not yaml's LineCounter: it learns line
+ * breaks from the lexer, which does not report those inside a plain value it reads while
+ * recovering from an error, so the lines of later errors came out too low (a column then
+ * pointed past the end of its line).
+ */
+function positions(file: string, text: string): (offset: number | undefined) => SourceLocation {
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  return (offset = 0) => {
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if ((starts[mid] ?? 0) <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { file, line: lo + 1, col: offset - (starts[lo] ?? 0) + 1 };
+  };
+}
+
 function decodeUtf8(file: string, bytes: Uint8Array, diagnostics: Diagnostics): string | undefined {
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -125,15 +141,10 @@ const NOT_PRINTABLE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u0084\u008
 function checkCharacters(file: string, text: string, diagnostics: Diagnostics): boolean {
   const match = NOT_PRINTABLE.exec(text);
   if (!match) return true;
-  const before = text.slice(0, match.index);
-  const lineStart = before.lastIndexOf('\n') + 1;
-  const line = before.length - before.replaceAll('\n', '').length + 1;
-  // A leading byte order mark is not a column (the UTF-8 check counts the same way).
-  const col = match.index - lineStart + 1 - (lineStart === 0 && text.startsWith('\uFEFF') ? 1 : 0);
   const codePoint = `U+${(match[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
   diagnostics.error(
     `the file contains a control character (${codePoint}${codePoint === 'U+0000' ? ', a NUL byte' : ''}), which YAML does not allow`,
-    { file, line, col },
+    positions(file, text)(match.index),
     { hint: 'remove it; to put a special character in a value, write it as an escape in double quotes, e.g. "\\t" or "\\x1b"' },
   );
   return false;
@@ -163,9 +174,15 @@ function reportYamlProblems(
   if (unclosed) reportUnclosed(unclosed, at, diagnostics);
   // One problem per line: yaml often finds two or three ways in which one line is wrong.
   const lines = new Set<number>();
+  // Once yaml has closed the document early (a line indented less than the document's
+  // first), it reports each later token as unexpected "in YAML stream": the first says it.
+  let streamEnded = false;
   const sorted = [...relevant]
     .sort((a, b) => a.pos[0] - b.pos[0])
     .filter((p) => {
+      const afterEnd = isAfterDocumentEnd(p);
+      if (afterEnd && streamEnded) return false;
+      streamEnded ||= afterEnd;
       const line = at(p.pos[0]).line;
       if (lines.has(line)) return false;
       lines.add(line);
@@ -195,12 +212,32 @@ function reportYamlProblem(problem: YAMLError, at: SourceLocation, diagnostics: 
       });
       return;
     default: {
-      const hint = YAML_HINTS[problem.code];
-      // yaml names its tokens in this one; say it in words.
-      const words = message.replace(/^Unexpected block-seq-ind on same line with key$/, 'a list item (`- `) cannot start on the line of a key');
+      const { words, hint } = explainYamlProblem(problem, message);
       diagnostics.error(`YAML syntax error: ${words}`, at, hint ? { hint } : {});
     }
   }
+}
+
+/** yaml's message (in words, where it names its tokens instead) and what usually causes it. */
+function explainYamlProblem(problem: YAMLError, message: string): { words: string; hint: string | undefined } {
+  if (isAfterDocumentEnd(problem)) {
+    return {
+      words: message,
+      hint: 'the document ended above this line: is a line before it indented more than it should be? (the top level starts in column 1)',
+    };
+  }
+  if (/^Unexpected block-seq-ind on same line with key$/.test(message)) {
+    return {
+      words: 'a list item (`- `) cannot start on the line of a key',
+      hint: 'a list goes on the lines below its key, each item starting with `- `',
+    };
+  }
+  return { words: message, hint: YAML_HINTS[problem.code] };
+}
+
+/** yaml's sign that it closed the document before this token, and reads it as stray. */
+function isAfterDocumentEnd(problem: YAMLError): boolean {
+  return problem.code === 'UNEXPECTED_TOKEN' && /in YAML stream|at node end/.test(problem.message);
 }
 
 /** What usually causes yaml's errors in a hand-written manifest. */
@@ -211,7 +248,6 @@ const YAML_HINTS: Partial<Record<YAMLError['code'], string>> = {
     'a value holding `: ` (or a list item on a key\'s line) must be quoted, e.g. `key: "a: b"`; a list goes on the lines below its key',
   MULTILINE_IMPLICIT_KEY: 'a key and its `:` are on one line, and `:` is followed by a space: `key: value`',
   BAD_SCALAR_START: 'quote a value that starts with a special character, e.g. `prompt: "@app"`',
-  UNEXPECTED_TOKEN: 'a list goes on the lines below its key, each item starting with `- `',
   BAD_DQ_ESCAPE: 'in double quotes a backslash starts an escape; write `\\\\` for a backslash, or use single quotes',
   BAD_DIRECTIVE: 'remove the `%` line: a manifest needs no YAML directives',
   KEY_OVER_1024_CHARS: 'a key is at most 1024 characters long; if this is a value, is a `:` missing on the line above?',

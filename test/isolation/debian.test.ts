@@ -52,18 +52,10 @@ function snapshot(dir: string): string[] {
 }
 
 describe('on Debian with python3.11', () => {
-  it('discovers dist-packages quickly', async (t) => {
+  it('discovers dist-packages', async (t) => {
     const python = await debian(t);
-    const times: number[] = [];
-    for (let i = 0; i < 7; i++) {
-      const t0 = performance.now();
-      const g = discoverGlobals(python, { dpkg: null });
-      times.push(performance.now() - t0);
-      expect(g.sites.map((s) => s.path)).toContain(DIST_PACKAGES);
-    }
-    times.sort((a, b) => a - b);
-    // ~2-5 ms here (one readdir, then METADATA/PKG-INFO and top_level.txt per distribution).
-    expect(times[3]).toBeLessThan(100);
+    const g = discoverGlobals(python, { dpkg: null });
+    expect(g.sites.map((s) => s.path)).toContain(DIST_PACKAGES);
   });
 
   it('resolves python-apt, PyYAML and deb python3-gi with their real top-level names', async (t) => {

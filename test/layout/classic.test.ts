@@ -1,4 +1,4 @@
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -494,49 +494,9 @@ print(json.dumps(out))
     expect(r.code, r.stderr).toBe(0);
     expect(await snapshot(env.root)).toEqual(before);
   });
-
-  it('starts within a millisecond of the bare base interpreter (paired medians)', async (ctx) => {
-    const base = await base27(ctx);
-    const env = await newEnv(base, 'startup', { isolation: 'full' });
-    // The same environment with site.py loaded from source at every start, for comparison.
-    const src = await newEnv(base, 'startup-src', { isolation: 'full' });
-    await fs.rm(path.join(src.root, 'lib/python2.7/site.pyc'));
-    const e = cleanEnv(base.home, { PYTHONDONTWRITEBYTECODE: '1' });
-    const pairs = 50;
-    const times: Record<'base' | 'env' | 'src', number[]> = { base: [], env: [], src: [] };
-    const once = (file: string): number => {
-      const t = process.hrtime.bigint();
-      const r = spawnSync(file, ['-c', 'pass'], { env: e, cwd: '/' });
-      if (r.status !== 0) throw new Error(String(r.stderr));
-      return Number(process.hrtime.bigint() - t) / 1e6;
-    };
-    for (let i = 0; i < pairs + 3; i++) {
-      // Alternate the order, so that whatever favours the first (or last) run of a round cancels out.
-      let tb: number, te: number, ts: number;
-      if (i % 2 === 0) [tb, te, ts] = [once(base.executable), once(env.python), once(src.python)];
-      else [ts, te, tb] = [once(src.python), once(env.python), once(base.executable)];
-      if (i < 3) continue; // warm-up
-      times.base.push(tb);
-      times.env.push(te);
-      times.src.push(ts);
-    }
-    const overhead = median(times.env.map((t, i) => t - times.base[i]!));
-    const overheadSrc = median(times.src.map((t, i) => t - times.base[i]!));
-    const signed = (ms: number): string => `${ms < 0 ? '−' : '+'}${Math.abs(ms).toFixed(2)}`;
-    console.log(
-      `start-up, median of ${pairs} paired runs: base ${median(times.base).toFixed(2)} ms, env ${median(times.env).toFixed(2)} ms ` +
-        `(${signed(overhead)}), env with site.py from source ${median(times.src).toFixed(2)} ms (${signed(overheadSrc)})`,
-    );
-    expect(overhead).toBeLessThan(1);
-    expect(overhead).toBeLessThan(overheadSrc);
-  });
+  // Start-up overhead is measured by `npm run bench` (paired runs against the base), not here:
+  // timings asserted in tests fail under load and prove nothing about a user's machine.
 });
-
-function median(values: readonly number[]): number {
-  const s = [...values].sort((x, y) => x - y);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
 
 /** A wheel is a zip with a .dist-info: built here with the base's zipfile, no index needed. */
 async function makeWheel(base: Base, dir: string): Promise<string> {

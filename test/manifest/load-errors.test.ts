@@ -323,6 +323,44 @@ describe('checks beyond the schema', () => {
   });
 });
 
+describe('hostile input stays bounded', () => {
+  test('an anchor used by many environments is fine; a large anchor repeated many times is a bomb', async () => {
+    // yaml's own guard counts alias uses: it refused 101 uses of `"3.11"` and let 90 copies
+    // of a 200 000-item list through. What is measured now is how much the aliases add.
+    const many = manifestDir({
+      'env.yaml': `envbuild: 1\nenvironments:\n  e0: {python: &py "3.11"}\n${Array.from({ length: 150 }, (_, i) => `  e${i + 1}: {python: *py}\n`).join('')}`,
+    });
+    await expect(loadManifest(many.path('env.yaml'))).resolves.toMatchObject({ environments: expect.any(Array) });
+
+    const items = Array.from({ length: 20_000 }, (_, i) => i).join(',');
+    const wide = manifestDir({
+      'env.yaml': `envbuild: 1\nenvironments:\n  app:\n    python: "3"\n    parts:\n      p:\n        recipe: file\n        a: &big [${items}]\n${Array.from({ length: 5 }, (_, i) => `        c${i}: *big\n`).join('')}`,
+    });
+    const p = await onlyProblemOf(wide.path('env.yaml'));
+    expect(p.message).toContain('alias bomb');
+    expect(p.location).toEqual(wide.at('env.yaml', 9, 13));
+  });
+
+  test('past 100 problems, the rest are counted in one closing line', async () => {
+    const keys = Array.from({ length: 250 }, (_, i) => `    k${i}: 1\n`).join('');
+    const m = manifestDir({ 'env.yaml': `${HEADER}  app:\n    python: "3"\n${keys}` });
+    const problems = await problemsOf(m.path('env.yaml'));
+    expect(problems).toHaveLength(101);
+    expect(problems[99]?.message).toBe('unknown key `k99`');
+    expect(problems[100]).toMatchObject({ message: '… and 150 more problems from here on, not shown', location: m.at('env.yaml', 105, 5) });
+  });
+
+  test('a malformed python request is reported at load time, where it is written', async () => {
+    const m = manifestDir({
+      'env.yaml': 'envbuild: 1\ndefaults: {python: ">=3.10 <<3.13"}\nenvironments:\n  a: {}\n  b: {}\n  c: {python: "${env:PY}"}\n',
+    });
+    const p = await onlyProblemOf(m.path('env.yaml'));
+    expect(p.location).toEqual(m.at('env.yaml', 2, 20));
+    expect(p.keyPath).toBe('defaults.python');
+    expect(p.message).toMatch(/^invalid python request: /);
+  });
+});
+
 describe('extends', () => {
   test('a problem in a base is located in the base file', async () => {
     const m = manifestDir({

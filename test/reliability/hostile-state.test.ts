@@ -142,7 +142,9 @@ describe('a hostile state file', () => {
       }
       if (JSON.stringify(withoutCache(snapshotTree(p.dir, { mtimes: true }))) !== JSON.stringify(before.project)) problems.push(`${c.name}: the project changed`);
       if (JSON.stringify(snapshotTree(victim, { mtimes: true })) !== JSON.stringify(before.victim)) problems.push(`${c.name}: the victim changed`);
+      fs.rmSync(victim, { recursive: true, force: true });
     }
+    fs.rmSync(built, { recursive: true, force: true });
     expect(problems).toEqual([]);
   });
 });
