@@ -29,3 +29,4 @@ export async function validate(manifestFile: string): Promise<void> {
   await resolveEnvironments(await loadManifest(manifestFile));
 }
 export * from './recipe/api.js';
+export { readExisting, writeIfChanged, type OnDisk } from './recipe/write-if-changed.js';

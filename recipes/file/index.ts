@@ -4,9 +4,8 @@
  */
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { defineRecipe, UserError, type PartDecision } from 'envbuild';
+import { defineRecipe, UserError, type PartDecision, readExisting, writeIfChanged } from 'envbuild';
 import { renderTemplate, type Variables } from './template.js';
-import { readExisting, writeIfChanged } from './write-file.js';
 
 export interface FileOptions {
   readonly path: string;

@@ -3,10 +3,9 @@
  * wrapper scripts, written into the environment's bin/. See README.md beside this file.
  */
 import path from 'node:path';
-import { defineRecipe, UserError, type PartDecision, type RecipeEnvironment } from 'envbuild';
+import { defineRecipe, UserError, type PartDecision, type RecipeEnvironment, readExisting, writeIfChanged } from 'envbuild';
 import { canonicalName, findDistribution, listDistributions, searchDirs, type Distribution } from './entry-points.js';
 import { renderConsoleScript, renderInterpreter, renderWrapper, type WrapperSpec } from './render.js';
-import { readExisting, writeIfChanged } from './write-script.js';
 
 export interface WrapperOptions {
   readonly command?: string | readonly string[];

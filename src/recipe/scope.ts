@@ -14,9 +14,12 @@ export type OutputsOf = (env: string, part: string) => Readonly<Record<string, u
  *   env:VAR, env:VAR:-default
  */
 export function makeLookup(manifest: Manifest, desired: readonly DesiredEnvironment[], current: string, outputs: OutputsOf, processEnv: NodeJS.ProcessEnv): Lookup {
-  const resolved = new Map(desired.map((d) => [d.name, d]));
-  const names = manifest.environments.map((e) => e.name);
+  // Built on first use: most parts reference nothing, and a lookup is made per environment.
+  let resolved: Map<string, DesiredEnvironment> | undefined;
+  let names: string[] | undefined;
   return (ref: Reference) => {
+    resolved ??= new Map(desired.map((d) => [d.name, d]));
+    names ??= manifest.environments.map((e) => e.name);
     if (ref.kind === 'env-var') {
       const v = processEnv[ref.name];
       if (v !== undefined) return v;

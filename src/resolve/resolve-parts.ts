@@ -17,8 +17,7 @@ interface PartUse {
  */
 export async function resolveParts(manifest: Manifest, spec: EnvironmentSpec, diagnostics: Diagnostic[]): Promise<DesiredPart[]> {
   const base = (part: string): KeyPath => ['environments', spec.name, 'parts', part];
-  const envNames = manifest.environments.map((e) => e.name);
-  const partsOf = new Map(manifest.environments.map((e) => [e.name, new Set(e.parts.map((p) => p.name))]));
+  const { envNames, partsOf } = namesOf(manifest);
 
   const parts = await Promise.all(
     spec.parts.map(async (p): Promise<DesiredPart | null> => {
@@ -58,6 +57,21 @@ export async function resolveParts(manifest: Manifest, spec: EnvironmentSpec, di
     }),
   );
   return orderParts(parts.filter((p): p is DesiredPart => p !== null), spec.name);
+}
+
+const names = new WeakMap<Manifest, { envNames: string[]; partsOf: Map<string, Set<string>> }>();
+
+/** Environment and part names, computed once per manifest: every environment asks. */
+function namesOf(manifest: Manifest): { envNames: string[]; partsOf: Map<string, Set<string>> } {
+  let n = names.get(manifest);
+  if (!n) {
+    n = {
+      envNames: manifest.environments.map((e) => e.name),
+      partsOf: new Map(manifest.environments.map((e) => [e.name, new Set(e.parts.map((p) => p.name))])),
+    };
+    names.set(manifest, n);
+  }
+  return n;
 }
 
 /** Which part a reference reads, if any: `parts.P.…` (same environment) or `environments.E.parts.P.…`. */
@@ -110,8 +124,9 @@ export function checkPartCycles(manifest: Manifest, envs: readonly DesiredEnviro
   const key = (env: string, part: string) => `${env}.${part}`;
   const graph = new Map<string, PartUse[]>();
   // Manifest order, so a cycle is told from the part written first.
+  const byName = new Map(envs.map((x) => [x.name, x]));
   for (const spec of manifest.environments) {
-    const e = envs.find((x) => x.name === spec.name);
+    const e = byName.get(spec.name);
     for (const ps of spec.parts) {
       const p = e?.parts.find((x) => x.name === ps.name);
       if (e && p) graph.set(key(e.name, p.name), [...p.uses]);

@@ -16,7 +16,6 @@
  * One thing more than the runner does today: after an apply, paths recorded before but not
  * created any more are removed when unchanged (asked of the runner; see the recipes' READMEs).
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -34,6 +33,8 @@ import type {
   RemoveContext,
 } from '../../src/index.js';
 import { apply, plan } from '../../src/index.js';
+import { execForPart } from '../../src/recipe/exec.js';
+import { defaultDecision } from '../../src/recipe/plan-parts.js';
 
 export interface TestEnvironment {
   /** The temporary project directory holding env.yaml (the manifest directory). */
@@ -161,40 +162,15 @@ export class PartHarness<Options> {
     };
   }
 
-  private exec(command: string, args: readonly string[], options: ExecOptions, signal: AbortSignal): Promise<ExecResult> {
-    const env: NodeJS.ProcessEnv = { ...process.env };
-    for (const [k, v] of Object.entries(options.env ?? {})) {
-      if (v === undefined) delete env[k];
-      else env[k] = v;
-    }
+  /** The runner's own exec (same failure messages), timed so tests can count pip runs. */
+  private async exec(command: string, args: readonly string[], options: ExecOptions, signal: AbortSignal): Promise<ExecResult> {
     const started = performance.now();
-    return new Promise((resolve, reject) => {
-      const child = spawn(command, [...args], {
-        cwd: options.cwd,
-        env,
-        signal,
-        stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout?.on('data', (c: Buffer) => (stdout += c.toString()));
-      child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
-      if (options.input !== undefined) child.stdin?.end(options.input);
-      child.on('error', reject);
-      child.on('close', (code) => {
-        this.execs.push({ command, args, ms: performance.now() - started });
-        const result = { code: code ?? 128, stdout, stderr };
-        if (code === 0 || options.allowFailure) resolve(result);
-        else reject(new Error(`${[command, ...args].join(' ')} exited with code ${code}:\n${stdout}${stderr}`));
-      });
-    });
+    try {
+      return await execForPart('part (test)', command, args, options, signal, () => undefined);
+    } finally {
+      this.execs.push({ command, args, ms: performance.now() - started });
+    }
   }
-}
-
-function defaultDecision(prev: PartRecord | null, changes: readonly string[]): PartDecision {
-  if (!prev) return { action: 'create', reasons: ['new part'] };
-  if (changes.length > 0) return { action: 'update', reasons: changes };
-  return { action: 'no-op', reasons: [] };
 }
 
 function describe(file: string): CreatedPath | null {

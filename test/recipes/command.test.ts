@@ -69,7 +69,7 @@ describe('command', () => {
 
   it("fails with the command's output when it exits non-zero", async (ctx) => {
     const { part } = await setup(ctx);
-    await expect(part.apply({ command: 'echo "the disk is full" >&2; exit 3' })).rejects.toThrow(/exited with code 3:\nthe disk is full/);
+    await expect(part.apply({ command: 'echo "the disk is full" >&2; exit 3' })).rejects.toThrow(/exited with code 3:\n {4}the disk is full/);
     expect(part.previous).toBeNull();
   });
 });

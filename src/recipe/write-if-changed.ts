@@ -1,7 +1,7 @@
 /**
  * Writes a file only when its content or mode differ, atomically (a temporary file beside it,
  * then a rename), so a no-op re-apply rewrites nothing and a reader never sees half a file.
- * (recipes/scripts has the same: each recipe folder stands alone, importing only `envbuild`.)
+ * Part of the recipe API: built-in recipes (file, scripts) and third-party ones share it.
  */
 import { randomBytes } from 'node:crypto';
 import { chmod, lstat, readFile, rename, rm, writeFile } from 'node:fs/promises';
