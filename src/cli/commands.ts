@@ -1,6 +1,6 @@
 import { apply, destroy, type ProgressMode } from '../commands/run-apply.js';
 import { prepare } from '../commands/prepare.js';
-import { hasChanges } from '../plan/types.js';
+import { hasChanges, hasConflicts } from '../plan/types.js';
 import { formatInterpreterTable, listInterpreters } from '../python/index.js';
 import type { Command, Flags, Io } from './types.js';
 import { planToJson, renderOutcomes, renderPlan } from './render-plan.js';
@@ -9,8 +9,10 @@ export async function runCommand(command: Command, manifest: string, flags: Flag
   const only = flags.env.length > 0 ? { only: flags.env } : {};
   switch (command) {
     case 'plan': {
-      const { plan } = await prepare(manifest, only);
+      const { plan } = await prepare(manifest, { ...only, ...(flags.replaceForeign ? { replaceForeign: true } : {}) });
       io.out(flags.json ? JSON.stringify(planToJson(plan), null, 2) : renderPlan(plan));
+      // A conflict is a failure: apply would refuse it.
+      if (hasConflicts(plan)) return 1;
       return flags.detailedExitcode && hasChanges(plan) ? 2 : 0;
     }
     case 'validate': {
@@ -41,11 +43,12 @@ export async function runCommand(command: Command, manifest: string, flags: Flag
           progress: progressMode(flags),
           wait: flags.wait,
           signal: controller.signal,
+          ...(flags.replaceForeign ? { replaceForeign: true } : {}),
         });
         if (flags.json) {
           io.out(JSON.stringify({ ...(planToJson(result.plan) as object), outcomes: result.outcomes, stateWritten: result.stateWritten }, null, 2));
         } else {
-          io.out(renderOutcomes(manifest, result.outcomes));
+          io.out(renderOutcomes(manifest, result.outcomes, command, result.plan.notes ?? []));
         }
         return 0;
       } finally {

@@ -30,6 +30,7 @@ export async function main(argv: readonly string[], rawIo: Io = defaultIo): Prom
         json: { type: 'boolean' },
         'detailed-exitcode': { type: 'boolean' },
         wait: { type: 'boolean' },
+        'replace-foreign': { type: 'boolean' },
         debug: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
@@ -62,8 +63,13 @@ export async function main(argv: readonly string[], rawIo: Io = defaultIo): Prom
     json: values.json ?? false,
     detailedExitcode: values['detailed-exitcode'] ?? false,
     wait: values.wait ?? false,
+    replaceForeign: values['replace-foreign'] ?? false,
     debug: values.debug ?? false,
   };
+  if (flags.replaceForeign && command !== 'apply' && command !== 'plan') {
+    io.err(`envbuild: --replace-foreign applies to apply (and plan) only`);
+    return 2;
+  }
   if (flags.detailedExitcode && command !== 'plan') {
     io.err(`envbuild: --detailed-exitcode applies to plan only`);
     return 2;

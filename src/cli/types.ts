@@ -7,6 +7,8 @@ export interface Flags {
   readonly json: boolean;
   readonly detailedExitcode: boolean;
   readonly wait: boolean;
+  /** apply: move a directory envbuild did not create out of an environment's way, to a backup. */
+  readonly replaceForeign: boolean;
   readonly debug: boolean;
 }
 

@@ -118,7 +118,7 @@ describe('a hostile state file', () => {
     expect(cli(p.dir, ['apply']).code).toBe(0);
     const built = fs.mkdtempSync(path.join(os.tmpdir(), 'envbuild-hostile-built-'));
     resetTo(built, p.dir);
-    const statePath = path.join(p.dir, '.envbuild', 'state.json');
+    const statePath = path.join(p.dir, '.envbuild', 'env.yaml.state.json');
     const text = fs.readFileSync(statePath, 'utf8');
 
     const problems: string[] = [];
