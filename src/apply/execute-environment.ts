@@ -25,6 +25,8 @@ export interface EnvironmentOutcome {
 }
 
 export interface ExecuteHooks {
+  /** Filesystem time this environment's build started (an interrupted attempt's included). */
+  readonly since?: number;
   readonly signal?: AbortSignal;
   readonly progress?: (message: string) => void;
 }
@@ -84,7 +86,7 @@ export async function executeEnvironment(
     if (fresh) {
       hooks.progress?.(`building ${plan.writes.length} entries in a staging directory`);
       // Directories above the root that envbuild creates are recorded, so destroy removes them.
-      parents = [...new Set([...parents, ...(await missingParents(desired.path))])];
+      parents = [...new Set([...parents, ...(await madeParents(desired.path, hooks.since))])];
       const staging = await prepareStaging(desired.path);
       // The marker first: a staging directory is cleared by a later run only when it carries one.
       const marker = markerOf(plan.writes);
@@ -197,11 +199,15 @@ async function removeRootIfEmpty(root: string, kept: Array<{ path: string; why: 
   return false;
 }
 
-/** The directories above `root` that do not exist yet, outermost first. */
-async function missingParents(root: string): Promise<string[]> {
+/**
+ * The directories above `root` that this build makes: those that do not exist yet, and those
+ * an interrupted attempt of it made (born since it started), outermost first.
+ */
+async function madeParents(root: string, since: number | undefined): Promise<string[]> {
   const out: string[] = [];
   for (let at = path.dirname(root); at !== path.dirname(at); at = path.dirname(at)) {
-    if (await fs.lstat(at).then(() => true, () => false)) break;
+    const st = await fs.lstat(at).catch(() => null);
+    if (st && !(since !== undefined && st.isDirectory() && (st.birthtimeMs > 0 ? st.birthtimeMs : st.ctimeMs) >= since)) break;
     out.unshift(at);
   }
   return out;

@@ -106,7 +106,8 @@ async function execute(prepared: Prepared, options: ApplyOptions, destroying: bo
     if (name !== null && envState) environments[name] = envState;
     else if (name !== null) delete environments[name];
     state = { ...state, writtenBy: ENVBUILD_VERSION, environments };
-    if (Object.keys(environments).length === 0 && (destroying || Object.keys(prepared.state.environments).length > 0)) {
+    const building = Object.keys(state.creating ?? {}).length > 0;
+    if (!building && Object.keys(environments).length === 0 && (destroying || Object.keys(prepared.state.environments).length > 0)) {
       await deleteState(manifestFile, legacy);
       legacy = undefined;
       stateWritten = true;
@@ -154,10 +155,25 @@ async function execute(prepared: Prepared, options: ApplyOptions, destroying: bo
           await save(envPlan.name, { ...previous!, parts });
         }
 
+        // A build's start is recorded before it makes anything, so the directories it makes
+        // above the environment are known as its own even after an interruption.
+        let since: number | undefined;
+        if (d && envPlan.writes.length > 0 && (envPlan.action === 'create' || envPlan.action === 'replace')) {
+          const earlier = trusted ? prepared.state.creating?.[d.name] : undefined;
+          const now = await filesystemNow();
+          since = earlier !== undefined ? Math.min(earlier, now) : now;
+          state = { ...state, creating: { ...(state.creating ?? {}), [d.name]: since } };
+          await save(null, null);
+        }
         const { outcome, state: envState } = await executeEnvironment(envPlan, d, state.environments[envPlan.name], {
           signal: hooks.signal,
           progress,
+          ...(since !== undefined ? { since } : {}),
         });
+        if (state.creating?.[envPlan.name] !== undefined) {
+          const { [envPlan.name]: _built, ...creating } = state.creating;
+          state = { ...state, creating };
+        }
         if (!envState || !d) {
           await save(envPlan.name, null);
           outcomes.push({ ...outcome, kept: [...kept, ...outcome.kept], parts: partOutcomes });

@@ -134,6 +134,7 @@ export function stateBody(state: StateFile, manifestFile: string): string {
     manifest: path.basename(manifestFile),
     project: dir,
     environments,
+    ...(state.creating && Object.keys(state.creating).length > 0 ? { creating: state.creating } : {}),
   };
   return JSON.stringify(body, null, 2);
 }

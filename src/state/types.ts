@@ -63,6 +63,11 @@ export interface StateFile {
   /** The manifest's directory when the state was written: a different one means the project moved. */
   readonly project?: string;
   readonly environments: Readonly<Record<string, EnvironmentState>>;
+  /**
+   * Environments being built and not yet recorded: name → filesystem time the build started.
+   * Directories above the root born since then are the build's own, on a retry too.
+   */
+  readonly creating?: Readonly<Record<string, number>>;
 }
 
 export function emptyState(writtenBy: string): StateFile {

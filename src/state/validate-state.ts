@@ -39,6 +39,10 @@ export function parseState(text: string, file: string, manifestDir: string): Sta
   const relative = version === STATE_VERSION;
   const environments: Record<string, unknown> = {};
   for (const [name, env] of Object.entries(envs)) environments[name] = checkEnvironment(file, manifestDir, name, env, relative);
+  const creating = data['creating'];
+  if (creating !== undefined && !(isRecord(creating) && Object.values(creating).every((t) => typeof t === 'number' && Number.isFinite(t)))) {
+    throw corrupt(file, '"creating" is malformed');
+  }
   const { mac: _mac, ...rest } = data;
   return { ...rest, version: STATE_VERSION, environments } as unknown as StateFile;
 }
@@ -65,11 +69,11 @@ function checkEnvironment(file: string, manifestDir: string, name: string, env: 
   }
   const writtenParents = env['parents'];
   if (writtenParents !== undefined && !Array.isArray(writtenParents)) throw corrupt(file, `${where}.parents is not a list`);
-  const parents = (writtenParents ?? []).map((p: unknown, i: number) => {
+  // Only directories above this environment's root, inside the project; others are ignored
+  // (they are only ever removed when empty, so dropping one is always safe).
+  const parents = (writtenParents ?? []).flatMap((p: unknown) => {
     const abs = absoluteFrom(manifestDir, p, relative);
-    // Only directories above this environment's root, inside the project.
-    if (abs === null || !isInside(abs, root) || !isInside(manifestDir, abs)) throw corrupt(file, `${where}.parents[${i}] is not a directory above the environment`);
-    return abs;
+    return abs !== null && isInside(abs, root) && isInside(manifestDir, abs) ? [abs] : [];
   });
   const id = env['id'];
   if (id !== undefined && (typeof id !== 'string' || !ENVIRONMENT_ID.test(id))) throw corrupt(file, `${where}.id is not an envbuild id`);
