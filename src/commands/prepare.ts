@@ -65,7 +65,7 @@ export async function prepare(manifestFile: string, options: EngineOptions & { d
   return {
     manifest,
     desired,
-    state,
+    state: withFoundIds(state, desired, plan),
     stateText: loaded.trust === 'signed' ? stateBody(state, manifest.file) : '',
     trust: loaded.trust,
     ...(loaded.migratedFrom ? { migratedFrom: loaded.migratedFrom } : {}),
@@ -84,6 +84,20 @@ async function identify(d: DesiredEnvironment, state: StateFile): Promise<Desire
   const digests = { ...d.digests };
   for (const e of entries) if (!(e.path in digests) || e.path === 'pyvenv.cfg') digests[e.path] = await digestEntry(e);
   return { ...d, id, entries, digests };
+}
+
+/**
+ * A version-1 record has no id. When its environment is kept as it is (no-op), the id its
+ * marker carries on disk is the one the plan checked: it is recorded from now on.
+ */
+function withFoundIds(state: StateFile, desired: readonly DesiredEnvironment[], plan: Plan): StateFile {
+  let environments = state.environments;
+  for (const d of desired) {
+    const rec = environments[d.name];
+    const action = plan.environments.find((e) => e.name === d.name)?.action;
+    if (rec && rec.id === undefined && d.id && action === 'no-op') environments = { ...environments, [d.name]: { ...rec, id: d.id } };
+  }
+  return environments === state.environments ? state : { ...state, environments };
 }
 
 /** A version-1 state belongs to this manifest when every environment it records is one this manifest declares there. */
