@@ -67,7 +67,9 @@ export async function executeEnvironment(
     // An adopted replacement already occupies its root: only a root left behind goes.
     if (plan.action === 'remove' || (plan.action === 'replace' && !(plan.adopt && plan.removeFrom === desired?.path))) {
       const gone = await removeRootIfEmpty(plan.removeFrom, kept);
-      if (gone && plan.action === 'remove') await removeParentsIfEmpty(previous?.parents ?? []);
+      // Removed, or moved elsewhere: the directories envbuild made above the old root go when empty.
+      const above = (previous?.parents ?? []).filter((dir) => desired === undefined || !desired.path.startsWith(`${dir}/`));
+      if (gone) await removeParentsIfEmpty(above);
     }
   }
 
@@ -80,7 +82,11 @@ export async function executeEnvironment(
     hooks.progress?.(`moved ${desired.path} aside to ${backup}`);
   }
 
-  let parents: string[] = [...(previous?.parents ?? [])];
+  // Directories above the root are kept with the environment only while they are above it.
+  let parents: string[] = (previous?.parents ?? []).filter((dir) => desired !== undefined && desired.path.startsWith(`${dir}/`));
+  // An environment an interrupted run built and did not record: the directories above it that
+  // run made are this build's.
+  if (desired && plan.adopt && hooks.since !== undefined) parents = [...new Set([...parents, ...(await madeParents(desired.path, hooks.since))])];
   if (desired && plan.writes.length > 0) {
     const fresh = await isAbsentOrEmpty(desired.path);
     if (fresh) {

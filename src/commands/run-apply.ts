@@ -158,7 +158,7 @@ async function execute(prepared: Prepared, options: ApplyOptions, destroying: bo
         // A build's start is recorded before it makes anything, so the directories it makes
         // above the environment are known as its own even after an interruption.
         let since: number | undefined;
-        if (d && envPlan.writes.length > 0 && (envPlan.action === 'create' || envPlan.action === 'replace')) {
+        if (d && (envPlan.writes.length > 0 || envPlan.adopt) && (envPlan.action === 'create' || envPlan.action === 'replace')) {
           const earlier = trusted ? prepared.state.creating?.[d.name] : undefined;
           const now = await filesystemNow();
           since = earlier !== undefined ? Math.min(earlier, now) : now;
