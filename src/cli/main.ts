@@ -5,6 +5,7 @@ import { ENVBUILD_VERSION } from '../version.js';
 import { USAGE } from './usage.js';
 import { sourceMappedStack } from './source-mapped-stack.js';
 import { redactText } from '../secrets/redact.js';
+import { jsonDocument } from './json-output.js';
 import { COMMANDS, type Command, type Flags, type Io } from './types.js';
 
 export type { Command, Flags, Io };
@@ -84,7 +85,7 @@ function reportError(e: unknown, flags: Flags, io: Io): number {
   }
   if (isUserError(e)) {
     if (flags.json) {
-      io.out(JSON.stringify({ error: { code: e.code, message: e.message, hint: e.hint ?? null, ...(e instanceof ManifestError ? { diagnostics: e.diagnostics } : {}) } }, null, 2));
+      io.out(jsonDocument('error', { error: { code: e.code, message: e.message, hint: e.hint ?? null, ...(e instanceof ManifestError ? { diagnostics: e.diagnostics } : {}) } }));
     }
     const text = e instanceof ManifestError ? e.message : `envbuild: ${e.message}${e.hint ? `\n  hint: ${e.hint}` : ''}`;
     io.err(flags.debug && e.stack ? `${text}\n${sourceMappedStack(e.stack)}` : text);
