@@ -10,7 +10,7 @@ export async function runCommand(command: Command, manifest: string, flags: Flag
   const only = flags.env.length > 0 ? { only: flags.env } : {};
   switch (command) {
     case 'plan': {
-      const { plan } = await prepare(manifest, only);
+      const { plan } = await prepare(manifest, { ...only, ...(flags.destroy ? { destroy: true } : {}) });
       io.out(flags.json ? jsonDocument('plan', planToJson(plan) as object) : renderPlan(plan));
       return flags.detailedExitcode && hasChanges(plan) ? 2 : 0;
     }

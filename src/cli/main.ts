@@ -30,6 +30,7 @@ export async function main(argv: readonly string[], rawIo: Io = defaultIo): Prom
         env: { type: 'string', multiple: true },
         json: { type: 'boolean' },
         'detailed-exitcode': { type: 'boolean' },
+        destroy: { type: 'boolean' },
         wait: { type: 'boolean' },
         debug: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -62,9 +63,14 @@ export async function main(argv: readonly string[], rawIo: Io = defaultIo): Prom
     env: values.env ?? [],
     json: values.json ?? false,
     detailedExitcode: values['detailed-exitcode'] ?? false,
+    destroy: values.destroy ?? false,
     wait: values.wait ?? false,
     debug: values.debug ?? false,
   };
+  if (flags.destroy && command !== 'plan') {
+    io.err(`envbuild: --destroy applies to plan only (it shows what destroy would remove)`);
+    return 2;
+  }
   if (flags.detailedExitcode && command !== 'plan') {
     io.err(`envbuild: --detailed-exitcode applies to plan only`);
     return 2;
