@@ -41,7 +41,7 @@ interface PlayRun {
  * Ansible-core ships no JSON stdout callback, so results are read from the default callback at
  * -v, which prints each task's result as one line of JSON, and the counts from its recap.
  */
-function playbook(p: Project, playbookFile: string, args: string[] = []): PlayRun {
+function playbook(p: Project, playbookFile: string, args: string[] = [], inventory = 'localhost,'): PlayRun {
   const home = path.join(p.dir, '.ansible-home');
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -57,7 +57,7 @@ function playbook(p: Project, playbookFile: string, args: string[] = []): PlayRu
     ANSIBLE_DEPRECATION_WARNINGS: '0',
     ENVBUILD_CACHE_DIR: p.cacheDir,
   };
-  const r = spawnSync('ansible-playbook', ['-v', '-i', 'localhost,', '-c', 'local', playbookFile, ...args], { cwd: p.dir, env, encoding: 'utf8' });
+  const r = spawnSync('ansible-playbook', ['-v', '-i', inventory, '-c', 'local', playbookFile, ...args], { cwd: p.dir, env, encoding: 'utf8' });
   const tasks: Record<string, TaskResult> = {};
   let task = '';
   for (const line of r.stdout.split('\n')) {
@@ -182,5 +182,22 @@ describe('the envbuild.envbuild Ansible collection', () => {
       expect(r.stdout).toMatch(/EXAMPLES:/);
       expect(r.stdout).toMatch(/RETURN VALUES:/);
     }
+  });
+
+  it('examples/ansible: the playbook applies the manifest to the group, then audits it', { timeout: 600_000 }, (ctx) => {
+    requireAnsible(ctx);
+    debianPython(ctx);
+    const p = makeProject();
+    fs.cpSync(path.join(REPO, 'examples', 'ansible'), p.dir, { recursive: true, filter: (src) => !/\/(envs|\.envbuild)(\/|$)/.test(src) });
+    const deploy = path.join(p.dir, 'deploy');
+    // JSON, not key=value: the executable has a space in it.
+    const vars = ['-e', JSON.stringify({ envbuild_project: deploy, envbuild_executable: ENVBUILD, envbuild_locked: false })];
+    const run = playbook(p, path.join(p.dir, 'playbook.yml'), vars, path.join(p.dir, 'inventory.ini'));
+    expect(run.code, run.raw).toBe(0);
+    expect(run.tasks['Build the environments exactly as locked']!.changed).toBe(true);
+    expect(run.tasks['Prove their isolation']!['clean']).toBe(true);
+    expect(fs.readFileSync(path.join(deploy, 'envs', 'tools', 'etc', 'tools.ini'), 'utf8')).toMatch(/^\[tools\]\npython = 3\.\d+\.\d+\n$/);
+    const again = playbook(p, path.join(p.dir, 'playbook.yml'), vars, path.join(p.dir, 'inventory.ini'));
+    expect(again.tasks['Build the environments exactly as locked']!.changed).toBe(false);
   });
 });
