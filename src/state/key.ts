@@ -2,6 +2,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { UserError } from '../errors/user-error.js';
 
 /**
  * The per-user secret that signs state files. A state file is a record of commands to run and
@@ -43,8 +44,8 @@ export async function ensureKey(): Promise<Buffer> {
   const existing = await readKey();
   if (existing) return existing;
   const file = keyPath();
-  await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
   try {
+    await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
     const handle = await fs.open(file, 'wx', 0o600);
     try {
       await handle.writeFile(`${randomBytes(32).toString('hex')}\n`);
@@ -54,10 +55,19 @@ export async function ensureKey(): Promise<Buffer> {
     }
   } catch (e) {
     // Another process made it first: use theirs.
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EEXIST') {
+      throw new UserError('EKEY', `cannot create the key that signs envbuild's state at ${file} (${code ?? (e as Error).message})`, {
+        hint: 'make the directory writable, or set ENVBUILD_CONFIG_DIR to a private directory',
+      });
+    }
   }
   const key = await readKey();
-  if (!key) throw new Error(`${file} exists but is not a private key file of this user (mode 0600, 64 hex digits)`);
+  if (!key) {
+    throw new UserError('EKEY', `${file} is not a private key file of this user (mode 0600, owned by you, 64 hex digits)`, {
+      hint: 'remove it (states it signed will be treated as not signed once) and run again',
+    });
+  }
   return key;
 }
 

@@ -103,6 +103,7 @@ describe('what a killed run leaves is cleared', () => {
     const killed = cli(p.dir, ['apply'], { killAfter: points.indexOf('lock taken') + 1 });
     expect(killed.signal).toBe('SIGKILL');
     expect(fs.readdirSync(path.join(p.dir, '.envbuild')).sort()).toEqual(['env.yaml.state.json', 'lock', 'lock-holder.json']);
+    expect((fs.statSync(path.join(p.dir, '.envbuild', 'lock-holder.json')).mode & 0o777).toString(8)).toBe('600');
     p.write(`envbuild: 1\nenvironments:\n  app:\n    python: ${python}\n`);
     const noop = cli(p.dir, ['apply']);
     expect(noop.code, noop.stderr).toBe(0);
