@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { userErrorFromErrno } from '../errors/errno.js';
 import { isUserError, InterruptedError, ManifestError } from '../errors/user-error.js';
 import { ENVBUILD_VERSION } from '../version.js';
 import { USAGE } from './usage.js';
@@ -77,7 +78,9 @@ export async function main(argv: readonly string[], rawIo: Io = defaultIo): Prom
   }
 }
 
-function reportError(e: unknown, flags: Flags, io: Io): number {
+function reportError(thrown: unknown, flags: Flags, io: Io): number {
+  // A full disk or a read-only mount is the machine's state, not a bug: told as a user error.
+  const e = isUserError(thrown) ? thrown : (userErrorFromErrno(thrown) ?? thrown);
   if (e instanceof InterruptedError) {
     io.err(`envbuild: ${e.message}\n  hint: ${e.hint ?? ''}`);
     return 130;

@@ -1,3 +1,4 @@
+import { userErrorFromErrno } from '../errors/errno.js';
 import { UserError } from '../errors/user-error.js';
 import { redactText } from '../secrets/redact.js';
 
@@ -6,7 +7,9 @@ import { redactText } from '../secrets/redact.js';
  * hint; anything else is a bug in the recipe (not in envbuild), so its stack is kept for the
  * recipe's author.
  */
-export function recipeFailure(part: string, recipe: string, phase: 'plan' | 'apply' | 'remove', e: unknown): UserError {
+export function recipeFailure(part: string, recipe: string, phase: 'plan' | 'apply' | 'remove', thrown: unknown): UserError {
+  // A full disk met by a recipe is no bug of the recipe's.
+  const e = thrown instanceof UserError ? thrown : (userErrorFromErrno(thrown) ?? thrown);
   if (e instanceof UserError) {
     // Errors of ctx.exec already name the part.
     const prefix = `part ${part} (${recipe}): `;

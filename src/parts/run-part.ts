@@ -10,6 +10,7 @@ import { execForPart } from './exec.js';
 import { partFingerprint } from './fingerprint.js';
 import { loadRecipe } from './load-recipe.js';
 import { recipeFailure } from './recipe-failure.js';
+import { checkOutputs } from './recipe-outputs.js';
 import { validateOptions } from './validate-options.js';
 import { digestSecrets, redactValue, rememberSecrets } from '../secrets/redact.js';
 
@@ -61,6 +62,7 @@ export async function applyPart(
     if (hooks.signal.aborted) throw e;
     throw recipeFailure(label, recipe.name, 'apply', e);
   }
+  const outputs = checkOutputs(label, recipe.name, outcome?.outputs);
   const created: CreatedPath[] = [];
   for (const p of outcome?.created ?? []) {
     // State accepts only these (see validate-state): refuse here, not on the next run.
@@ -83,7 +85,7 @@ export async function applyPart(
     version: part.loaded.identity,
     fingerprint: partFingerprint({ recipe: part.loaded.identity, options: digestSecrets(options), python: d.inputs.python, layout: d.inputs.layout }),
     options: redactValue(options),
-    outputs: redactValue(outcome?.outputs ?? {}),
+    outputs: redactValue(outputs),
     created,
   };
 }

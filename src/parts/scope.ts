@@ -89,7 +89,8 @@ function partOutput(ref: Reference, env: string, rest: readonly string[], output
   if (out === undefined) throw new ReferenceProblem(`${ref.raw}: part ${env}.${part} has not been applied yet, so its outputs are unknown`);
   let v: unknown = out;
   for (const k of keys) {
-    if (v === null || typeof v !== 'object' || !(k in (v as object))) {
+    // Own fields only: `in` would also find Object.prototype's (constructor, __proto__, toString).
+    if (v === null || typeof v !== 'object' || !Object.hasOwn(v, k)) {
       throw new ReferenceProblem(`${ref.raw}: part ${env}.${part} has no output "${keys.join('.')}"; its outputs: ${Object.keys(out).join(', ') || '(none)'}`);
     }
     v = (v as Record<string, unknown>)[k];
