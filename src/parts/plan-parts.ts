@@ -120,7 +120,7 @@ async function planPart(
       ? await recipe.plan({ part: part.name, options, previous: prev, changes, env: d.recipeEnv, manifestDir: ctx.manifest.dir })
       : defaultDecision(prev, changes);
   } catch (e) {
-    throw recipeFailure(`${d.name}.${part.name}`, recipe.name, 'plan', e);
+    throw recipeFailure(`${d.name}.${part.name}`, recipe.name, 'plan', e, (option) => ctx.manifest.source.locate([...keyBase, ...option]));
   }
   return { ...base, action: decision.action satisfies Action, reasons: decision.action === 'no-op' ? [] : decision.reasons };
 }

@@ -60,7 +60,7 @@ export async function applyPart(
     outcome = await recipe.apply(ctx);
   } catch (e) {
     if (hooks.signal.aborted) throw e;
-    throw recipeFailure(label, recipe.name, 'apply', e);
+    throw recipeFailure(label, recipe.name, 'apply', e, (option) => manifest.source.locate([...keyBase, ...option]));
   }
   const outputs = checkOutputs(label, recipe.name, outcome?.outputs);
   const created: CreatedPath[] = [];

@@ -46,7 +46,7 @@ function canMountInNamespace(): boolean {
 /** The CLI in `dir`, in a private mount namespace where `mountpoint` is a tmpfs with `options`. */
 function cliWithTmpfs(dir: string, mountpoint: string, options: string, args: readonly string[]): Run {
   const script = 'mount -t tmpfs -o "$1" tmpfs "$2" && shift 2 && exec "$@"';
-  const r = spawnSync('unshare', ['-Urm', 'sh', '-c', script, 'sh', options, mountpoint, process.execPath, CLI, ...args], {
+  const r = spawnSync('unshare', ['-Urm', 'sh', '-c', script, 'sh', options, mountpoint, process.execPath, process.env['ENVBUILD_TEST_CLI'] ?? CLI, ...args], {
     cwd: dir,
     encoding: 'utf8',
     env: { ...process.env, ENVBUILD_CACHE_DIR: path.join(dir, '.cache'), NO_COLOR: '1', CI: 'true' },
@@ -64,10 +64,12 @@ describe('errors of the machine are user errors with a hint', () => {
 
   it('an environment directory that is a symbolic link', (ctx) => {
     const outside = decoy();
-    const before = outside.digest();
     const p = makeScenario(env(debianPython(ctx, 11)));
     fs.mkdirSync(path.join(p.dir, 'envs'));
-    fs.symlinkSync(outside.dir, path.join(p.dir, 'envs', 'app'));
+    // An empty directory elsewhere: one holding files is refused as "not created by envbuild".
+    fs.mkdirSync(path.join(outside.dir, 'empty'));
+    const before = outside.digest();
+    fs.symlinkSync(path.join(outside.dir, 'empty'), path.join(p.dir, 'envs', 'app'));
     expectUserError(cli(p.dir, ['apply']), /envs\/app/);
     expect(outside.digest()).toBe(before);
   });
