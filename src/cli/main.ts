@@ -70,12 +70,36 @@ export async function main(argv: readonly string[], rawIo: Io = defaultIo): Prom
     return 2;
   }
   const manifest = path.resolve(manifestArg ?? 'env.yaml');
+  const stopWatch = watchForStall(io);
   try {
     const { runCommand } = await import('./commands.js');
     return await runCommand(command as Command, manifest, flags, io);
   } catch (e) {
     return reportError(e, flags, io);
+  } finally {
+    stopWatch();
   }
+}
+
+/**
+ * The last guard against a silent success: when the event loop empties while a command is
+ * still awaiting something (a promise nobody will settle), Node would exit with code 0 and
+ * no summary. Parts are guarded where they run (naming the part); this catches the rest.
+ * Checked one turn after `beforeExit`, so that work the other listeners start (a part
+ * failing, state being saved) counts as progress, not as a stall.
+ */
+function watchForStall(io: Io): () => void {
+  const onBeforeExit = () => {
+    setImmediate(() => {
+      const busy = process.getActiveResourcesInfo().some((r) => r !== 'Immediate' && r !== 'TTYWrap');
+      if (busy) return;
+      process.off('beforeExit', onBeforeExit);
+      io.err(`envbuild: internal error — this is a bug in envbuild ${ENVBUILD_VERSION}: the run stopped before finishing, waiting for something that can never happen.`);
+      process.exitCode = 1;
+    });
+  };
+  process.on('beforeExit', onBeforeExit);
+  return () => process.off('beforeExit', onBeforeExit);
 }
 
 function reportError(thrown: unknown, flags: Flags, io: Io): number {

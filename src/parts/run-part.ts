@@ -11,6 +11,7 @@ import { partFingerprint } from './fingerprint.js';
 import { loadRecipe } from './load-recipe.js';
 import { recipeFailure } from './recipe-failure.js';
 import { checkOutputs } from './recipe-outputs.js';
+import { settleRecipeCall } from './settle.js';
 import { validateOptions } from './validate-options.js';
 import { digestSecrets, redactValue, rememberSecrets } from '../secrets/redact.js';
 
@@ -50,14 +51,16 @@ export async function applyPart(
   const problems = await validateOptions(recipe, options, manifest.source, keyBase);
   if (problems.length > 0) throw new ManifestError(problems);
 
-  const ctx: ApplyContext<Record<string, unknown>> = {
-    ...baseContext(label, recipe, d.recipeEnv, part.name, manifest.dir, hooks),
-    options,
-    previous,
-  };
   let outcome;
   try {
-    outcome = await recipe.apply(ctx);
+    outcome = await settleRecipeCall(`part ${label} (${recipe.name})`, 'apply', hooks.signal, part.timeoutMs, (signal) => {
+      const ctx: ApplyContext<Record<string, unknown>> = {
+        ...baseContext(label, recipe, d.recipeEnv, part.name, manifest.dir, { ...hooks, signal }),
+        options,
+        previous,
+      };
+      return recipe.apply(ctx);
+    });
   } catch (e) {
     if (hooks.signal.aborted) throw e;
     throw recipeFailure(label, recipe.name, 'apply', e, (option) => manifest.source.locate([...keyBase, ...option]));
@@ -118,15 +121,18 @@ export async function removePart(
     await removeCreated();
     return kept;
   }
-  const ctx: RemoveContext = {
-    ...baseContext(label, recipe, env, name, manifestDir, hooks),
-    options: record.options,
-    previous: record,
-    reason,
-    removeCreated,
-  };
+  const remove = recipe.remove.bind(recipe);
   try {
-    await recipe.remove(ctx);
+    await settleRecipeCall(`part ${label} (${recipe.name})`, 'remove', hooks.signal, undefined, (signal) => {
+      const ctx: RemoveContext = {
+        ...baseContext(label, recipe, env, name, manifestDir, { ...hooks, signal }),
+        options: record.options,
+        previous: record,
+        reason,
+        removeCreated,
+      };
+      return remove(ctx);
+    });
   } catch (e) {
     if (hooks.signal.aborted) throw e;
     throw recipeFailure(label, recipe.name, 'remove', e);
