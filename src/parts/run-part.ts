@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { ManifestError, UserError } from '../errors/user-error.js';
 import { isInside } from '../state/validate-state.js';
-import { interpolate, type Lookup } from '../interpolate/interpolate.js';
+import { interpolate, recordedForm, resolveRecordedEnv, type Lookup } from '../interpolate/interpolate.js';
 import type { Manifest } from '../manifest/types.js';
 import type { DesiredEnvironment, DesiredPart } from '../plan/types.js';
 import type { ApplyContext, CreatedPath, PartRecord, Recipe, RemovalEnvironment, RemoveContext } from '../recipe-api/api.js';
@@ -81,13 +81,14 @@ export async function applyPart(
   // changed, a dropped wrapper) is removed, if still as made; otherwise it is left and said.
   const stale = (previous?.created ?? []).filter((c) => !created.some((n) => n.path === c.path));
   for (const k of await removeCreatedPaths(stale, [d.path, manifest.dir])) hooks.progress(`kept ${k.path}: ${k.why}`);
-  // State never holds a credential: options and outputs are recorded redacted, and the
-  // fingerprint sees a hash of each secret, so a changed token still re-plans the part.
+  // State never holds a credential: options are recorded with their `${env:...}` references
+  // (not the values) and redacted, outputs redacted, and the fingerprint sees a hash of each
+  // secret, so a changed token still re-plans the part.
   return {
     recipe: part.recipeRef,
     version: part.loaded.identity,
     fingerprint: partFingerprint({ recipe: part.loaded.identity, options: digestSecrets(options), python: d.inputs.python, layout: d.inputs.layout }),
-    options: redactValue(options),
+    options: redactValue(recordedForm(part.options, lookup) as Record<string, unknown>),
     outputs: redactValue(outputs),
     created,
   };
@@ -122,12 +123,14 @@ export async function removePart(
     return kept;
   }
   const remove = recipe.remove.bind(recipe);
+  const resolvedOptions = resolveRecordedEnv(record.options, process.env);
   try {
     await settleRecipeCall(`part ${label} (${recipe.name})`, 'remove', hooks.signal, undefined, (signal) => {
       const ctx: RemoveContext = {
         ...baseContext(label, recipe, env, name, manifestDir, { ...hooks, signal }),
-        options: record.options,
-        previous: record,
+        // Recorded with `${env:...}` references: made whole from the environment of this run.
+        options: resolvedOptions,
+        previous: { ...record, options: resolvedOptions },
         reason,
         removeCreated,
       };

@@ -3,6 +3,7 @@ import { ReferenceProblem, type Lookup } from '../interpolate/interpolate.js';
 import type { Reference } from '../interpolate/template.js';
 import type { Manifest } from '../manifest/types.js';
 import type { DesiredEnvironment } from '../plan/types.js';
+import { rememberEnvValue } from '../secrets/redact.js';
 
 export type OutputsOf = (env: string, part: string) => Readonly<Record<string, unknown>> | undefined;
 
@@ -22,7 +23,11 @@ export function makeLookup(manifest: Manifest, desired: readonly DesiredEnvironm
     names ??= manifest.environments.map((e) => e.name);
     if (ref.kind === 'env-var') {
       const v = processEnv[ref.name];
-      if (v !== undefined) return v;
+      if (v !== undefined) {
+        // Hidden from everything envbuild prints from now on (state records the reference).
+        rememberEnvValue(ref.name, v);
+        return v;
+      }
       if (ref.fallback !== undefined) return ref.fallback;
       throw new ReferenceProblem(`${ref.raw}: the environment variable ${ref.name} is not set (write \${env:${ref.name}:-default} to allow that)`);
     }
