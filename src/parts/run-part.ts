@@ -1,5 +1,5 @@
 import { ManifestError } from '../errors/user-error.js';
-import { interpolate, type Lookup } from '../interpolate/interpolate.js';
+import { interpolate, recordedForm, resolveRecordedEnv, type Lookup } from '../interpolate/interpolate.js';
 import type { Manifest } from '../manifest/types.js';
 import type { DesiredEnvironment, DesiredPart } from '../plan/types.js';
 import type { ApplyContext, CreatedPath, PartRecord, Recipe, RemovalEnvironment, RemoveContext } from '../recipe-api/api.js';
@@ -9,6 +9,8 @@ import { execForPart } from './exec.js';
 import { partFingerprint } from './fingerprint.js';
 import { loadRecipe } from './load-recipe.js';
 import { recipeFailure } from './recipe-failure.js';
+import { checkOutputs } from './recipe-outputs.js';
+import { settleRecipeCall } from './settle.js';
 import { validateOptions } from './validate-options.js';
 import { digestSecrets, redactValue, rememberSecrets } from '../secrets/redact.js';
 
@@ -59,18 +61,21 @@ export async function applyPart(
   const problems = await validateOptions(recipe, options, manifest.source, keyBase);
   if (problems.length > 0) throw new ManifestError(problems);
 
-  const ctx: ApplyContext<Record<string, unknown>> = {
-    ...baseContext(label, recipe, d.recipeEnv, part.name, manifest.dir, hooks),
-    options,
-    previous,
-  };
   let outcome;
   try {
-    outcome = await recipe.apply(ctx);
+    outcome = await settleRecipeCall(`part ${label} (${recipe.name})`, 'apply', hooks.signal, part.timeoutMs, (signal) => {
+      const ctx: ApplyContext<Record<string, unknown>> = {
+        ...baseContext(label, recipe, d.recipeEnv, part.name, manifest.dir, { ...hooks, signal }),
+        options,
+        previous,
+      };
+      return recipe.apply(ctx);
+    });
   } catch (e) {
     if (hooks.signal.aborted) throw e;
-    throw recipeFailure(label, recipe.name, 'apply', e);
+    throw recipeFailure(label, recipe.name, 'apply', e, (option) => manifest.source.locate([...keyBase, ...option]));
   }
+  const outputs = checkOutputs(label, recipe.name, outcome?.outputs);
   const claimed: unknown[] = Array.isArray(outcome?.created) ? outcome.created : [];
   const created: CreatedPath[] = await checkClaims(
     claimed,
@@ -90,14 +95,15 @@ export async function applyPart(
   // changed, a dropped wrapper) is removed, if still as made; otherwise it is left and said.
   const stale = (previous?.created ?? []).filter((c) => !created.some((n) => n.path === c.path));
   for (const k of await removeCreatedPaths(stale, [d.path, manifest.dir])) hooks.progress(`kept ${k.path}: ${k.why}`);
-  // State never holds a credential: options and outputs are recorded redacted, and the
-  // fingerprint sees a hash of each secret, so a changed token still re-plans the part.
+  // State never holds a credential: options are recorded with their `${env:...}` references
+  // (not the values) and redacted, outputs redacted, and the fingerprint sees a hash of each
+  // secret, so a changed token still re-plans the part.
   return {
     recipe: part.recipeRef,
     version: part.loaded.identity,
     fingerprint: partFingerprint({ recipe: part.loaded.identity, options: digestSecrets(options), python: d.inputs.python, layout: d.inputs.layout }),
-    options: redactValue(options),
-    outputs: redactValue(outcome?.outputs ?? {}),
+    options: redactValue(recordedForm(part.options, lookup) as Record<string, unknown>),
+    outputs: redactValue(outputs),
     created,
   };
 }
@@ -136,15 +142,20 @@ export async function removePart(
     await removeCreated();
     return kept;
   }
-  const ctx: RemoveContext = {
-    ...baseContext(label, recipe, env, name, manifestDir, hooks),
-    options: record.options,
-    previous: record,
-    reason,
-    removeCreated,
-  };
+  const remove = recipe.remove.bind(recipe);
+  const resolvedOptions = resolveRecordedEnv(record.options, process.env);
   try {
-    await recipe.remove(ctx);
+    await settleRecipeCall(`part ${label} (${recipe.name})`, 'remove', hooks.signal, undefined, (signal) => {
+      const ctx: RemoveContext = {
+        ...baseContext(label, recipe, env, name, manifestDir, { ...hooks, signal }),
+        // Recorded with `${env:...}` references: made whole from the environment of this run.
+        options: resolvedOptions,
+        previous: { ...record, options: resolvedOptions },
+        reason,
+        removeCreated,
+      };
+      return remove(ctx);
+    });
   } catch (e) {
     if (hooks.signal.aborted) throw e;
     throw recipeFailure(label, recipe.name, 'remove', e);

@@ -43,6 +43,8 @@ export interface DesiredPart {
   readonly at: SourceLocation;
   /** Parts whose outputs this one references. */
   readonly uses: ReadonlyArray<{ readonly env: string; readonly part: string }>;
+  /** How long its apply may run (the part's `timeout:`), in milliseconds. */
+  readonly timeoutMs?: number;
 }
 
 export interface PartPlan {
