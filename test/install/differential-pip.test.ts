@@ -14,7 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { installWheels, targetFor } from '../../src/install/index.js';
 import { parseRecord, recordHash } from '../../src/install/record.js';
 import { probeInterpreter } from '../../src/python/index.js';
-import { debianPython, pyenvVersion, type SkippableContext } from '../helpers/require-python.js';
+import { debianPython, pyenvVersion } from '../helpers/require-python.js';
 import { buildWheel } from '../helpers/wheel.js';
 
 const tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'envbuild-diff-')));
@@ -112,7 +112,7 @@ function realWheels(base: string, stdlib: string): string[] {
   return dirs.flatMap((d) => (fs.existsSync(d) ? fs.readdirSync(d).filter((f) => f.endsWith('.whl')).map((f) => path.join(d, f)) : []));
 }
 
-async function compareWithPip(ctx: SkippableContext, base: string, label: string): Promise<void> {
+async function compareWithPip(base: string, label: string): Promise<void> {
   const info = await probeInterpreter(base);
   const pyTag = `cp${info.versionInfo[0]}${info.versionInfo[1]}`;
   const work = path.join(tmp, label);
@@ -132,9 +132,9 @@ async function compareWithPip(ctx: SkippableContext, base: string, label: string
   expect([...a.keys()]).toEqual([...b.keys()]);
   for (const [file, content] of b) expect(a.get(file), file).toBe(content);
 
-  const list = (env: string) => pip(base, env, 'list', '--format=json');
-  expect(JSON.parse(list(ours))).toEqual(JSON.parse(list(theirs)));
-  const names = (JSON.parse(list(ours)) as { name: string }[]).map((d) => d.name);
+  const listed = JSON.parse(pip(base, ours, 'list', '--format=json')) as { name: string }[];
+  expect(listed).toEqual(JSON.parse(pip(base, theirs, 'list', '--format=json')));
+  const names = listed.map((d) => d.name);
   const show = (env: string) => pip(base, env, 'show', '-f', ...names).split(env).join('<ENV>');
   expect(show(ours)).toBe(show(theirs));
   expect(run(base, ['-m', 'pip', '--isolated', '--python', path.join(ours, 'bin/python'), 'check']).out).toBe(run(base, ['-m', 'pip', '--isolated', '--python', path.join(theirs, 'bin/python'), 'check']).out);
@@ -158,12 +158,12 @@ async function compareWithPip(ctx: SkippableContext, base: string, label: string
 
 describe('envbuild installs wheels exactly as pip does', () => {
   it("with Debian's python3.11 and /usr/share/python-wheels", async (ctx) => {
-    await compareWithPip(ctx, debianPython(ctx, 11), 'debian311');
+    await compareWithPip(debianPython(ctx, 11), 'debian311');
   });
   it("with pyenv's 3.12 and its bundled pip wheel", async (ctx) => {
-    await compareWithPip(ctx, pyenvVersion(ctx, '3.12'), 'pyenv312');
+    await compareWithPip(pyenvVersion(ctx, '3.12'), 'pyenv312');
   });
   it("with pyenv's 3.13 and its bundled pip wheel", async (ctx) => {
-    await compareWithPip(ctx, pyenvVersion(ctx, '3.13'), 'pyenv313');
+    await compareWithPip(pyenvVersion(ctx, '3.13'), 'pyenv313');
   });
 });
