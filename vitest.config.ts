@@ -4,7 +4,12 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   // Recipes import the package by name, as third-party recipes do; under test that must be
   // the sources (one module graph, one UserError class), not a possibly stale dist/.
-  resolve: { alias: { envbuild: fileURLToPath(new URL('./src/index.ts', import.meta.url)) } },
+  resolve: {
+    alias: [
+      { find: /^envbuild\/recipe$/, replacement: fileURLToPath(new URL('./src/recipe-api/index.ts', import.meta.url)) },
+      { find: /^envbuild$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
+    ],
+  },
   test: {
     include: ['test/**/*.test.ts'],
     // Fails the run if the suite changed the system's site directories (issue 6).

@@ -9,8 +9,9 @@
 // The CLI (dist/cli.mjs) and the public library (dist/index.mjs, package.json `exports`) come
 // from ONE build with code splitting, so every source module exists once in dist/: a recipe —
 // built in or third-party — importing 'envbuild' gets the very classes the CLI checks with
-// instanceof (UserError), not a second copy. Built-in recipes' 'envbuild' resolves to
-// src/index.ts through tsconfig `paths`. Dynamic imports stay split points, so what is
+// instanceof (UserError), not a second copy. Recipes import 'envbuild/recipe' (dist/recipe.mjs,
+// from src/recipe-api/, which imports nothing of the engine); built-in recipes resolve it
+// through tsconfig `paths`. Dynamic imports stay split points, so what is
 // rarely needed (listr2, ajv, pep440, the isolation engine, the recipes, `check`) is only
 // loaded when used.
 import { build } from 'esbuild';
@@ -63,7 +64,7 @@ function isCommonJs(specifier) {
 
 const result = await build({
   absWorkingDir: root,
-  entryPoints: { cli: 'src/cli/main.ts', index: 'src/index.ts' },
+  entryPoints: { cli: 'src/cli/main.ts', index: 'src/index.ts', recipe: 'src/recipe-api/index.ts' },
   outdir: 'dist',
   entryNames: '[name]',
   chunkNames: 'chunks/[name]-[hash]',

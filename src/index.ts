@@ -3,9 +3,9 @@
  * Data flows one way: load → resolve → plan (pure) → apply → state.
  */
 export { loadManifest as load } from './manifest/index.js';
-export { prepare as plan, type EngineOptions, type Prepared } from './engine/prepare.js';
-export { apply, destroy, type ApplyOptions, type ApplyResult, type ProgressMode } from './engine/run-apply.js';
-export { check, type CheckResult, type EnvironmentCheck } from './engine/check.js';
+export { prepare as plan, type EngineOptions, type Prepared } from './commands/prepare.js';
+export { apply, destroy, type ApplyOptions, type ApplyResult, type ProgressMode } from './commands/run-apply.js';
+export { check, type CheckResult, type EnvironmentCheck } from './commands/check.js';
 export { resolveEnvironments } from './resolve/resolve-environments.js';
 export { planEnvironments, type PlanOptions } from './plan/planner.js';
 export type * from './plan/types.js';
@@ -15,7 +15,7 @@ export type * from './layout/tree.js';
 export type { PythonInfo } from './python/interpreter.js';
 export { listInterpreters, resolveInterpreter } from './python/index.js';
 export * from './errors/index.js';
-export { ENVBUILD_VERSION as version } from './engine/version.js';
+export { ENVBUILD_VERSION as version } from './version.js';
 export type { EnvironmentOutcome } from './apply/execute-environment.js';
 
 import { loadManifest } from './manifest/index.js';
@@ -28,5 +28,7 @@ import { resolveEnvironments } from './resolve/resolve-environments.js';
 export async function validate(manifestFile: string): Promise<void> {
   await resolveEnvironments(await loadManifest(manifestFile));
 }
-export * from './recipe/api.js';
-export { readExisting, writeIfChanged, type OnDisk } from './recipe/write-if-changed.js';
+// The recipe API, re-exported so recipes written as `import … from 'envbuild'` keep working;
+// new recipes import 'envbuild/recipe', which loads none of the engine.
+export * from './recipe-api/api.js';
+export { readExisting, writeIfChanged, type OnDisk } from './recipe-api/write-if-changed.js';

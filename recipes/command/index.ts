@@ -4,7 +4,7 @@
  */
 import { access } from 'node:fs/promises';
 import path from 'node:path';
-import { defineRecipe, type ApplyContext, type PartDecision } from 'envbuild';
+import { defineRecipe, type ApplyContext, type PartDecision } from 'envbuild/recipe';
 
 export type CommandLine = string | readonly string[];
 

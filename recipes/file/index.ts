@@ -4,7 +4,7 @@
  */
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { defineRecipe, UserError, type PartDecision, readExisting, writeIfChanged } from 'envbuild';
+import { defineRecipe, UserError, type PartDecision, readExisting, writeIfChanged } from 'envbuild/recipe';
 import { renderTemplate, type Variables } from './template.js';
 
 export interface FileOptions {

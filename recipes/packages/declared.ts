@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { UserError } from 'envbuild';
+import { UserError } from 'envbuild/recipe';
 
 export interface PackagesOptions {
   readonly requirements?: readonly string[];

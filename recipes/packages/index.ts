@@ -7,7 +7,7 @@ import { constants } from 'node:fs';
 import { access, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { defineRecipe, UserError, type PartDecision, type PartRecord, type RecipeEnvironment, type RemoveContext } from 'envbuild';
+import { defineRecipe, UserError, type PartDecision, type PartRecord, type RecipeEnvironment, type RemoveContext } from 'envbuild/recipe';
 import { canonicalName, describeRequirementChanges, readDeclared, type Declared, type PackagesOptions } from './declared.js';
 import { inspect, listSitePackages, removable, sameVersion } from './installed.js';
 import { bundledWheelDirs, existingDirs, findBundledWheel, locatePip, locateRecordedPip, pipFailure, PipSession } from './pip.js';

@@ -5,7 +5,7 @@
  */
 import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { ApplyContext } from 'envbuild';
+import type { ApplyContext } from 'envbuild/recipe';
 import { canonicalName } from './declared.js';
 import { INSPECT_SCRIPT } from './inspect-script.js';
 import type { LocalPath } from './declared.js';

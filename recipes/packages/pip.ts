@@ -20,7 +20,7 @@
 import { mkdtemp, readdir, readFile, rm, stat, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { UserError, type ApplyContext, type ExecResult, type RecipeEnvironment } from 'envbuild';
+import { UserError, type ApplyContext, type ExecResult, type RecipeEnvironment } from 'envbuild/recipe';
 
 export interface PipLocation {
   /** Where pip comes from: the base interpreter, the environment itself, or a bundled wheel. */

@@ -7,7 +7,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { RecipeEnvironment } from 'envbuild';
+import type { RecipeEnvironment } from 'envbuild/recipe';
 
 export interface EntryPoint {
   /** The script name. */

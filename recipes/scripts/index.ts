@@ -3,7 +3,7 @@
  * wrapper scripts, written into the environment's bin/. See README.md beside this file.
  */
 import path from 'node:path';
-import { defineRecipe, UserError, type PartDecision, type RecipeEnvironment, readExisting, writeIfChanged } from 'envbuild';
+import { defineRecipe, UserError, type PartDecision, type RecipeEnvironment, readExisting, writeIfChanged } from 'envbuild/recipe';
 import { canonicalName, findDistribution, listDistributions, searchDirs, type Distribution } from './entry-points.js';
 import { renderConsoleScript, renderInterpreter, renderWrapper, type WrapperSpec } from './render.js';
 

@@ -1,8 +1,8 @@
-import { apply, destroy, type ProgressMode } from '../engine/run-apply.js';
-import { prepare } from '../engine/prepare.js';
+import { apply, destroy, type ProgressMode } from '../commands/run-apply.js';
+import { prepare } from '../commands/prepare.js';
 import { hasChanges } from '../plan/types.js';
 import { formatInterpreterTable, listInterpreters } from '../python/index.js';
-import type { Command, Flags, Io } from './main.js';
+import type { Command, Flags, Io } from './types.js';
 import { planToJson, renderOutcomes, renderPlan } from './render-plan.js';
 
 export async function runCommand(command: Command, manifest: string, flags: Flags, io: Io): Promise<number> {
@@ -54,7 +54,7 @@ export async function runCommand(command: Command, manifest: string, flags: Flag
       }
     }
     case 'check': {
-      const { check } = await import('../engine/check.js');
+      const { check } = await import('../commands/check.js');
       const { renderCheck } = await import('./render-check.js');
       const result = await check(manifest, only);
       io.out(flags.json ? JSON.stringify(result, null, 2) : renderCheck(manifest, result));

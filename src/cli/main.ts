@@ -1,27 +1,14 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { isUserError, InterruptedError, ManifestError } from '../errors/user-error.js';
-import { ENVBUILD_VERSION } from '../engine/version.js';
+import { ENVBUILD_VERSION } from '../version.js';
 import { USAGE } from './usage.js';
 import { sourceMappedStack } from './source-mapped-stack.js';
 import { redactText } from '../secrets/redact.js';
+import { COMMANDS, type Command, type Flags, type Io } from './types.js';
 
-const COMMANDS = ['apply', 'plan', 'validate', 'destroy', 'check', 'pythons'] as const;
-type Command = (typeof COMMANDS)[number];
+export type { Command, Flags, Io };
 
-interface Flags {
-  readonly env: string[];
-  readonly json: boolean;
-  readonly detailedExitcode: boolean;
-  readonly wait: boolean;
-  readonly debug: boolean;
-}
-
-/** Output sinks, injectable so tests and embedders can capture what a person would see. */
-export interface Io {
-  readonly out: (text: string) => void;
-  readonly err: (text: string) => void;
-}
 
 const defaultIo: Io = {
   out: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`),
@@ -108,4 +95,3 @@ function reportError(e: unknown, flags: Flags, io: Io): number {
   return 1;
 }
 
-export type { Command, Flags };

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { CheckResult } from '../engine/check.js';
+import type { CheckResult } from '../commands/check.js';
 
 export function renderCheck(manifest: string, result: CheckResult): string {
   const dir = path.dirname(manifest);

@@ -1,6 +1,6 @@
 import type { ValidateFunction } from 'ajv';
 import { pathToFileURL } from 'node:url';
-import { PACKAGE_ROOT } from '../engine/version.js';
+import { PACKAGE_ROOT } from '../version.js';
 
 /**
  * The published schema; the same file editors load through `# yaml-language-server: $schema=`.

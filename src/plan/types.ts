@@ -1,8 +1,8 @@
 import type { EntryDigest, Observed, TreeEntry } from '../layout/tree.js';
 import type { SourceLocation } from '../errors/diagnostic.js';
 import type { EnvironmentInputs } from '../state/types.js';
-import type { RecipeEnvironment } from '../recipe/api.js';
-import type { LoadedRecipe } from '../recipe/load-recipe.js';
+import type { RecipeEnvironment } from '../recipe-api/api.js';
+import type { LoadedRecipe } from '../parts/loaded-recipe.js';
 import type { ResolvedAllowlist } from '../isolation/index.js';
 
 export type Action = 'create' | 'update' | 'replace' | 'remove' | 'no-op';

@@ -12,7 +12,7 @@ import type { EnvironmentSpec, IsolationSpec, Manifest } from '../manifest/types
 import type { PythonInfo } from '../python/interpreter.js';
 import { createInterpreterFinder, type DiscoveryOptions, type InterpreterFinder } from '../python/index.js';
 import type { DerivedFiles, DesiredEnvironment } from '../plan/types.js';
-import type { RecipeEnvironment } from '../recipe/api.js';
+import type { RecipeEnvironment } from '../recipe-api/api.js';
 import { resolveParts, checkPartCycles } from './resolve-parts.js';
 
 export interface ResolveOptions {

@@ -3,7 +3,7 @@ import { UserError } from '../errors/user-error.js';
 import { collectReferences, parseTemplate, type Reference } from '../interpolate/template.js';
 import type { EnvironmentSpec, KeyPath, Manifest } from '../manifest/types.js';
 import type { DesiredEnvironment, DesiredPart } from '../plan/types.js';
-import { loadRecipe } from '../recipe/load-recipe.js';
+import { loadRecipe } from '../parts/load-recipe.js';
 
 interface PartUse {
   readonly env: string;

@@ -1,5 +1,5 @@
 import type { EntryDigest } from '../layout/tree.js';
-import type { PartRecord } from '../recipe/api.js';
+import type { PartRecord } from '../recipe-api/api.js';
 
 export const STATE_FORMAT = 'envbuild-state';
 export const STATE_VERSION = 1;

@@ -33,8 +33,8 @@ import type {
   RemoveContext,
 } from '../../src/index.js';
 import { apply, plan } from '../../src/index.js';
-import { execForPart } from '../../src/recipe/exec.js';
-import { defaultDecision } from '../../src/recipe/plan-parts.js';
+import { execForPart } from '../../src/parts/exec.js';
+import { defaultDecision } from '../../src/parts/plan-parts.js';
 
 export interface TestEnvironment {
   /** The temporary project directory holding env.yaml (the manifest directory). */

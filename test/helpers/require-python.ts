@@ -7,7 +7,7 @@
  * The `find…` functions only look and return `undefined` when absent, for a test that adapts.
  *
  * ```ts
- * import { pyenvVersion, debianPython } from '../helpers/require-python.js';
+ * import { pyenvVersion, debianPython } from './require-python.js';
  *
  * it('builds a venv on 3.12', async (ctx) => {
  *   const python = pyenvVersion(ctx, '3.12');        // ~/.pyenv/versions/3.12.1/bin/python3.12

@@ -7,7 +7,7 @@
  * the dist-info files.
  *
  * ```ts
- * import { buildWheel } from '../helpers/wheel.js';
+ * import { buildWheel } from './wheel.js';
  *
  * const wheel = await buildWheel(tmp, {
  *   name: 'hello-dist',

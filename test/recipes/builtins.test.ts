@@ -10,7 +10,7 @@ import { parse } from 'yaml';
 
 
 import { recipeProblems, type Recipe } from '../../src/index.js';
-import { BUILTIN_RECIPES, isBuiltinRecipe } from '../../src/recipe/builtins.js';
+import { BUILTIN_RECIPES, isBuiltinRecipe } from '../../src/parts/builtins.js';
 import { REPO } from '../helpers/project.js';
 
 const RECIPES = path.join(REPO, 'recipes');
@@ -71,7 +71,7 @@ describe('built-in recipes', () => {
     }
   });
 
-  it.each(folders)('%s imports only envbuild, node: built-ins and its own files', (name) => {
+  it.each(folders)('%s imports only envbuild/recipe, node: built-ins and its own files', (name) => {
     const dir = path.join(RECIPES, name);
     const sources = fs.readdirSync(dir).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'));
     expect(sources).toContain('index.ts');
@@ -81,7 +81,7 @@ describe('built-in recipes', () => {
         (m) => m[1] ?? m[2] ?? m[3],
       );
       for (const spec of specifiers) {
-        const ok = spec === 'envbuild' || spec?.startsWith('node:') || /^\.\/[\w.-]+\.js$/.test(spec ?? '');
+        const ok = spec === 'envbuild/recipe' || spec?.startsWith('node:') || /^\.\/[\w.-]+\.js$/.test(spec ?? '');
         expect(ok, `recipes/${name}/${file} imports "${spec}"`).toBe(true);
       }
     }

@@ -3,7 +3,7 @@
 // Python: `envs/app/bin/python -c "import motd; print(motd.MESSAGE)"`.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { defineRecipe } from 'envbuild';
+import { defineRecipe } from 'envbuild/recipe';
 
 export default defineRecipe({
   name: 'motd',

@@ -4,7 +4,7 @@ import { isInside } from '../state/validate-state.js';
 import { interpolate, type Lookup } from '../interpolate/interpolate.js';
 import type { Manifest } from '../manifest/types.js';
 import type { DesiredEnvironment, DesiredPart } from '../plan/types.js';
-import type { ApplyContext, CreatedPath, PartRecord, Recipe, RemovalEnvironment, RemoveContext } from './api.js';
+import type { ApplyContext, CreatedPath, PartRecord, Recipe, RemovalEnvironment, RemoveContext } from '../recipe-api/api.js';
 import { describeCreated, removeCreatedPaths } from './created-paths.js';
 import { execForPart } from './exec.js';
 import { partFingerprint } from './fingerprint.js';

@@ -3,7 +3,7 @@ import { interpolate } from '../interpolate/interpolate.js';
 import type { Manifest } from '../manifest/types.js';
 import type { Action, DesiredEnvironment, DesiredPart, EnvironmentPlan, PartPlan } from '../plan/types.js';
 import type { EnvironmentState } from '../state/types.js';
-import type { PartDecision, PartRecord } from './api.js';
+import type { PartDecision, PartRecord } from '../recipe-api/api.js';
 import { createdDrift } from './created-paths.js';
 import { changedKeys, partFingerprint } from './fingerprint.js';
 import { makeLookup } from './scope.js';

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { UserError } from '../errors/user-error.js';
-import type { ExecOptions, ExecResult } from './api.js';
+import type { ExecOptions, ExecResult } from '../recipe-api/api.js';
 import { redactText } from '../secrets/redact.js';
 
 const TAIL_LINES = 40;

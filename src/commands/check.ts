@@ -7,7 +7,7 @@ import type { Plan } from '../plan/types.js';
 import { createInterpreterFinder } from '../python/index.js';
 import { readState } from '../state/store.js';
 import { prepare, type EngineOptions } from './prepare.js';
-import { ENVBUILD_VERSION } from './version.js';
+import { ENVBUILD_VERSION } from '../version.js';
 import path from 'node:path';
 
 export interface EnvironmentCheck {

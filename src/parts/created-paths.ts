@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { CreatedPath } from './api.js';
+import type { CreatedPath } from '../recipe-api/api.js';
 import { UserError } from '../errors/user-error.js';
 import { faultPoint } from '../fault-injection.js';
 

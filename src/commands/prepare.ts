@@ -1,6 +1,6 @@
 import type { Diagnostic } from '../errors/diagnostic.js';
 import { ManifestError, UserError } from '../errors/user-error.js';
-import { planParts } from '../recipe/plan-parts.js';
+import { planParts } from '../parts/plan-parts.js';
 import { loadManifest } from '../manifest/index.js';
 import type { Manifest } from '../manifest/types.js';
 import { observeDisk } from '../plan/observe.js';
@@ -10,7 +10,7 @@ import type { DiscoveryOptions } from '../python/index.js';
 import { resolveEnvironments } from '../resolve/resolve-environments.js';
 import { readState, serializeState } from '../state/store.js';
 import type { StateFile } from '../state/types.js';
-import { ENVBUILD_VERSION } from './version.js';
+import { ENVBUILD_VERSION } from '../version.js';
 
 export interface EngineOptions {
   /** Limit the command to these environments (repeatable `--env`). */

@@ -2,7 +2,7 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { Diagnostic } from '../errors/diagnostic.js';
 import { didYouMean } from '../manifest/did-you-mean.js';
 import type { KeyPath, SourceMap } from '../manifest/types.js';
-import type { Recipe } from './api.js';
+import type { Recipe } from '../recipe-api/api.js';
 
 const compiled = new WeakMap<Recipe, ValidateFunction>();
 

@@ -1,11 +1,11 @@
 /**
  * The built-in recipes: one folder each in `recipes/<name>/`, written against the public API
  * only, loaded on first use (a manifest using only `file` never loads the packages recipe).
- * The relative imports resolve from `src/recipe/` (tests), and the bundler follows them (each
+ * The relative imports resolve from `src/parts/` (tests), and the bundler follows them (each
  * recipe becomes a chunk of dist/, loaded on first use). test/recipes/builtins.test.ts checks
  * that this table and the folders match.
  */
-import type { Recipe } from './api.js';
+import type { Recipe } from '../recipe-api/api.js';
 
 type Loader = () => Promise<Recipe>;
 

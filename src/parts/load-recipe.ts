@@ -4,19 +4,12 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { UserError } from '../errors/user-error.js';
-import { recipeProblems, type Recipe } from './api.js';
+import { recipeProblems, type Recipe } from '../recipe-api/api.js';
 import { BUILTIN_RECIPES } from './builtins.js';
+import type { LoadedRecipe } from './loaded-recipe.js';
 
-export interface LoadedRecipe {
-  readonly recipe: Recipe;
-  /**
-   * What identifies this exact recipe code, for part fingerprints: `packages@1` for a built-in,
-   * the source hash for a local module (editing it re-plans its parts), the package version
-   * for an npm package.
-   */
-  readonly identity: string;
-  readonly kind: 'builtin' | 'local' | 'package';
-}
+export type { LoadedRecipe };
+
 
 const cache = new Map<string, Promise<LoadedRecipe>>();
 
