@@ -23,6 +23,22 @@ export async function sha256File(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
+/**
+ * A URL fit to show or record: credentials redacted, except `${env:NAME}` references, which
+ * name a secret without holding it (PEP 610 recommends keeping such placeholders).
+ */
+export function showUrl(url: string): string {
+  const m = /^([a-z][a-z0-9+.-]*:\/\/)([^@/?#\s]*)@/i.exec(url);
+  if (m !== null) {
+    const info = m[2] ?? '';
+    const colon = info.indexOf(':');
+    // With a password, the user name is not secret; without one, the user name is the token.
+    const secret = colon >= 0 ? info.slice(colon + 1) : info;
+    if (/^\$\{env:[A-Za-z_][A-Za-z0-9_]*\}$/.test(secret)) return `${m[1]}${info}@${redactText(url.slice(m[0].length))}`;
+  }
+  return redactText(url);
+}
+
 /** The file name a URL or path names (percent-decoded). */
 export function wheelFilenameOf(source: { path?: string; url?: string }): string {
   if (source.path !== undefined) return path.basename(source.path);
@@ -78,10 +94,12 @@ const retriable = (status: number) => status === 408 || status === 429 || status
  * the caller removes it once unpacked.
  */
 export async function download(url: string, sha256: string, filename: string, o: DownloadOptions): Promise<string> {
-  const shown = redactText(url);
+  const shown = showUrl(url);
   const { href, headers } = request(expandEnv(url, o.env));
   let lastProblem = '';
+  let attempts = 0;
   for (let attempt = 0; attempt <= o.retries; attempt++) {
+    attempts = attempt + 1;
     if (attempt > 0) await sleep(o.retryDelayMs * 2 ** (attempt - 1), o.signal);
     const dir = await makeTempDir(o.cacheDir, DOWNLOADS_DIR, sha256);
     const file = path.join(dir, filename);
@@ -107,7 +125,7 @@ export async function download(url: string, sha256: string, filename: string, o:
       lastProblem = redactText((e as Error).cause instanceof Error ? `${(e as Error).message}: ${((e as Error).cause as Error).message}` : (e as Error).message);
     }
   }
-  throw new UserError('EFETCH', `cannot download ${shown}: ${lastProblem} (after ${o.retries + 1} attempts)`, { hint: 'check the URL, the network and the credentials it references' });
+  throw new UserError('EFETCH', `cannot download ${shown}: ${lastProblem} (after ${attempts} attempt${attempts === 1 ? '' : 's'})`, { hint: 'check the URL, the network and the credentials it references' });
 }
 
 async function saveBody(body: ReadableStream<Uint8Array>, file: string, filename: string, total: number | undefined, onProgress: DownloadOptions['onProgress']): Promise<string> {

@@ -8,10 +8,9 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { UserError } from '../errors/user-error.js';
 import { majorMinor, type PythonInfo } from '../python/interpreter.js';
-import { redactText } from '../secrets/redact.js';
 import { defaultCacheDir, ensureCached, lookupCached, type CacheHit } from './cache.js';
 import { EnvDirs } from './env-dirs.js';
-import { download, localPathOf, sha256File, wheelFilenameOf } from './fetch.js';
+import { download, localPathOf, sha256File, showUrl, wheelFilenameOf } from './fetch.js';
 import { installCachedWheel } from './install-wheel.js';
 import { Linker, parseLinkMode } from './link.js';
 import { supportedTags } from './tags.js';
@@ -53,7 +52,7 @@ interface Resolved {
 /** Finds or makes the cache entry of one requested wheel, checking its tags first. */
 async function resolveWheel(request: WheelRequest, target: InstallTarget, o: Required<Pick<InstallOptions, 'cacheDir' | 'allowRecordMismatch' | 'retries' | 'retryDelayMs' | 'env'>> & InstallOptions): Promise<Resolved> {
   if ((request.path === undefined) === (request.url === undefined)) throw new UserError('EINSTALL', 'a wheel request needs exactly one of path and url');
-  const shown = redactText(request.path ?? request.url ?? '');
+  const shown = showUrl(request.path ?? request.url ?? '');
   const filename = wheelFilenameOf(request);
   const parsed = parseWheelFilename(filename);
   const accepted = new Set(target.tags);
@@ -97,7 +96,7 @@ function urlOf(request: WheelRequest): string {
 /** PEP 610: where a directly named wheel came from; the URL as given, credentials redacted. */
 function directUrlOf(r: Resolved): object {
   const sha = r.hit.entry.sha256;
-  return { archive_info: { hash: `sha256=${sha}`, hashes: { sha256: sha } }, url: redactText(r.url) };
+  return { archive_info: { hash: `sha256=${sha}`, hashes: { sha256: sha } }, url: showUrl(r.url) };
 }
 
 function linkModeOf(options: InstallOptions, env: Readonly<Record<string, string | undefined>>): LinkMode {
