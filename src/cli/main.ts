@@ -49,6 +49,10 @@ export async function main(argv: readonly string[], rawIo: Io = defaultIo): Prom
     io.out(USAGE);
     return values.help || command === 'help' ? 0 : 2;
   }
+  if (command === 'cache') {
+    const { runCacheCommand } = await import('./cache-command.js');
+    return runCacheCommand([manifestArg, ...extra], values.json ?? false, io).catch((e: unknown) => reportError(e, { env: [], json: values.json ?? false, detailedExitcode: false, wait: false, debug: values.debug ?? false }, io));
+  }
   if (!COMMANDS.includes(command as Command)) {
     io.err(`envbuild: unknown command "${command}"\nRun 'envbuild --help' for usage.`);
     return 2;
