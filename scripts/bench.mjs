@@ -132,15 +132,16 @@ if (fs.existsSync(py27)) {
 // conservatively. pip's side is `python3.11 -m venv --without-pip` then Debian's pip acting on
 // the env (`--python`), which is faster than seeding pip into every venv first.
 function makeWheelhouse(dir) {
-  // 18 generated pure wheels (40 modules each) plus Debian's pip and setuptools: 20 wheels.
+  // Debian's wheels (pip, setuptools, wheel) plus generated pure ones (40 modules each): 20 wheels.
   const script = `
 import base64, hashlib, os, sys, zipfile, shutil, glob
 out = sys.argv[1]
 os.makedirs(out, exist_ok=True)
-for whl in glob.glob('/usr/share/python-wheels/*.whl'):
+real = glob.glob('/usr/share/python-wheels/*.whl')
+for whl in real:
     shutil.copy(whl, out)
 def h(b): return 'sha256=' + base64.urlsafe_b64encode(hashlib.sha256(b).digest()).rstrip(b'=').decode()
-for i in range(18):
+for i in range(20 - len(real)):
     name = 'benchpkg%02d' % i
     di = name + '-1.0.dist-info'
     files = [('%s/m%02d.py' % (name, j), ('X = %d\\n' % j + '# filler line\\n' * 150).encode()) for j in range(40)]
