@@ -22,9 +22,6 @@ import { parseRecord, parseRecordHash, RECORD_ALGORITHMS, type RecordRow } from 
 import { canonicalName, parseWheelFilename } from './wheel-filename.js';
 import { parseMetadataNameVersion, parseWheelFile } from './wheel-metadata.js';
 
-/** dist-info files read into memory while unpacking (all small). */
-const KEPT = new Set(['WHEEL', 'METADATA', 'RECORD', 'entry_points.txt']);
-
 interface Unpacked {
   readonly files: CachedFile[];
   readonly kept: Map<string, Buffer>;
@@ -65,46 +62,75 @@ export async function unpackWheel(wheelFile: string, filename: string, sha256: s
   return entry;
 }
 
+/** Entries unpacked at once: yauzl reads with pread, so several streams can be open. */
+const ENTRY_CONCURRENCY = 16;
+/** Entries up to this size are inflated into memory and written in one call (most of a wheel). */
+const SMALL_ENTRY = 1 << 20;
+
 async function extract(wheelFile: string, filename: string, root: string): Promise<Unpacked> {
   let zip: yauzl.ZipFile;
   try {
-    zip = await yauzl.openPromise(wheelFile, { validateEntrySizes: true, strictFileNames: true });
+    // autoClose off: entries are read after the directory has been listed.
+    zip = await yauzl.openPromise(wheelFile, { validateEntrySizes: true, strictFileNames: true, autoClose: false });
   } catch (e) {
     throw new UserError('EWHEEL', `${filename}: not a readable zip archive (${(e as Error).message})`, { hint: 'the download may be truncated; fetch the wheel again' });
   }
-  const files: CachedFile[] = [];
   const kept = new Map<string, Buffer>();
-  const seen = new Set<string>();
-  const dirs = new Set<string>();
+  const dirs = new Map<string, Promise<unknown>>();
   try {
-    for await (const entry of zip.eachEntry()) {
+    const entries = await listEntries(zip, filename);
+    const files = await mapLimit(entries, ENTRY_CONCURRENCY, async (entry): Promise<CachedFile> => {
       const name = entry.fileName;
-      if (name.endsWith('/')) continue; // directories: made as files need them, as pip does
-      checkMemberPath(name, filename);
-      if (seen.has(name)) throw new UserError('EWHEEL', `${filename}: member "${name}" appears twice`, { hint: 'the wheel is malformed' });
-      seen.add(name);
       const target = path.join(root, ...name.split('/'));
       const parent = path.dirname(target);
-      if (!dirs.has(parent)) {
-        await fs.mkdir(parent, { recursive: true });
-        dirs.add(parent);
+      let made = dirs.get(parent);
+      if (made === undefined) {
+        made = fs.mkdir(parent, { recursive: true });
+        dirs.set(parent, made);
       }
+      await made;
       const executable = ((entry.externalFileAttributes >>> 16) & 0o111) !== 0;
-      const keep = KEPT.has(name.slice(name.indexOf('/') + 1)) && name.indexOf('/') === name.lastIndexOf('/') && name.includes('.dist-info/');
-      const { hash, size, head, content } = await writeEntry(await zip.openReadStreamPromise(entry), target, executable, keep);
-      if (content !== undefined) kept.set(name, content);
+      const keep = /^[^/]+\.dist-info\/(WHEEL|METADATA|RECORD|entry_points\.txt)$/.test(name);
+      const stream = await zip.openReadStreamPromise(entry);
+      const { hash, size, head, content } = entry.uncompressedSize <= SMALL_ENTRY ? await writeSmall(stream, target, executable) : await writeEntry(stream, target, executable, keep);
+      if (keep && content !== undefined) kept.set(name, content);
       const pythonShebang = /^[^/]+\.data\/scripts\//.test(name) && head.subarray(0, 8).toString('latin1') === '#!python';
-      files.push({ path: name, hash, size, executable, pythonShebang });
-    }
+      return { path: name, hash, size, executable, pythonShebang };
+    });
+    return { files, kept };
   } catch (e) {
     if (e instanceof UserError) throw e;
     throw new UserError('EWHEEL', `${filename}: cannot unpack (${(e as Error).message})`, { hint: 'the wheel is damaged or not a wheel' });
   } finally {
     zip.close();
   }
-  return { files, kept };
 }
 
+/** The file entries of the central directory, names checked, duplicates refused. */
+async function listEntries(zip: yauzl.ZipFile, filename: string): Promise<yauzl.Entry[]> {
+  const entries: yauzl.Entry[] = [];
+  const seen = new Set<string>();
+  for await (const entry of zip.eachEntry()) {
+    const name = entry.fileName;
+    if (name.endsWith('/')) continue; // directories: made as files need them, as pip does
+    checkMemberPath(name, filename);
+    if (seen.has(name)) throw new UserError('EWHEEL', `${filename}: member "${name}" appears twice`, { hint: 'the wheel is malformed' });
+    seen.add(name);
+    entries.push(entry);
+  }
+  return entries;
+}
+
+async function writeSmall(stream: NodeJS.ReadableStream, target: string, executable: boolean) {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  const content = Buffer.concat(chunks);
+  // `wx`: the directory is private and new, so an existing file means a duplicate path.
+  await fs.writeFile(target, content, { mode: executable ? 0o755 : 0o644, flag: 'wx' });
+  return { hash: `sha256=${createHash('sha256').update(content).digest('base64url')}`, size: content.length, head: content.subarray(0, 8), content };
+}
+
+/** A large entry: streamed to disk while hashed, never whole in memory. */
 async function writeEntry(stream: NodeJS.ReadableStream, target: string, executable: boolean, keep: boolean) {
   const hasher = createHash('sha256');
   let size = 0;
@@ -119,8 +145,21 @@ async function writeEntry(stream: NodeJS.ReadableStream, target: string, executa
       done(null, chunk);
     },
   });
-  await pipeline(stream, tap, createWriteStream(target, { mode: executable ? 0o755 : 0o644 }));
+  await pipeline(stream, tap, createWriteStream(target, { mode: executable ? 0o755 : 0o644, flags: 'wx' }));
   return { hash: `sha256=${hasher.digest('base64url')}`, size, head, content: keep ? Buffer.concat(chunks) : undefined };
+}
+
+async function mapLimit<T, R>(items: readonly T[], limit: number, f: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await f(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
 }
 
 /** pip's rule: exactly one top-level `.dist-info`, named for the wheel's distribution. */
