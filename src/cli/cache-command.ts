@@ -27,16 +27,16 @@ export async function runCacheCommand(args: readonly (string | undefined)[], jso
   }
   const dir = defaultCacheDir(process.env);
   if (action === 'dir') {
-    io.out(json ? JSON.stringify({ dir }) : dir);
+    io.out(json ? JSON.stringify({ format: 1, command: 'cache', dir }) : dir);
     return 0;
   }
   if (action === 'size') {
     const { bytes, wheels } = await cacheSize(dir);
-    io.out(json ? JSON.stringify({ dir, bytes, wheels }) : `${human(bytes)} in ${dir} (${wheels} wheel${wheels === 1 ? '' : 's'})`);
+    io.out(json ? JSON.stringify({ format: 1, command: 'cache', dir, bytes, wheels }) : `${human(bytes)} in ${dir} (${wheels} wheel${wheels === 1 ? '' : 's'})`);
     return 0;
   }
   const before = await cacheSize(dir);
   await cleanCache(dir);
-  io.out(json ? JSON.stringify({ dir, freedBytes: before.bytes, wheels: before.wheels }) : `removed ${before.wheels} wheel${before.wheels === 1 ? '' : 's'} (${human(before.bytes)}) from ${dir}`);
+  io.out(json ? JSON.stringify({ format: 1, command: 'cache', dir, freedBytes: before.bytes, wheels: before.wheels }) : `removed ${before.wheels} wheel${before.wheels === 1 ? '' : 's'} (${human(before.bytes)}) from ${dir}`);
   return 0;
 }
