@@ -37,6 +37,7 @@ describe('envbuild cache', () => {
     const wheel = await buildWheel(path.join(tmp, 'wh'), { name: 'cached', version: '1.0', modules: { 'cached.py': 'C = 1\n' } });
     await installWheels(target, [{ path: wheel }], { env: process.env });
     const size = JSON.parse((await cli('cache', 'size', '--json')).out) as { bytes: number; wheels: number };
+    expect(size).toMatchObject({ format: 1, command: 'cache', dir: path.join(tmp, 'cache') });
     expect(size.wheels).toBe(1);
     expect(size.bytes).toBeGreaterThan(0);
 
