@@ -53,11 +53,11 @@ export async function main(argv: readonly string[], rawIo: Io = defaultIo): Prom
     io.out(USAGE);
     return values.help || command === 'help' ? 0 : 2;
   }
-  if (!COMMANDS.includes(command as Command)) {
+  if (!COMMANDS.includes(command as Command) && command !== 'cache') {
     io.err(`envbuild: unknown command "${command}"\nRun 'envbuild --help' for usage.`);
     return 2;
   }
-  if (extra.length > 0) {
+  if (extra.length > 0 && command !== 'cache') {
     io.err(`envbuild: unexpected argument "${extra[0]}" (one manifest at a time)\nRun 'envbuild --help' for usage.`);
     return 2;
   }
@@ -70,6 +70,10 @@ export async function main(argv: readonly string[], rawIo: Io = defaultIo): Prom
     replaceForeign: values['replace-foreign'] ?? false,
     debug: values.debug ?? false,
   };
+  if (command === 'cache') {
+    const { runCacheCommand } = await import('./cache-command.js');
+    return runCacheCommand([manifestArg, ...extra], flags.json, io).catch((e: unknown) => reportError(e, flags, io));
+  }
   if (flags.replaceForeign && command !== 'apply' && command !== 'plan') {
     io.err(`envbuild: --replace-foreign applies to apply (and plan) only`);
     return 2;

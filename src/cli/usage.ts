@@ -11,6 +11,9 @@ Commands:
   check      audit isolation: what each environment can import, leaks, and drift
              (exit 0 only when every environment is clean)
   pythons    list the Python interpreters envbuild can find
+  cache dir|size|clean
+             the shared wheel cache: where it is, its size, empty it
+             (environments keep working: their files are links or copies)
 
 MANIFEST defaults to ./env.yaml.
 
