@@ -1,14 +1,15 @@
-import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { isUserError, InterruptedError, ManifestError } from '../errors/user-error.js';
-import { ENVBUILD_VERSION } from '../version.js';
-import { USAGE } from './usage.js';
-import { sourceMappedStack } from './source-mapped-stack.js';
+import { didYouMean } from '../manifest/did-you-mean.js';
 import { redactText } from '../secrets/redact.js';
-import { COMMANDS, type Command, type Flags, type Io } from './types.js';
+import { ENVBUILD_VERSION } from '../version.js';
+import type { CommandSpec } from './command-spec.js';
+import { COMMAND_TABLE, findCommand } from './commands/index.js';
+import { commandHelp, globalHelp, usageReminder } from './help.js';
+import { parseCommandLine, UsageError } from './parse-command-line.js';
+import { sourceMappedStack } from './source-mapped-stack.js';
+import type { Io } from './types.js';
 
-export type { Command, Flags, Io };
-
+export type { Io };
 
 const defaultIo: Io = {
   out: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`),
@@ -16,68 +17,68 @@ const defaultIo: Io = {
 };
 
 /** The only place that decides exit codes; everything below throws or returns data. */
-export async function main(argv: readonly string[], rawIo: Io = defaultIo): Promise<number> {
+export async function main(argv: readonly string[], rawIo: Io = defaultIo, cwd: string = process.cwd()): Promise<number> {
   // Everything shown passes through the redactor: credentials in index URLs never appear.
   const io: Io = { out: (t) => rawIo.out(redactText(t)), err: (t) => rawIo.err(redactText(t)) };
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        env: { type: 'string', multiple: true },
-        json: { type: 'boolean' },
-        'detailed-exitcode': { type: 'boolean' },
-        wait: { type: 'boolean' },
-        debug: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean', short: 'v' },
-      },
-    });
-  } catch (e) {
-    io.err(`envbuild: ${(e as Error).message}\nRun 'envbuild --help' for usage.`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
-  if (values.version) {
+  const [first, ...rest] = argv;
+  if (first === '-v' || first === '--version') {
     io.out(ENVBUILD_VERSION);
     return 0;
   }
-  const [command, manifestArg, ...extra] = positionals;
-  if (values.help || command === undefined || command === 'help') {
-    io.out(USAGE);
-    return values.help || command === 'help' ? 0 : 2;
+  if (first === undefined || first === '-h' || first === '--help') {
+    (first === undefined ? io.err : io.out)(globalHelp(COMMAND_TABLE));
+    return first === undefined ? 2 : 0;
   }
-  if (!COMMANDS.includes(command as Command)) {
-    io.err(`envbuild: unknown command "${command}"\nRun 'envbuild --help' for usage.`);
+  if (first === 'help') return help(rest, io);
+  const spec = findCommand(first);
+  if (!spec) {
+    const option = first.startsWith('-');
+    const near = didYouMean(first, option ? ['-v', '--version', '-h', '--help'] : COMMAND_TABLE.map((c) => c.name));
+    const what = `unknown ${option ? 'option' : 'command'} ${option ? first : `"${first}"`}${near ? ` (did you mean ${near}?)` : ''}`;
+    io.err(`envbuild: ${what}\n${usageReminder(undefined)}`);
     return 2;
   }
-  if (extra.length > 0) {
-    io.err(`envbuild: unexpected argument "${extra[0]}" (one manifest at a time)\nRun 'envbuild --help' for usage.`);
-    return 2;
-  }
-  const flags: Flags = {
-    env: values.env ?? [],
-    json: values.json ?? false,
-    detailedExitcode: values['detailed-exitcode'] ?? false,
-    wait: values.wait ?? false,
-    debug: values.debug ?? false,
-  };
-  if (flags.detailedExitcode && command !== 'plan') {
-    io.err(`envbuild: --detailed-exitcode applies to plan only`);
-    return 2;
-  }
-  const manifest = path.resolve(manifestArg ?? 'env.yaml');
+  let parsed;
   try {
-    const { runCommand } = await import('./commands.js');
-    return await runCommand(command as Command, manifest, flags, io);
+    parsed = parseCommandLine(spec, rest);
   } catch (e) {
-    return reportError(e, flags, io);
+    if (!(e instanceof UsageError)) throw e;
+    return badUsage(spec, e, io);
+  }
+  if (parsed.values['help']) {
+    io.out(commandHelp(spec));
+    return 0;
+  }
+  const debug = parsed.values['debug'] === true;
+  try {
+    return await spec.run({ ...parsed, io, cwd });
+  } catch (e) {
+    if (e instanceof UsageError) return badUsage(spec, e, io);
+    return reportError(e, { debug, json: parsed.values['json'] === true }, io);
   }
 }
 
-function reportError(e: unknown, flags: Flags, io: Io): number {
+function help(topics: readonly string[], io: Io): number {
+  const [topic] = topics;
+  if (topic === undefined) {
+    io.out(globalHelp(COMMAND_TABLE));
+    return 0;
+  }
+  const spec = findCommand(topic);
+  if (!spec) {
+    io.err(`envbuild: no command "${topic}"\n${usageReminder(undefined)}`);
+    return 2;
+  }
+  io.out(commandHelp(spec));
+  return 0;
+}
+
+function badUsage(spec: CommandSpec, e: UsageError, io: Io): number {
+  io.err(`envbuild ${spec.name}: ${e.message}\n${usageReminder(spec)}`);
+  return 2;
+}
+
+function reportError(e: unknown, flags: { debug: boolean; json: boolean }, io: Io): number {
   if (e instanceof InterruptedError) {
     io.err(`envbuild: ${e.message}\n  hint: ${e.hint ?? ''}`);
     return 130;
@@ -94,4 +95,3 @@ function reportError(e: unknown, flags: Flags, io: Io): number {
   io.err(`envbuild: internal error — this is a bug in envbuild ${ENVBUILD_VERSION}; please report it with the output below.\n${stack}`);
   return 1;
 }
-

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { EnvironmentOutcome } from '../apply/execute-environment.js';
 import type { Action, EnvironmentPlan, Plan } from '../plan/types.js';
+import { findManifest } from './find-manifest.js';
 
 const SIGN: Record<Action, string> = { create: '+', update: '~', replace: '±', remove: '-', 'no-op': '=' };
 
@@ -73,4 +74,29 @@ export function planToJson(plan: Plan): unknown {
       parts: e.parts,
     })),
   };
+}
+
+/**
+ * The one line after an apply that tells how to use what was built: `envbuild run` with the
+ * first environment that exists now, and its activation script, both as typed from `cwd`.
+ */
+export function usageHint(manifest: string, cwd: string, outcomes: readonly EnvironmentOutcome[]): string | null {
+  const built = outcomes.filter((o) => o.action !== 'remove');
+  const first = built[0];
+  if (!first) return null;
+  let discovered: string | null = null;
+  try {
+    discovered = findManifest(undefined, cwd);
+  } catch {
+    // No manifest found from here: the hint names it.
+  }
+  const file = discovered === manifest ? '' : ` -f ${quoteArg(shown(manifest, cwd))}`;
+  const envArg = ` ${first.name}`;
+  const activate = path.join(shown(first.path, cwd), 'bin', 'activate');
+  return `Use it: envbuild run${envArg}${file} -- python   (or envbuild shell${envArg}${file}, or source ${quoteArg(activate)})`;
+}
+
+/** A path as a shell would need it typed. */
+function quoteArg(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }

@@ -1,0 +1,37 @@
+import { ENV_OPTION, JSON_OPTION, type CommandSpec } from '../command-spec.js';
+import { progressMode, withInterrupts } from '../interrupts.js';
+import { manifestOf, only, flag } from './shared.js';
+
+export const apply: CommandSpec = {
+  name: 'apply',
+  summary: 'make the environments on disk match the manifest',
+  usage: 'apply [MANIFEST] [options]',
+  description:
+    'Creates, updates, replaces or removes environments and their parts so that the disk\nmatches the manifest, and records what it made in .envbuild/state.json. A second apply\nwith nothing changed does nothing. Never overwrites what envbuild did not create.',
+  options: {
+    env: ENV_OPTION,
+    json: JSON_OPTION,
+    wait: { type: 'boolean', help: 'wait for a concurrent apply instead of failing' },
+  },
+  positionals: { min: 0, max: 1 },
+  examples: ['envbuild apply', 'envbuild apply --env app', 'envbuild apply project/env.yaml --wait'],
+  async run(input) {
+    const [{ apply: run }, { planToJson, renderOutcomes, usageHint }] = await Promise.all([
+      import('../../commands/run-apply.js'),
+      import('../render-plan.js'),
+    ]);
+    const manifest = manifestOf(input);
+    const json = flag(input, 'json');
+    const result = await withInterrupts(input.io, (signal) =>
+      run(manifest, { ...only(input), progress: progressMode(json), wait: flag(input, 'wait'), signal }),
+    );
+    if (json) {
+      input.io.out(JSON.stringify({ ...(planToJson(result.plan) as object), outcomes: result.outcomes, stateWritten: result.stateWritten }, null, 2));
+      return 0;
+    }
+    input.io.out(renderOutcomes(manifest, result.outcomes));
+    const hint = usageHint(manifest, input.cwd, result.outcomes);
+    if (hint) input.io.out(hint);
+    return 0;
+  },
+};

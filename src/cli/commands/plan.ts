@@ -1,0 +1,26 @@
+import { ENV_OPTION, JSON_OPTION, type CommandSpec } from '../command-spec.js';
+import { manifestOf, only, flag } from './shared.js';
+
+export const plan: CommandSpec = {
+  name: 'plan',
+  summary: 'show what apply would do, and why, without changing anything',
+  usage: 'plan [MANIFEST] [options]',
+  description: 'Compares the manifest with what is on disk and prints, per environment and part, what apply\nwould create, update, replace or remove, and why. Changes nothing.',
+  options: {
+    env: ENV_OPTION,
+    json: JSON_OPTION,
+    'detailed-exitcode': { type: 'boolean', help: 'exit 2 when changes are pending, 0 when none' },
+  },
+  positionals: { min: 0, max: 1 },
+  examples: ['envbuild plan', 'envbuild plan --env app --json', 'envbuild plan --detailed-exitcode || envbuild apply'],
+  async run(input) {
+    const [{ prepare }, { hasChanges }, { planToJson, renderPlan }] = await Promise.all([
+      import('../../commands/prepare.js'),
+      import('../../plan/types.js'),
+      import('../render-plan.js'),
+    ]);
+    const { plan: p } = await prepare(manifestOf(input), only(input));
+    input.io.out(flag(input, 'json') ? JSON.stringify(planToJson(p), null, 2) : renderPlan(p));
+    return flag(input, 'detailed-exitcode') && hasChanges(p) ? 2 : 0;
+  },
+};
