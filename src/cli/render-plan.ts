@@ -40,13 +40,16 @@ export function summaryLine(envs: readonly EnvironmentPlan[]): string {
   return `Plan: ${parts.join(', ')}.`;
 }
 
+const PART_VERB: Readonly<Record<string, string>> = { create: 'created', update: 'updated', replace: 'replaced', remove: 'removed' };
+
 export function renderOutcomes(manifest: string, outcomes: readonly EnvironmentOutcome[]): string {
   const dir = path.dirname(manifest);
   if (outcomes.length === 0) return 'Nothing to do: every environment is up to date.';
   const lines = outcomes.map((o) => {
     const verb = { create: 'created', update: 'updated', replace: 'replaced', remove: 'removed', 'no-op': 'unchanged' }[o.action];
-    const parts = (o.parts ?? []).map((p) => `${p.name} ${p.action}`);
-    return `${verb} ${o.name} (${shown(o.path, dir)}): ${o.written} written, ${o.removed} removed${parts.length > 0 ? `; parts: ${parts.join(', ')}` : ''}`;
+    const parts = (o.parts ?? []).map((p) => `${p.name} ${PART_VERB[p.action] ?? p.action}${p.summary ? ` (${p.summary})` : ''}`);
+    const files = [o.written > 0 ? `${o.written} written` : '', o.removed > 0 ? `${o.removed} removed` : ''].filter(Boolean).join(', ') || 'no files changed';
+    return `${verb} ${o.name} (${shown(o.path, dir)}): ${files}${parts.length > 0 ? `; parts: ${parts.join(', ')}` : ''}`;
   });
   for (const o of outcomes) {
     for (const k of o.kept) lines.push(`  kept ${shown(k.path, dir)}: ${k.why}`);
