@@ -1,13 +1,14 @@
 import type { Diagnostic } from '../errors/diagnostic.js';
 import { ManifestError, UserError } from '../errors/user-error.js';
 import { planParts } from '../parts/plan-parts.js';
-import { loadManifest } from '../manifest/index.js';
+import { loadManifestWithProblems } from '../manifest/index.js';
 import type { Manifest } from '../manifest/types.js';
 import { observeDisk } from '../plan/observe.js';
 import { planEnvironments } from '../plan/planner.js';
 import type { DesiredEnvironment, Plan } from '../plan/types.js';
 import type { DiscoveryOptions } from '../python/index.js';
-import { resolveEnvironments } from '../resolve/resolve-environments.js';
+import { resolveEnvironments, sortDiagnostics } from '../resolve/resolve-environments.js';
+import { resolutionProblems } from '../resolve/resolution-problems.js';
 import { readState, serializeState } from '../state/store.js';
 import type { StateFile } from '../state/types.js';
 import { ENVBUILD_VERSION } from '../version.js';
@@ -29,7 +30,7 @@ export interface Prepared {
 }
 
 export async function prepare(manifestFile: string, options: EngineOptions & { destroy?: boolean } = {}): Promise<Prepared> {
-  const manifest = await loadManifest(manifestFile);
+  const manifest = await loadCollectingEverything(manifestFile, options);
   const state = await readState(manifest.dir, ENVBUILD_VERSION);
   checkSelection(manifest, state, options.only);
   const only = options.only && options.only.length > 0 ? { only: options.only } : {};
@@ -75,4 +76,22 @@ function checkSelection(manifest: Manifest, state: StateFile, only: readonly str
       hint: `known environments: ${[...known].sort().join(', ') || '(none)'}`,
     });
   }
+}
+
+/**
+ * The manifest, or every problem with it: when it has some, the ones resolution would find
+ * next (interpreters, packages, recipes that cannot be found) are added, so a user fixes
+ * everything in one pass.
+ */
+async function loadCollectingEverything(manifestFile: string, options: EngineOptions & { destroy?: boolean }): Promise<Manifest> {
+  const { manifest, diagnostics } = await loadManifestWithProblems(manifestFile);
+  if (!diagnostics.some((d) => d.severity === 'error') && manifest) return manifest;
+  const more =
+    manifest && !options.destroy
+      ? await resolutionProblems(manifest, diagnostics, {
+          ...(options.only && options.only.length > 0 ? { only: options.only } : {}),
+          ...(options.discovery ? { discovery: options.discovery } : {}),
+        })
+      : [];
+  throw new ManifestError(more.length > 0 ? sortDiagnostics([...diagnostics, ...more]) : diagnostics);
 }
