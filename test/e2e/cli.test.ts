@@ -10,9 +10,12 @@ describe('envbuild command line', () => {
     const p = makeProject();
     const help = p.run('--help');
     expect(help.code).toBe(0);
-    for (const word of ['apply', 'plan', 'validate', 'destroy', 'pythons', '--env', '--json', '--detailed-exitcode', '--wait']) {
+    for (const word of ['apply', 'plan', 'validate', 'destroy', 'pythons', 'help <command>']) {
       expect(help.stdout).toContain(word);
     }
+    // Options are in each command's own help.
+    expect(p.run('help', 'plan').stdout).toContain('--detailed-exitcode');
+    for (const word of ['--env', '--json', '--wait']) expect(p.run('apply', '--help').stdout).toContain(word);
     const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8'));
     expect(p.run('--version').stdout.trim()).toBe(pkg.version);
   });
