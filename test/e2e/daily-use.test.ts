@@ -235,7 +235,7 @@ describe('help and usage', () => {
 });
 
 describe('every problem at once', () => {
-  it('schema problems, a missing interpreter, a missing distribution and Debian package and a mistyped recipe, in one located list', (ctx) => {
+  it('schema problems with a missing interpreter, distribution and Debian package and a mistyped recipe, in one located list; nothing written', (ctx) => {
     const python = debianPython(ctx, 11);
     const p = makeProject(
       [
@@ -243,17 +243,19 @@ describe('every problem at once', () => {
         'environments:',
         '  app:',
         '    python: "9.9"',
-        '    isolaton: full',
         '    parts:',
         '      deps:',
         '        recipe: pakages',
+        '  typo:',
+        `    python: ${python}`,
+        '    isolaton: full',
         '  sys:',
         `    python: ${python}`,
         '    isolation:',
         '      mode: cherry-pick',
         '      allow: [no-such-dist-here, {deb: no-such-deb-here}]',
         '  other:',
-        '    python: "3"',
+        `    python: ${python}`,
         '    layout: tree',
         '',
       ].join('\n'),
@@ -262,12 +264,14 @@ describe('every problem at once', () => {
     expect(r.code).toBe(1);
     const at = (line: number, col: number) => `${p.manifest}:${line}:${col}: `;
     expect(r.stderr).toContain(`${at(4, 13)}no Python interpreter matches "9.9"`);
-    expect(r.stderr).toContain(`${at(5, 5)}unknown key \`isolaton\``);
-    expect(r.stderr).toContain(`${at(8, 17)}unknown recipe "pakages": did you mean \`packages\`?`);
+    expect(r.stderr).toContain(`${at(7, 17)}unknown recipe "pakages": did you mean \`packages\`?`);
     expect(r.stderr).not.toContain('npm install');
-    expect(r.stderr).toContain(`${at(13, 15)}no distribution named "no-such-dist-here"`);
-    expect(r.stderr).toContain(`${at(13, 34)}Debian package "no-such-deb-here" is not installed`);
-    expect(r.stderr).toContain(`${at(16, 13)}expected \`auto\`, \`venv\` or \`classic\``);
+    expect(r.stderr).toContain(`${at(10, 5)}unknown key \`isolaton\``);
+    expect(r.stderr).toContain(`${at(15, 15)}no distribution named "no-such-dist-here"`);
+    expect(r.stderr).toContain(`${at(15, 34)}Debian package "no-such-deb-here" is not installed`);
+    expect(r.stderr).toContain(`${at(18, 13)}expected \`auto\`, \`venv\` or \`classic\``);
+    // Nothing was written, not even the probe cache.
+    expect(fs.readdirSync(p.dir)).toEqual(['env.yaml']);
     // In file order, once each.
     const lines = r.stderr.split('\n').filter((l) => l.startsWith(p.manifest));
     const positions = lines.map((l) => l.slice(p.manifest.length + 1).split(':').slice(0, 2).map(Number) as [number, number]);
