@@ -20,6 +20,15 @@ describe('envbuild command line', () => {
     expect(p.run('--version').stdout.trim()).toBe(pkg.version);
   });
 
+  it('runs under the Node major CI asks for (.ci/run tests Node 22 and 24 as well as 20)', () => {
+    const major = process.versions.node.split('.')[0];
+    expect(Number(major)).toBeGreaterThanOrEqual(20);
+    const wanted = process.env['ENVBUILD_EXPECT_NODE_MAJOR'];
+    if (wanted !== undefined) expect(major).toBe(wanted);
+    // The CLI under test runs on the same Node.
+    expect(makeProject().run('--version').code).toBe(0);
+  });
+
   it('exits 2 on bad usage', () => {
     const p = makeProject();
     expect(p.run('frobnicate').code).toBe(2);
