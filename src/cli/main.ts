@@ -1,3 +1,4 @@
+import { userErrorFromErrno } from '../errors/errno.js';
 import { isUserError, InterruptedError, ManifestError } from '../errors/user-error.js';
 import { didYouMean } from '../manifest/did-you-mean.js';
 import { redactText } from '../secrets/redact.js';
@@ -7,6 +8,7 @@ import { COMMAND_TABLE, findCommand } from './commands/index.js';
 import { commandHelp, globalHelp, usageReminder } from './help.js';
 import { parseCommandLine, UsageError } from './parse-command-line.js';
 import { sourceMappedStack } from './source-mapped-stack.js';
+import { jsonDocument } from './json-output.js';
 import type { Io } from './types.js';
 
 export type { Io };
@@ -50,12 +52,36 @@ export async function main(argv: readonly string[], rawIo: Io = defaultIo, cwd: 
     return 0;
   }
   const debug = parsed.values['debug'] === true;
+  const stopWatch = watchForStall(io);
   try {
     return await spec.run({ ...parsed, io, cwd });
   } catch (e) {
     if (e instanceof UsageError) return badUsage(spec, e, io);
     return reportError(e, { debug, json: parsed.values['json'] === true }, io);
+  } finally {
+    stopWatch();
   }
+}
+
+/**
+ * The last guard against a silent success: when the event loop empties while a command is
+ * still awaiting something (a promise nobody will settle), Node would exit with code 0 and
+ * no summary. Parts are guarded where they run (naming the part); this catches the rest.
+ * Checked one turn after `beforeExit`, so that work the other listeners start (a part
+ * failing, state being saved) counts as progress, not as a stall.
+ */
+function watchForStall(io: Io): () => void {
+  const onBeforeExit = () => {
+    setImmediate(() => {
+      const busy = process.getActiveResourcesInfo().some((r) => r !== 'Immediate' && r !== 'TTYWrap');
+      if (busy) return;
+      process.off('beforeExit', onBeforeExit);
+      io.err(`envbuild: internal error — this is a bug in envbuild ${ENVBUILD_VERSION}: the run stopped before finishing, waiting for something that can never happen.`);
+      process.exitCode = 1;
+    });
+  };
+  process.on('beforeExit', onBeforeExit);
+  return () => process.off('beforeExit', onBeforeExit);
 }
 
 function help(topics: readonly string[], io: Io): number {
@@ -78,14 +104,16 @@ function badUsage(spec: CommandSpec, e: UsageError, io: Io): number {
   return 2;
 }
 
-function reportError(e: unknown, flags: { debug: boolean; json: boolean }, io: Io): number {
+function reportError(thrown: unknown, flags: { debug: boolean; json: boolean }, io: Io): number {
+  // A full disk or a read-only mount is the machine's state, not a bug: told as a user error.
+  const e = isUserError(thrown) ? thrown : (userErrorFromErrno(thrown) ?? thrown);
   if (e instanceof InterruptedError) {
     io.err(`envbuild: ${e.message}\n  hint: ${e.hint ?? ''}`);
     return 130;
   }
   if (isUserError(e)) {
     if (flags.json) {
-      io.out(JSON.stringify({ error: { code: e.code, message: e.message, hint: e.hint ?? null, ...(e instanceof ManifestError ? { diagnostics: e.diagnostics } : {}) } }, null, 2));
+      io.out(jsonDocument('error', { error: { code: e.code, message: e.message, hint: e.hint ?? null, ...(e instanceof ManifestError ? { diagnostics: e.diagnostics } : {}) } }));
     }
     const text = e instanceof ManifestError ? e.message : `envbuild: ${e.message}${e.hint ? `\n  hint: ${e.hint}` : ''}`;
     io.err(flags.debug && e.stack ? `${text}\n${sourceMappedStack(e.stack)}` : text);

@@ -43,9 +43,10 @@ function allowedDistributions(e: EnvironmentCheck): string | null {
 }
 
 /**
- * The check result for machines: everything the audit found, with importable modules grouped
- * by class and by the directory they come from instead of one object per module (hundreds of
- * standard-library modules each repeating their directory).
+ * The check result for machines (schemas/json/check.schema.json): everything the audit found,
+ * but a standard-library module does not repeat the directory it comes from (the sys.path
+ * entries say it once): hundreds of modules each carrying their paths made the document
+ * 245 KB for three environments.
  */
 export function checkToJson(result: CheckResult): unknown {
   return {
@@ -63,18 +64,12 @@ export function checkToJson(result: CheckResult): unknown {
 }
 
 function compactAudit(a: AuditReport): unknown {
-  const modules: Record<string, Record<string, string[]>> = {};
-  for (const m of a.modules) {
-    const byFrom = (modules[m.class] ??= {});
-    const key = m.kind === 'builtin' ? '(built-in)' : m.from.join(path.delimiter);
-    (byFrom[key] ??= []).push(m.kind === 'namespace' ? `${m.name} (namespace)` : m.name);
-  }
   return {
     mode: a.mode,
     interpreter: a.interpreter,
     sysPath: a.sysPath,
-    modules,
-    distributions: a.distributions.map((d) => ({ name: d.name, version: d.version, class: d.class, entry: d.entry, metadata: d.metadata, ...(d.dangling ? { dangling: true } : {}) })),
+    modules: a.modules.map((m) => (m.class === 'stdlib' ? { name: m.name, class: m.class } : { name: m.name, class: m.class, kind: m.kind, from: m.from })),
+    distributions: a.distributions,
     findings: a.findings,
   };
 }

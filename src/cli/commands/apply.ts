@@ -12,24 +12,29 @@ export const apply: CommandSpec = {
     env: ENV_OPTION,
     json: JSON_OPTION,
     wait: { type: 'boolean', help: 'wait for a concurrent apply instead of failing' },
+    'replace-foreign': {
+      type: 'boolean',
+      help: "move a directory envbuild did not create out of an environment's way, to .NAME.envbuild-backup-TIME beside it (never deleted)",
+    },
   },
   positionals: { min: 0, max: 1 },
-  examples: ['envbuild apply', 'envbuild apply --env app', 'envbuild apply project/env.yaml --wait'],
+  examples: ['envbuild apply', 'envbuild apply --env app', 'envbuild apply project/env.yaml --wait', 'envbuild apply --replace-foreign'],
   async run(input) {
-    const [{ apply: run }, { planToJson, renderOutcomes, usageHint }] = await Promise.all([
+    const [{ apply: run }, { planToJson, renderOutcomes, usageHint }, { changedAnything, jsonDocument }] = await Promise.all([
       import('../../commands/run-apply.js'),
       import('../render-plan.js'),
+      import('../json-output.js'),
     ]);
     const manifest = manifestOf(input);
     const json = flag(input, 'json');
     const result = await withInterrupts(input.io, (signal) =>
-      run(manifest, { ...only(input), progress: progressMode(json), wait: flag(input, 'wait'), signal }),
+      run(manifest, { ...only(input), progress: progressMode(json), wait: flag(input, 'wait'), signal, ...(flag(input, 'replace-foreign') ? { replaceForeign: true } : {}) }),
     );
     if (json) {
-      input.io.out(JSON.stringify({ ...(planToJson(result.plan) as object), outcomes: result.outcomes, stateWritten: result.stateWritten }, null, 2));
+      input.io.out(jsonDocument('apply', { ...(planToJson(result.plan) as object), changed: changedAnything(result.outcomes), outcomes: result.outcomes, stateWritten: result.stateWritten }));
       return 0;
     }
-    input.io.out(renderOutcomes(manifest, result.outcomes));
+    input.io.out(renderOutcomes(manifest, result.outcomes, 'apply', result.plan.notes ?? []));
     const hint = usageHint(manifest, input.cwd, result.outcomes);
     if (hint) input.io.out(hint);
     return 0;

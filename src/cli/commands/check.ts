@@ -11,10 +11,14 @@ export const check: CommandSpec = {
   positionals: { min: 0, max: 1 },
   examples: ['envbuild check', 'envbuild check --env app --json'],
   async run(input) {
-    const [{ check: audit }, { renderCheck, checkToJson }] = await Promise.all([import('../../commands/check.js'), import('../render-check.js')]);
+    const [{ check: audit }, { renderCheck, checkToJson }, { jsonDocument }] = await Promise.all([
+      import('../../commands/check.js'),
+      import('../render-check.js'),
+      import('../json-output.js'),
+    ]);
     const manifest = manifestOf(input);
     const result = await audit(manifest, only(input));
-    input.io.out(flag(input, 'json') ? JSON.stringify(checkToJson(result), null, 2) : renderCheck(manifest, result));
+    input.io.out(flag(input, 'json') ? jsonDocument('check', checkToJson(result) as object) : renderCheck(manifest, result));
     return result.clean ? 0 : 1;
   },
 };

@@ -16,7 +16,11 @@ export const destroy: CommandSpec = {
   positionals: { min: 0, max: 1 },
   examples: ['envbuild destroy', 'envbuild destroy --env app'],
   async run(input) {
-    const [{ destroy: run }, { planToJson, renderOutcomes }] = await Promise.all([import('../../commands/run-apply.js'), import('../render-plan.js')]);
+    const [{ destroy: run }, { planToJson, renderOutcomes }, { changedAnything, jsonDocument }] = await Promise.all([
+      import('../../commands/run-apply.js'),
+      import('../render-plan.js'),
+      import('../json-output.js'),
+    ]);
     const manifest = manifestOf(input);
     const json = flag(input, 'json');
     const result = await withInterrupts(input.io, (signal) =>
@@ -24,8 +28,8 @@ export const destroy: CommandSpec = {
     );
     input.io.out(
       json
-        ? JSON.stringify({ ...(planToJson(result.plan) as object), outcomes: result.outcomes, stateWritten: result.stateWritten }, null, 2)
-        : renderOutcomes(manifest, result.outcomes),
+        ? jsonDocument('destroy', { ...(planToJson(result.plan) as object), changed: changedAnything(result.outcomes), outcomes: result.outcomes, stateWritten: result.stateWritten })
+        : renderOutcomes(manifest, result.outcomes, 'destroy', result.plan.notes ?? []),
     );
     return 0;
   },

@@ -9,18 +9,27 @@ export const plan: CommandSpec = {
   options: {
     env: ENV_OPTION,
     json: JSON_OPTION,
-    'detailed-exitcode': { type: 'boolean', help: 'exit 2 when changes are pending, 0 when none' },
+    'detailed-exitcode': { type: 'boolean', help: 'exit 2 when changes are pending, 0 when none (1 on a conflict)' },
+    destroy: { type: 'boolean', help: 'show what destroy would remove' },
+    'replace-foreign': { type: 'boolean', help: 'plan as apply --replace-foreign would (directories in the way moved to a backup)' },
   },
   positionals: { min: 0, max: 1 },
-  examples: ['envbuild plan', 'envbuild plan --env app --json', 'envbuild plan --detailed-exitcode || envbuild apply'],
+  examples: ['envbuild plan', 'envbuild plan --env app --json', 'envbuild plan --destroy', 'envbuild plan --detailed-exitcode || envbuild apply'],
   async run(input) {
-    const [{ prepare }, { hasChanges }, { planToJson, renderPlan }] = await Promise.all([
+    const [{ prepare }, { hasChanges, hasConflicts }, { planToJson, renderPlan }, { jsonDocument }] = await Promise.all([
       import('../../commands/prepare.js'),
       import('../../plan/types.js'),
       import('../render-plan.js'),
+      import('../json-output.js'),
     ]);
-    const { plan: p } = await prepare(manifestOf(input), only(input));
-    input.io.out(flag(input, 'json') ? JSON.stringify(planToJson(p), null, 2) : renderPlan(p));
+    const { plan: p } = await prepare(manifestOf(input), {
+      ...only(input),
+      ...(flag(input, 'destroy') ? { destroy: true } : {}),
+      ...(flag(input, 'replace-foreign') ? { replaceForeign: true } : {}),
+    });
+    input.io.out(flag(input, 'json') ? jsonDocument('plan', planToJson(p) as object) : renderPlan(p));
+    // A conflict is a failure: apply would refuse it.
+    if (hasConflicts(p)) return 1;
     return flag(input, 'detailed-exitcode') && hasChanges(p) ? 2 : 0;
   },
 };

@@ -10,9 +10,9 @@ export const pythons: CommandSpec = {
   positionals: { min: 0, max: 0 },
   examples: ['envbuild pythons', 'envbuild pythons --json'],
   async run(input) {
-    const { formatInterpreterTable, listInterpreters } = await import('../../python/index.js');
+    const [{ formatInterpreterTable, listInterpreters }, { jsonDocument }] = await Promise.all([import('../../python/index.js'), import('../json-output.js')]);
     const found = await listInterpreters();
-    input.io.out(flag(input, 'json') ? JSON.stringify(found, null, 2) : formatInterpreterTable(found).join('\n'));
+    input.io.out(flag(input, 'json') ? jsonDocument('pythons', { interpreters: found }) : formatInterpreterTable(found).join('\n'));
     return 0;
   },
 };

@@ -11,10 +11,10 @@ export const validate: CommandSpec = {
   positionals: { min: 0, max: 1 },
   examples: ['envbuild validate', 'envbuild validate project/env.yaml --json'],
   async run(input) {
-    const { prepare } = await import('../../commands/prepare.js');
+    const [{ prepare }, { jsonDocument }] = await Promise.all([import('../../commands/prepare.js'), import('../json-output.js')]);
     const { manifest: m, desired } = await prepare(manifestOf(input), only(input));
     if (flag(input, 'json')) {
-      input.io.out(JSON.stringify({ valid: true, manifest: m.file, environments: desired.map((d) => ({ name: d.name, python: d.inputs.python })) }, null, 2));
+      input.io.out(jsonDocument('validate', { valid: true, manifest: m.file, environments: desired.map((d) => ({ name: d.name, python: d.inputs.python })) }));
     } else {
       input.io.out(`${m.file} is valid: ${desired.map((d) => `${d.name} (python ${d.inputs.python.version})`).join(', ')}`);
     }
