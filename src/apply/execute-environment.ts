@@ -19,7 +19,7 @@ export interface EnvironmentOutcome {
   /** Paths that were not deleted because they are not (or no longer) what envbuild made. */
   readonly kept: ReadonlyArray<{ readonly path: string; readonly why: string }>;
   /** Parts created, updated, replaced or removed, in the order it happened. */
-  readonly parts?: ReadonlyArray<{ readonly name: string; readonly action: string }>;
+  readonly parts?: ReadonlyArray<{ readonly name: string; readonly action: string; /** What it changed, in a few words. */ readonly summary?: string }>;
   /** `--replace-foreign`: where the directory that was in the way now is. */
   readonly backup?: string;
 }

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { EnvironmentOutcome } from '../apply/execute-environment.js';
 import type { Action, EnvironmentPlan, Plan } from '../plan/types.js';
+import { findManifest } from './find-manifest.js';
 
 const SIGN: Record<Action, string> = { create: '+', update: '~', replace: '±', remove: '-', 'no-op': '=' };
 
@@ -45,6 +46,8 @@ export function summaryLine(envs: readonly EnvironmentPlan[]): string {
   return `Plan: ${parts.join(', ')}.`;
 }
 
+const PART_VERB: Readonly<Record<string, string>> = { create: 'created', update: 'updated', replace: 'replaced', remove: 'removed' };
+
 export function renderOutcomes(manifest: string, outcomes: readonly EnvironmentOutcome[], command: string = 'apply', notes: readonly string[] = []): string {
   const dir = path.dirname(manifest);
   const head = notes.map((n) => `note: ${n}`);
@@ -53,8 +56,9 @@ export function renderOutcomes(manifest: string, outcomes: readonly EnvironmentO
   }
   const lines = outcomes.map((o) => {
     const verb = { create: 'created', update: 'updated', replace: 'replaced', remove: 'removed', 'no-op': 'unchanged' }[o.action];
-    const parts = (o.parts ?? []).map((p) => `${p.name} ${p.action}`);
-    return `${verb} ${o.name} (${shown(o.path, dir)}): ${o.written} written, ${o.removed} removed${parts.length > 0 ? `; parts: ${parts.join(', ')}` : ''}`;
+    const parts = (o.parts ?? []).map((p) => `${p.name} ${PART_VERB[p.action] ?? p.action}${p.summary ? ` (${p.summary})` : ''}`);
+    const files = [o.written > 0 ? `${o.written} written` : '', o.removed > 0 ? `${o.removed} removed` : ''].filter(Boolean).join(', ') || 'no files changed';
+    return `${verb} ${o.name} (${shown(o.path, dir)}): ${files}${parts.length > 0 ? `; parts: ${parts.join(', ')}` : ''}`;
   });
   for (const o of outcomes) {
     if (o.backup) lines.push(`  moved what was in the way of ${o.name} aside to ${shown(o.backup, dir)} (nothing in it was deleted)`);
@@ -87,4 +91,29 @@ export function planToJson(plan: Plan): unknown {
       parts: e.parts,
     })),
   };
+}
+
+/**
+ * The one line after an apply that tells how to use what was built: `envbuild run` with the
+ * first environment that exists now, and its activation script, both as typed from `cwd`.
+ */
+export function usageHint(manifest: string, cwd: string, outcomes: readonly EnvironmentOutcome[]): string | null {
+  const built = outcomes.filter((o) => o.action !== 'remove');
+  const first = built[0];
+  if (!first) return null;
+  let discovered: string | null = null;
+  try {
+    discovered = findManifest(undefined, cwd);
+  } catch {
+    // No manifest found from here: the hint names it.
+  }
+  const file = discovered === manifest ? '' : ` -f ${quoteArg(shown(manifest, cwd))}`;
+  const envArg = ` ${first.name}`;
+  const activate = path.join(shown(first.path, cwd), 'bin', 'activate');
+  return `Use it: envbuild run${envArg}${file} -- python   (or envbuild shell${envArg}${file}, or source ${quoteArg(activate)})`;
+}
+
+/** A path as a shell would need it typed. */
+function quoteArg(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }

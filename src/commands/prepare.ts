@@ -5,13 +5,14 @@ import { ManifestError, UserError } from '../errors/user-error.js';
 import { newEnvironmentId, readEnvironmentId, withEnvironmentId } from '../layout/identity.js';
 import { digestEntry } from '../layout/materialize.js';
 import { planParts } from '../parts/plan-parts.js';
-import { loadManifest } from '../manifest/index.js';
+import { loadManifestWithProblems } from '../manifest/index.js';
 import type { Manifest } from '../manifest/types.js';
 import { observeDisk } from '../plan/observe.js';
 import { planEnvironments } from '../plan/planner.js';
 import type { DesiredEnvironment, Plan } from '../plan/types.js';
 import type { DiscoveryOptions } from '../python/index.js';
-import { resolveEnvironments } from '../resolve/resolve-environments.js';
+import { resolveEnvironments, sortDiagnostics } from '../resolve/resolve-environments.js';
+import { resolutionProblems } from '../resolve/resolution-problems.js';
 import { otherStates, readState, stateBody, statePath } from '../state/store.js';
 import type { LoadedState, StateFile, StateTrust } from '../state/types.js';
 import { parseState } from '../state/validate-state.js';
@@ -39,7 +40,7 @@ export interface Prepared {
 }
 
 export async function prepare(manifestFile: string, options: EngineOptions & { destroy?: boolean } = {}): Promise<Prepared> {
-  const manifest = await loadOrStandIn(manifestFile, options.destroy === true);
+  const manifest = await loadOrStandIn(manifestFile, options);
   const loaded = await readState(manifest.file, ENVBUILD_VERSION, (s) => belongsTo(manifest, s));
   const { state } = loaded;
   checkSelection(manifest, state, options.only);
@@ -131,9 +132,10 @@ function backupStamp(): string {
  * The manifest; for destroy, when it is gone but its state is not, a stand-in declaring
  * nothing, so the recorded environments can still be removed.
  */
-async function loadOrStandIn(manifestFile: string, destroying: boolean): Promise<Manifest> {
+async function loadOrStandIn(manifestFile: string, options: EngineOptions & { destroy?: boolean }): Promise<Manifest> {
+  const destroying = options.destroy === true;
   try {
-    return await loadManifest(manifestFile);
+    return await loadCollectingEverything(manifestFile, options);
   } catch (e) {
     if (!destroying || (await fs.lstat(manifestFile).then(() => true, () => false))) throw e;
     const file = path.resolve(manifestFile);
@@ -179,6 +181,24 @@ function checkSelection(manifest: Manifest, state: StateFile, only: readonly str
       hint: `known environments: ${[...known].sort().join(', ') || '(none)'}`,
     });
   }
+}
+
+/**
+ * The manifest, or every problem with it: when it has some, the ones resolution would find
+ * next (interpreters, packages, recipes that cannot be found) are added, so a user fixes
+ * everything in one pass.
+ */
+async function loadCollectingEverything(manifestFile: string, options: EngineOptions & { destroy?: boolean }): Promise<Manifest> {
+  const { manifest, diagnostics } = await loadManifestWithProblems(manifestFile);
+  if (!diagnostics.some((d) => d.severity === 'error') && manifest) return manifest;
+  const more =
+    manifest && !options.destroy
+      ? await resolutionProblems(manifest, diagnostics, {
+          ...(options.only && options.only.length > 0 ? { only: options.only } : {}),
+          ...(options.discovery ? { discovery: options.discovery } : {}),
+        })
+      : [];
+  throw new ManifestError(more.length > 0 ? sortDiagnostics([...diagnostics, ...more]) : diagnostics);
 }
 
 export type { LoadedState };

@@ -12,6 +12,7 @@ import type { PartRecord, RemovalEnvironment } from '../recipe-api/api.js';
 import { applyPart, removePart } from '../parts/run-part.js';
 import { filesystemNow } from '../parts/claims.js';
 import { makeLookup } from '../parts/scope.js';
+import { summarizePart } from '../parts/part-summary.js';
 import type { DesiredEnvironment } from '../plan/types.js';
 import type { IsolationMode } from '../manifest/types.js';
 import path from 'node:path';
@@ -131,7 +132,8 @@ async function execute(prepared: Prepared, options: ApplyOptions, destroying: bo
         const hooks = { signal: options.signal ?? new AbortController().signal, progress };
         let parts: Record<string, PartRecord> = { ...(previous?.parts ?? {}) };
         const kept: Array<{ path: string; why: string }> = [];
-        const partOutcomes: Array<{ name: string; action: string }> = [];
+        const partOutcomes: Array<{ name: string; action: string; summary?: string }> = [];
+        const previousRecords = parts;
 
         // Parts go before the environment they live in, newest first. In an environment being
         // replaced they are removed as the old environment sees them (its interpreter, its
@@ -216,7 +218,8 @@ async function execute(prepared: Prepared, options: ApplyOptions, destroying: bo
           parts = { ...parts, [part.name]: record };
           current = { ...current, parts };
           await save(envPlan.name, current);
-          partOutcomes.push({ name: part.name, action });
+          const summary = summarizePart(record, previousRecords[part.name] ?? null);
+          partOutcomes.push({ name: part.name, action, ...(summary ? { summary } : {}) });
         }
         outcomes.push({ ...outcome, kept: [...kept, ...outcome.kept], parts: partOutcomes });
       },
@@ -265,11 +268,19 @@ async function runSteps(steps: readonly Step[], mode: ProgressMode): Promise<voi
     return;
   }
   const { Listr } = await import('listr2');
+  // listr2 prints a failed task's error beside its title; the CLI prints it in full (with its
+  // hint) afterwards, so the list only says where to look: the error is shown once.
+  let failure: { error: unknown } | null = null;
   const list = new Listr(
     steps.map((step) => ({
       title: step.title,
       task: async (_ctx: unknown, task: { output: string }) => {
-        await step.run((m) => (task.output = redactText(m)));
+        try {
+          await step.run((m) => (task.output = redactText(m)));
+        } catch (e) {
+          failure = { error: e };
+          throw new Error('see below');
+        }
       },
     })),
     {
@@ -282,7 +293,11 @@ async function runSteps(steps: readonly Step[], mode: ProgressMode): Promise<voi
       fallbackRendererCondition: mode !== 'interactive',
     },
   );
-  await list.run();
+  try {
+    await list.run();
+  } catch (e) {
+    throw failure === null ? e : (failure as { error: unknown }).error;
+  }
 }
 
 /** The environment as a removed part's recipe sees it: from the manifest, or from state once gone. */

@@ -14,7 +14,7 @@ import type { EnvironmentSpec, LayoutRequest, PartSpec } from './types.js';
  * an environment's `isolation: {mode: cherry-pick, ...}` does not merge with a default
  * allowlist, so what an environment sees is readable in one place.
  */
-export const DEFAULTABLE_FIELDS = ['python', 'layout', 'isolation'] as const;
+export const DEFAULTABLE_FIELDS = ['python', 'layout', 'isolation', 'pip'] as const;
 
 const LAYOUTS: readonly LayoutRequest[] = ['auto', 'venv', 'classic'];
 
@@ -80,7 +80,7 @@ export function normaliseEnvironments(root: MapNode, ctx: NormaliseContext): Env
       prompt: text('prompt')?.value ?? name,
       layout: LAYOUTS.find((l) => l === layout) ?? 'auto',
       isolation: normaliseIsolation(field('isolation'), ctx),
-      parts: partsOf(own),
+      parts: [...pipPart(field('pip'), own, name, ctx), ...partsOf(own)],
       at: entry.keyAt,
     });
   }
@@ -121,6 +121,26 @@ function checkPythonRequest(python: WrittenField, ctx: NormaliseContext): void {
   if (parsed.ok) return;
   ctx.diagnostics.error(`invalid python request: ${parsed.message}`, node.at, { keyPath: python.path, hint: parsed.hint });
 }
+
+/**
+ * `pip: true` is a part of the built-in `packages` recipe that only seeds pip from the
+ * interpreter's own wheel, named `pip` and applied first: one mechanism for what is
+ * installed, so plan, apply and destroy treat it like any other part.
+ */
+function pipPart(pip: WrittenField | undefined, environment: MapNode | undefined, name: string, ctx: NormaliseContext): PartSpec[] {
+  if (pip?.node.kind !== 'scalar' || pip.node.value !== true) return [];
+  const parts = environment?.entries.get('parts')?.value;
+  if (parts?.kind === 'map' && parts.entries.has('pip')) {
+    const keyPath = ['environments', name, 'parts', 'pip'];
+    ctx.diagnostics.error('a part named `pip` and `pip: true` would both be the part `pip`', ctx.source.locateKey(keyPath), {
+      keyPath,
+      hint: 'rename the part, or drop `pip: true` and give the part `seed-pip: true`',
+    });
+    return [];
+  }
+  return [{ name: 'pip', recipe: 'packages', options: { 'seed-pip': true }, at: pip.node.at }];
+}
+
 
 /** Keys of a part read by envbuild itself, for every recipe; the others are the recipe's options. */
 const RUNNER_KEYS = new Set(['recipe', 'timeout']);

@@ -151,7 +151,7 @@ describe('schema problems', () => {
     const m = manifestDir({ 'env.yaml': `${HEADER}  app:\n    python: "3.11"\n    colour: blue\n` });
     const p = await onlyProblemOf(m.path('env.yaml'));
     expect(p.message).toBe('unknown key `colour`');
-    expect(p.hint).toBe('expected `python`, `path`, `prompt`, `layout`, `isolation` or `parts`');
+    expect(p.hint).toBe('expected `python`, `path`, `prompt`, `layout`, `isolation`, `pip` or `parts`');
   });
 
   test('an environment field at the top level says where it belongs', async () => {
