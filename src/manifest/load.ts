@@ -39,7 +39,19 @@ export async function loadManifest(file: string, options: LoadManifestOptions = 
   await checkVersionSpecifiers(specifiers, diagnostics);
   if (diagnostics.hasErrors) throw new ManifestError(diagnostics.sorted());
 
-  return { file: absolute, dir, format: 1, environments, source };
+  const lockDir = root.entries.get('lock-dir')?.value;
+  const locks = root.entries.get('locks')?.value;
+  return {
+    file: absolute,
+    dir,
+    format: 1,
+    environments,
+    source,
+    locks: {
+      dir: lockDir?.kind === 'scalar' && typeof lockDir.value === 'string' ? path.resolve(dir, lockDir.value) : dir,
+      write: !(locks?.kind === 'scalar' && locks.value === false),
+    },
+  };
 }
 
 async function readManifest(file: string): Promise<Uint8Array> {
