@@ -3,10 +3,10 @@ import { prepare } from '../commands/prepare.js';
 import { hasChanges } from '../plan/types.js';
 import { formatInterpreterTable, listInterpreters } from '../python/index.js';
 import type { Command, Flags, Io } from './types.js';
-import { planToJson, renderOutcomes, renderPlan } from './render-plan.js';
+import { planToJson, renderLocks, renderOutcomes, renderPlan } from './render-plan.js';
 
 export async function runCommand(command: Command, manifest: string, flags: Flags, io: Io): Promise<number> {
-  const only = flags.env.length > 0 ? { only: flags.env } : {};
+  const only = { ...(flags.env.length > 0 ? { only: flags.env } : {}), ...(flags.lockMode ? { lockMode: flags.lockMode } : {}) };
   switch (command) {
     case 'plan': {
       const { plan } = await prepare(manifest, only);
@@ -59,6 +59,12 @@ export async function runCommand(command: Command, manifest: string, flags: Flag
       const result = await check(manifest, only);
       io.out(flags.json ? JSON.stringify(result, null, 2) : renderCheck(manifest, result));
       return result.clean ? 0 : 1;
+    }
+    case 'lock': {
+      const { lock } = await import('../commands/lock.js');
+      const result = await lock(manifest, only);
+      io.out(flags.json ? JSON.stringify(result, null, 2) : renderLocks(manifest, result));
+      return 0;
     }
     case 'pythons': {
       const found = await listInterpreters();

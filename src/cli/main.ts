@@ -31,6 +31,8 @@ export async function main(argv: readonly string[], rawIo: Io = defaultIo): Prom
         'detailed-exitcode': { type: 'boolean' },
         wait: { type: 'boolean' },
         debug: { type: 'boolean' },
+        locked: { type: 'boolean' },
+        frozen: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -63,7 +65,16 @@ export async function main(argv: readonly string[], rawIo: Io = defaultIo): Prom
     detailedExitcode: values['detailed-exitcode'] ?? false,
     wait: values.wait ?? false,
     debug: values.debug ?? false,
+    ...(values.locked ? { lockMode: 'locked' as const } : values.frozen ? { lockMode: 'frozen' as const } : {}),
   };
+  if (values.locked && values.frozen) {
+    io.err('envbuild: --locked and --frozen exclude each other');
+    return 2;
+  }
+  if (flags.lockMode && command !== 'apply' && command !== 'plan') {
+    io.err(`envbuild: --${flags.lockMode} applies to apply and plan only`);
+    return 2;
+  }
   if (flags.detailedExitcode && command !== 'plan') {
     io.err(`envbuild: --detailed-exitcode applies to plan only`);
     return 2;

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { EnvironmentOutcome } from '../apply/execute-environment.js';
 import type { Action, EnvironmentPlan, Plan } from '../plan/types.js';
+import type { LockResultLine } from '../commands/lock.js';
 
 const SIGN: Record<Action, string> = { create: '+', update: '~', replace: '±', remove: '-', 'no-op': '=' };
 
@@ -20,6 +21,11 @@ export function renderPlan(plan: Plan): string {
     for (const n of e.action === 'no-op' ? [] : e.notes) lines.push(`    · ${n}`);
     for (const w of e.warnings) lines.push(`    warning: ${w}`);
     for (const c of e.conflicts) lines.push(`    conflict: ${c}`);
+    if (e.lock && (e.lock.write || e.lock.problems.length > 0)) {
+      lines.push(`    lock ${shown(e.lock.file, dir)}${e.lock.write ? ' (written by apply)' : ''}`);
+      for (const c of e.lock.changes) lines.push(`      ${c}`);
+      for (const p of e.lock.problems) lines.push(`      problem: ${p}`);
+    }
     for (const part of e.parts) {
       if (part.action === 'no-op') continue;
       lines.push(`    ${SIGN[part.action]} part ${part.name} (${part.recipe}): ${part.action}`);
@@ -27,6 +33,16 @@ export function renderPlan(plan: Plan): string {
     }
   }
   lines.push('', summaryLine(plan.environments));
+  return lines.join('\n');
+}
+
+export function renderLocks(manifest: string, result: { readonly environments: readonly LockResultLine[] }): string {
+  const dir = path.dirname(manifest);
+  const lines: string[] = [];
+  for (const e of result.environments) {
+    lines.push(`${e.written ? 'wrote' : 'unchanged'} ${shown(e.file, dir)}: ${e.packages} package${e.packages === 1 ? '' : 's'} (${e.resolver})`);
+    for (const c of e.changes) lines.push(`    ${c}`);
+  }
   return lines.join('\n');
 }
 
@@ -71,6 +87,7 @@ export function planToJson(plan: Plan): unknown {
       writes: e.writes.map((w) => w.path),
       removals: e.removals.map((r) => r.path),
       parts: e.parts,
+      ...(e.lock ? { lock: e.lock } : {}),
     })),
   };
 }

@@ -1,5 +1,5 @@
 /** The CLI's vocabulary, shared by the argument parser (main.ts) and the commands it runs. */
-export const COMMANDS = ['apply', 'plan', 'validate', 'destroy', 'check', 'pythons'] as const;
+export const COMMANDS = ['apply', 'plan', 'validate', 'destroy', 'check', 'pythons', 'lock'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface Flags {
@@ -8,6 +8,8 @@ export interface Flags {
   readonly detailedExitcode: boolean;
   readonly wait: boolean;
   readonly debug: boolean;
+  /** `--locked` / `--frozen`: how apply and plan use the lock files. */
+  readonly lockMode?: 'locked' | 'frozen';
 }
 
 /** Output sinks, injectable so tests and embedders can capture what a person would see. */

@@ -8,6 +8,7 @@ Commands:
   plan       show what apply would do, and why, without changing anything
   validate   check the manifest and find its interpreters; changes nothing
   destroy    remove what envbuild created for the manifest (user files are kept)
+  lock       resolve every environment and write its lock (pylock.<env>.toml, PEP 751)
   check      audit isolation: what each environment can import, leaks, and drift
              (exit 0 only when every environment is clean)
   pythons    list the Python interpreters envbuild can find
@@ -19,6 +20,10 @@ Options:
   --json                machine-readable output (plan, apply, destroy, validate, check, pythons)
   --detailed-exitcode   plan: exit 2 when changes are pending, 0 when none
   --wait                apply/destroy: wait for a concurrent apply instead of failing
+  --locked              apply/plan: install exactly what the locks pin; fail (changing
+                        nothing) if they are out of date or this machine differs
+  --frozen              apply/plan: install from the locks as they are, without checking
+                        them against the manifest
   --debug               print stack traces for every error
   -h, --help            show this help
   -v, --version         print the version

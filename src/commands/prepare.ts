@@ -11,11 +11,15 @@ import { resolveEnvironments } from '../resolve/resolve-environments.js';
 import { readState, serializeState } from '../state/store.js';
 import type { StateFile } from '../state/types.js';
 import { ENVBUILD_VERSION } from '../version.js';
+import { lockedVersions, lockEnvironments, type LockMode } from './locks.js';
 
 export interface EngineOptions {
   /** Limit the command to these environments (repeatable `--env`). */
   readonly only?: readonly string[];
   readonly discovery?: DiscoveryOptions;
+  /** How locks are used (default `auto`: a current lock is used, a stale one is resolved again). */
+  readonly lockMode?: LockMode;
+  readonly signal?: AbortSignal;
 }
 
 /** Everything a command needs after the read-only stages: load → resolve → observe → plan. */
@@ -34,15 +38,20 @@ export async function prepare(manifestFile: string, options: EngineOptions & { d
   checkSelection(manifest, state, options.only);
   const only = options.only && options.only.length > 0 ? { only: options.only } : {};
   // Destroy needs no interpreter: what to remove is all in the state.
-  const desired = options.destroy
+  const prefer = options.destroy ? undefined : await lockedVersions(manifest);
+  const resolved = options.destroy
     ? []
-    : await resolveEnvironments(manifest, { ...only, ...(options.discovery ? { discovery: options.discovery } : {}) });
+    : await resolveEnvironments(manifest, { ...only, ...(options.discovery ? { discovery: options.discovery } : {}), ...(prefer ? { prefer } : {}) });
+  const locks = options.destroy
+    ? new Map()
+    : await lockEnvironments(manifest, resolved, state, { mode: options.lockMode ?? 'auto', ...(options.signal ? { signal: options.signal } : {}) });
+  const desired = resolved.map((d) => (locks.has(d.name) ? { ...d, locked: locks.get(d.name) } : d));
   const observed = await observeDisk(desired, state);
   const envPlan = planEnvironments(manifest.file, desired, state, observed, {
     ...only,
     ...(options.destroy ? { destroy: true } : {}),
   });
-  const plan = await withParts(envPlan, manifest, desired, state);
+  const plan = withLocks(await withParts(envPlan, manifest, desired, state), desired);
   return { manifest, desired, state, stateText: serializeState(state), plan };
 }
 
@@ -64,6 +73,18 @@ async function withParts(plan: Plan, manifest: Manifest, desired: readonly Desir
   }
   if (diagnostics.length > 0) throw new ManifestError(diagnostics);
   return { ...plan, environments };
+}
+
+/** Each environment's lock file: what changes in it, and where this machine differs from it. */
+function withLocks(plan: Plan, desired: readonly DesiredEnvironment[]): Plan {
+  const byName = new Map(desired.map((d) => [d.name, d.locked]));
+  return {
+    ...plan,
+    environments: plan.environments.map((e) => {
+      const l = byName.get(e.name);
+      return l ? { ...e, lock: { file: l.file, write: l.write, changes: l.changes, problems: l.problems } } : e;
+    }),
+  };
 }
 
 function checkSelection(manifest: Manifest, state: StateFile, only: readonly string[] | undefined): void {

@@ -2,6 +2,7 @@
  * What a lock pins about the machine, read from what envbuild already knows (the probed
  * interpreter, the resolved allowlist): no Python is started for it.
  */
+import os from 'node:os';
 import path from 'node:path';
 import type { ResolvedAllowlist, InclusionReason } from '../isolation/allowlist.js';
 import type { PythonInfo } from '../python/interpreter.js';
@@ -19,8 +20,16 @@ export function interpreterTag(python: PythonInfo): string {
   const impl = `${IMPLEMENTATION_TAG[python.implementation] ?? python.implementation}${major}${minor}`;
   const soabi = python.soabi ?? '';
   const abi = /^cpython-(\d+[a-z]*)/.exec(soabi)?.[1];
-  const platform = python.platform.replace(/[-.]/g, '_');
+  const platform = `${python.platform.replace(/[0-9]+$/, '')}_${machineOf(python)}`;
   return `${impl}-${abi ? `cp${abi}` : soabi === '' ? 'none' : soabi.replace(/[-.]/g, '_')}-${platform}`;
+}
+
+/** The machine the interpreter was built for: from SOABI where it says (`…-x86_64-linux-gnu`), else this host's. */
+function machineOf(python: PythonInfo): string {
+  const fromAbi = /^[a-z]+-\d+[a-z]*-([a-z0-9_]+)-/.exec(python.soabi ?? '')?.[1];
+  if (fromAbi) return fromAbi;
+  const host = os.machine();
+  return python.pointerBits === 32 && host === 'x86_64' ? 'i686' : host;
 }
 
 /** Only an executable that is the same on every machine is recorded (`/usr/bin/python3.11`). */

@@ -52,6 +52,27 @@ export interface LockGlobal {
   readonly reason: string;
 }
 
+/** A locked package as recipes see it: local paths absolute (the file keeps them relative). */
+export type LockedPackage = Omit<LockPackage, 'parts'>;
+
+/** An environment's lock after the lock stage of a command: what to install, what changes, what is wrong. */
+export interface EnvironmentLockStatus {
+  /** Absolute path of the lock file. */
+  readonly file: string;
+  readonly lock: EnvironmentLock | null;
+  readonly text: string | null;
+  /** The file is missing or its content changes. */
+  readonly write: boolean;
+  /** What changes against the lock on disk: `+ attrs 23.2.0`, `~ idna 3.6 → 3.7`, `- six 1.16.0`. */
+  readonly changes: readonly string[];
+  /** Why the lock cannot be used as it is (refused by --locked / --frozen, reported by check). */
+  readonly problems: readonly string[];
+  /** The packages locked for each part, absolute; a part missing here installs unlocked. */
+  readonly byPart: ReadonlyMap<string, readonly LockedPackage[]>;
+  /** For a part resolvable only by installing (old pips): record what it installed. */
+  pin(part: string, packages: readonly LockedPackage[]): Promise<void>;
+}
+
 export interface EnvironmentLock {
   readonly environment: string;
   /** `sha256:<hex>` of the manifest inputs the lock was made from. */
@@ -63,6 +84,8 @@ export interface EnvironmentLock {
   /** How the packages were found: `pip 23.0.1 --report`, or the pinned fallback with its reason. */
   readonly resolver: string;
   readonly packages: readonly LockPackage[];
+  /** In memory only: parts that are pinned after they install (pip without --report). */
+  readonly pendingParts?: readonly string[];
 }
 
 /** PEP 503 normalisation, as pip and PEP 751 compare names. */

@@ -11,6 +11,7 @@ import { partFingerprint } from './fingerprint.js';
 import { loadRecipe } from './load-recipe.js';
 import { recipeFailure } from './recipe-failure.js';
 import { validateOptions } from './validate-options.js';
+import { lockedFor } from './plan-parts.js';
 import { digestSecrets, redactValue, rememberSecrets } from '../secrets/redact.js';
 
 export interface PartRunHooks {
@@ -53,6 +54,7 @@ export async function applyPart(
     ...baseContext(label, recipe, d.recipeEnv, part.name, manifest.dir, hooks),
     options,
     previous,
+    ...lockedFor(d, part.name),
   };
   let outcome;
   try {
@@ -61,6 +63,8 @@ export async function applyPart(
     if (hooks.signal.aborted) throw e;
     throw recipeFailure(label, recipe.name, 'apply', e);
   }
+  // A part that could only be resolved by installing it (pip without --report) is pinned now.
+  if (outcome?.pinned && d.locked && !d.locked.byPart.has(part.name)) await d.locked.pin(part.name, outcome.pinned);
   const created: CreatedPath[] = [];
   for (const p of outcome?.created ?? []) {
     // State accepts only these (see validate-state): refuse here, not on the next run.

@@ -6,7 +6,7 @@
  */
 import type { IsolationMode } from '../manifest/types.js';
 import type { PythonInfo } from '../python/interpreter.js';
-import type { LockPackage } from '../lock/model.js';
+import type { LockedPackage } from '../lock/model.js';
 
 /** A JSON Schema (draft-07 / 2019-09 subset that ajv accepts) for a recipe's options. */
 export type OptionsSchema = Readonly<Record<string, unknown>>;
@@ -76,11 +76,7 @@ export interface PlanInput<Options> {
   readonly locked?: readonly LockedPackage[];
 }
 
-/**
- * A distribution pinned by a lock, as recipes see it: like a PEP 751 `[[packages]]` entry,
- * with local paths absolute (the lock file keeps them relative to the manifest).
- */
-export type LockedPackage = Omit<LockPackage, 'parts'>;
+export type { LockedPackage };
 
 /** What `lock.resolve` found: the packages, and how (`pip 23.0.1 --report`). */
 export type LockResolution =
