@@ -16,6 +16,8 @@ import { buildWheel } from '../helpers/wheel.js';
 import { buildTestWheelhouse } from '../helpers/wheelhouse.js';
 
 const TAG = 'py2.py3-none-any';
+// Several applies and pip runs each, on a machine shared by many sessions.
+const SLOW = 600_000;
 
 const manifest = (python: string, requirements: string[], extra = '') =>
   [
@@ -79,7 +81,7 @@ describe('envbuild lock and apply --locked / --frozen (Debian python3.11, local 
     expect(freeze(python, q.env('app'))).toEqual(frozen);
     expect(ok(q.run('lock'))).toContain('unchanged pylock.app.toml');
     expect(lockText(q)).toBe(first);
-  });
+  }, SLOW);
 
   it('ignores a new release under --locked and --frozen; lock picks it up, and apply drops what the lock drops', async (ctx) => {
     const python = debianPython(ctx, 11);
@@ -104,7 +106,7 @@ describe('envbuild lock and apply --locked / --frozen (Debian python3.11, local 
     expect(plan).toContain('- delta 1.0');
     ok(p.run('apply', '--locked'));
     expect(freeze(python, p.env('app'))).toEqual(['alpha==3.0', 'beta==1.0']);
-  });
+  }, SLOW);
 
   it('refuses a wheel whose content changed since it was locked, before writing anything', async (ctx) => {
     const python = debianPython(ctx, 11);
@@ -121,7 +123,7 @@ describe('envbuild lock and apply --locked / --frozen (Debian python3.11, local 
       expect(r.stderr).toContain('hash mismatch: wh/beta-1.0-py2.py3-none-any.whl (beta 1.0)');
       expect(fs.existsSync(p.env('app'))).toBe(false);
     }
-  });
+  }, SLOW);
 
   it('fails --locked when an allowlisted global changed, naming both versions; check reports it', async (ctx) => {
     const python = debianPython(ctx, 11);
@@ -146,7 +148,7 @@ describe('envbuild lock and apply --locked / --frozen (Debian python3.11, local 
     const check = p.run('check');
     expect(check.code).toBe(1);
     expect(check.stdout).toContain('lock: allowlist: allowed-pkg 1.0 locked, 1.1 on this machine');
-  });
+  }, SLOW);
 
   it('uninstalls a distribution only an unrequested extra asked for', async (ctx) => {
     const python = debianPython(ctx, 11);
@@ -160,5 +162,5 @@ describe('envbuild lock and apply --locked / --frozen (Debian python3.11, local 
     expect(ok(p.run('plan'))).toContain('- extraonly 1.0');
     ok(p.run('apply'));
     expect(freeze(python, p.env('app'))).toEqual(['host==1.0']);
-  });
+  }, SLOW);
 });
