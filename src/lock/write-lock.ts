@@ -106,6 +106,8 @@ export function writeLockText(lock: EnvironmentLock): string {
     ['lock-version', '1.0'],
     ['created-by', 'envbuild'],
     ['requires-python', `==${lock.interpreter.version}`],
+    // PEP 751 requires the key: an environment with nothing installed still says so.
+    ...(lock.packages.length === 0 ? [['packages', [] as Inline] as const] : []),
   ]);
   const packages = [...lock.packages].sort(comparePackages).map(packageBlock);
   const tool = [

@@ -41,6 +41,13 @@ describe('lock files (PEP 751)', () => {
     expect(writeLockText(parseLock(text, 'pylock.app.toml'))).toBe(text);
   });
 
+  it('of an environment with nothing installed are still valid', () => {
+    const text = writeLockText(lock([]));
+    expect(text).toContain('packages = []');
+    expect(lockProblems(parse(text))).toEqual([]);
+    expect(parseLock(text, 'pylock.app.toml').packages).toEqual([]);
+  });
+
   it('refuse what PEP 751 forbids: a package without a source, two source kinds, a file without hashes', () => {
     const base = 'lock-version = "1.0"\ncreated-by = "x"\n';
     const tool = '\n[tool.envbuild]\nenvironment = "a"\ninputs = "x"\nisolation = "full"\nlayout = "venv"\nresolver = "r"\n[tool.envbuild.python]\nimplementation = "cpython"\nversion = "3.11.2"\nplatform = "linux"\ntag = "t"\n';
