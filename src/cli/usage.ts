@@ -26,6 +26,8 @@ Options:
                         nothing) if they are out of date or this machine differs
   --frozen              apply/plan: install from the locks as they are, without checking
                         them against the manifest
+  --replace-foreign     apply: move a directory envbuild did not create out of an
+                        environment's way, to .NAME.envbuild-backup-TIME beside it (never deleted)
   --debug               print stack traces for every error
   -h, --help            show this help
   -v, --version         print the version

@@ -20,7 +20,7 @@ export interface LockResultLine {
 
 export async function lock(manifestFile: string, options: EngineOptions = {}): Promise<{ environments: LockResultLine[] }> {
   const manifest = await loadManifest(manifestFile);
-  const state = await readState(manifest.dir, ENVBUILD_VERSION);
+  const { state } = await readState(manifest.file, ENVBUILD_VERSION);
   const only = options.only && options.only.length > 0 ? { only: options.only } : {};
   const desired = await resolveEnvironments(manifest, { ...only, prefer: await lockedVersions(manifest), ...(options.discovery ? { discovery: options.discovery } : {}) });
   const locks = await lockEnvironments(manifest, desired, state, { mode: 'relock', ...(options.signal ? { signal: options.signal } : {}) });
