@@ -7,6 +7,7 @@ import { faultPoint } from '../fault-injection.js';
 import { redactText } from '../secrets/redact.js';
 import type { EnvironmentState, StateFile } from '../state/types.js';
 import { prepare, type EngineOptions, type Prepared } from './prepare.js';
+import { writeLocks } from './locks.js';
 import { ENVBUILD_VERSION } from '../version.js';
 import type { PartRecord, RemovalEnvironment } from '../recipe-api/api.js';
 import { applyPart, removePart } from '../parts/run-part.js';
@@ -225,6 +226,8 @@ async function execute(prepared: Prepared, options: ApplyOptions, destroying: bo
       },
     }));
 
+  // Locks first, as uv and pixi do: the environment is then made from what they pin.
+  if (!destroying) await writeLocks(desired);
   try {
     await runSteps(steps, options.progress ?? 'silent');
     // An unsigned or migrated state that nothing above rewrote is recorded again, signed.

@@ -75,6 +75,8 @@ export interface ResolveOptions {
   readonly at?: SourceLocation | undefined;
   /** The request's key path, e.g. `environments.app.python`, shown with a located error. */
   readonly keyPath?: string | undefined;
+  /** An exact version (the one a lock pins) that wins over higher versions in the range. */
+  readonly prefer?: string | undefined;
 }
 
 /** One discovery session: every candidate is probed at most once, however many requests. */
@@ -225,7 +227,8 @@ export function createInterpreterFinder(options: DiscoveryOptions = {}): Interpr
 
   async function resolveRange(request: RangeRequest, ro: ResolveOptions): Promise<PythonInfo> {
     const result = await survey();
-    const match = result.found.find((f) => rangeMatches(request, f.info.versionInfo));
+    const matching = result.found.filter((f) => rangeMatches(request, f.info.versionInfo));
+    const match = matching.find((f) => f.info.version === ro.prefer) ?? matching[0];
     if (match !== undefined) return match.info;
     throw requestError('ENOPYTHON', noMatchMessage(request, result), noMatchHint(request), ro);
   }

@@ -10,3 +10,4 @@ export { UserError, isUserError } from '../errors/user-error.js';
 export type { PythonInfo } from '../python/interpreter.js';
 export type { IsolationMode } from '../manifest/types.js';
 export { installTarget, installWheelsInto, uninstallFrom, type InstallOptions, type InstallResult, type InstalledDistribution, type LinkMode, type UninstallResult, type WheelRequest, type InstallProgress } from './install.js';
+export type { LockSource } from '../lock/model.js';
