@@ -11,6 +11,7 @@ import { resolveEnvironments } from '../resolve/resolve-environments.js';
 import { readState, serializeState } from '../state/store.js';
 import type { StateFile } from '../state/types.js';
 import { ENVBUILD_VERSION } from '../version.js';
+import { traceStage } from '../trace.js';
 
 export interface EngineOptions {
   /** Limit the command to these environments (repeatable `--env`). */
@@ -29,14 +30,17 @@ export interface Prepared {
 }
 
 export async function prepare(manifestFile: string, options: EngineOptions & { destroy?: boolean } = {}): Promise<Prepared> {
+  traceStage('load manifest');
   const manifest = await loadManifest(manifestFile);
   const state = await readState(manifest.dir, ENVBUILD_VERSION);
   checkSelection(manifest, state, options.only);
   const only = options.only && options.only.length > 0 ? { only: options.only } : {};
   // Destroy needs no interpreter: what to remove is all in the state.
+  if (!options.destroy) traceStage('resolve');
   const desired = options.destroy
     ? []
     : await resolveEnvironments(manifest, { ...only, ...(options.discovery ? { discovery: options.discovery } : {}) });
+  traceStage('observe and plan');
   const observed = await observeDisk(desired, state);
   const envPlan = planEnvironments(manifest.file, desired, state, observed, {
     ...only,

@@ -13,6 +13,8 @@ import { makeLookup } from '../parts/scope.js';
 import type { DesiredEnvironment } from '../plan/types.js';
 import type { IsolationMode } from '../manifest/types.js';
 import path from 'node:path';
+import { stateIdentity } from './state-identity.js';
+import { traceStage } from '../trace.js';
 
 /** How progress is shown: listr2's live renderer, plain lines (CI, pipes), or nothing (JSON, library use). */
 export type ProgressMode = 'interactive' | 'plain' | 'silent';
@@ -43,7 +45,7 @@ export function destroy(manifestFile: string, options: ApplyOptions = {}): Promi
 
 async function run(manifestFile: string, options: ApplyOptions, destroying: boolean): Promise<ApplyResult> {
   // A first, lock-free look: a no-op run must not write anything, not even a lock.
-  const first = await prepare(manifestFile, { ...options, destroy: destroying });
+  const { manifestDir, identity, prepared: first } = await prepareWithIdentity(manifestFile, options, destroying);
   if (!hasChanges(first.plan)) return { plan: first.plan, outcomes: [], stateWritten: false };
   // A refused run writes nothing at all, not even the state directory for the lock.
   refuseConflicts(first.plan);
@@ -56,13 +58,29 @@ async function run(manifestFile: string, options: ApplyOptions, destroying: bool
   });
   try {
     await sweepStateTemporaries(first.manifest.dir);
-    // Another process may have changed things between the look and the lock: plan again.
-    const prepared = await prepare(manifestFile, { ...options, destroy: destroying });
+    // Only another apply could have changed things between the look and the lock, and it
+    // would have rewritten the state: plan again only then.
+    let prepared = first;
+    if ((await stateIdentity(manifestDir)) !== identity) {
+      traceStage('replan: state changed since planning');
+      prepared = await prepare(manifestFile, { ...options, destroy: destroying });
+    }
     refuseConflicts(prepared.plan);
     return await execute(prepared, options, destroying);
   } finally {
     await release();
   }
+}
+
+/**
+ * Plans, with the state file's identity taken first: a change after that point (even while
+ * planning) shows as a different identity once the lock is held.
+ */
+async function prepareWithIdentity(manifestFile: string, options: ApplyOptions, destroying: boolean) {
+  const manifestDir = path.dirname(path.resolve(manifestFile));
+  const identity = await stateIdentity(manifestDir);
+  const prepared = await prepare(manifestFile, { ...options, destroy: destroying });
+  return { manifestDir, identity, prepared };
 }
 
 function refuseConflicts(plan: Plan): void {
