@@ -7,6 +7,7 @@ import { overlayLinks, type ResolvedAllowlist } from './allowlist.js';
 import { AUDIT_SCRIPT, type AuditScriptOutput } from './audit-script.js';
 import { GlobalPackages } from './discover-globals.js';
 import { OVERLAY_DIR } from './overlay.js';
+import { joinInside, relativeEntryPath } from '../layout/safe-path.js';
 
 export interface AuditOptions {
   /** The environment's interpreter (`<env>/bin/python`), not the base. */
@@ -145,8 +146,10 @@ function listLinks(dir: string, rel = ''): Array<{ path: string; target: string;
  */
 export async function auditEnvironment(opts: AuditOptions): Promise<AuditReport> {
   const envRoot = real(opts.envRoot);
-  const overlayRel = opts.overlayDir ?? OVERLAY_DIR;
-  const overlayAbs = path.join(envRoot, overlayRel);
+  const overlayDir = opts.overlayDir ?? OVERLAY_DIR;
+  // Findings name the overlay relative to the environment (`../.app.envbuild-overlay`).
+  const overlayRel = relativeEntryPath(path.basename(opts.envRoot), '', overlayDir);
+  const overlayAbs = joinInside(opts.envRoot, overlayDir);
   const overlayReal = real(overlayAbs);
   const out = await runAuditScript(opts.envPython, envRoot, opts.timeoutMs);
   const findings: AuditFinding[] = [];

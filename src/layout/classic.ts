@@ -6,7 +6,7 @@ import type { IsolationMode, LayoutRequest } from '../manifest/types.js';
 import type { PythonInfo } from '../python/interpreter.js';
 import { renderActivationScripts } from './activate/index.js';
 import { renderClassicSitePy } from './classic-site-py.js';
-import { joinInside } from './safe-path.js';
+import { joinInside, relativeEntryPath } from './safe-path.js';
 import type { TreeEntry } from './tree.js';
 import { VENV_GITIGNORE } from './venv.js';
 
@@ -160,7 +160,8 @@ export function renderClassicLayout(python: PythonInfo, options: ClassicLayoutOp
         sitePackages: paths.sitePackages,
         isolation: options.isolation,
         globalSitePackages: python.globalSitePackages,
-        overlayDir: cherryPick ? options.overlayDir : undefined,
+        // site.py joins it to sys.prefix: the overlay's place relative to the environment root.
+        overlayDir: cherryPick && options.overlayDir !== undefined ? relativeEntryPath(path.basename(options.root), '', options.overlayDir) : undefined,
         extraPaths: cherryPick ? (options.extraPaths ?? []) : [],
         baseSiteSource: options.baseSiteSource,
       }),

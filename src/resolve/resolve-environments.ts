@@ -124,6 +124,7 @@ async function resolveOne(manifest: Manifest, spec: EnvironmentSpec, finder: Int
     ? renderOverlay(allowlist, {
         manifestFile: manifest.file,
         environment: spec.name,
+        root: spec.path,
         python,
         // The classic site.py adds the overlay itself (so -nspkg.pth files there work).
         ...(choice.layout === 'classic' ? { pth: false } : {}),
