@@ -67,6 +67,10 @@ describe('cherry-picked packages are global to pip, as with --system-site-packag
     // Without --local pip lists both, and importlib.metadata still finds the allowed one.
     expect(names(pip(envPython, ['list', '--format=freeze']).stdout)).toEqual(['needs-yaml', 'pyyaml']);
     expect(py(env, 'import importlib.metadata as m; print(m.version("PyYAML") != "")').stdout).toBe('True');
+    // site.getsitepackages() names the environment's own directories only (README, cherry-pick).
+    const sites = JSON.parse(py(env, 'import json, site; print(json.dumps(site.getsitepackages()))').stdout) as string[];
+    expect(sites.length).toBeGreaterThan(0);
+    for (const s of sites) expect(s.startsWith(`${env}/`), s).toBe(true);
     // And pip refuses to uninstall it, as it refuses a --system-site-packages global.
     const uninstall = pip(envPython, ['uninstall', '--yes', 'PyYAML']);
     expect(`${uninstall.stdout}${uninstall.stderr}`).toMatch(/Not uninstalling pyyaml at .*\.ubuntu\.envbuild-overlay, outside environment/i);
