@@ -1,6 +1,6 @@
 import { apply, destroy, type ProgressMode } from '../commands/run-apply.js';
 import { prepare } from '../commands/prepare.js';
-import { hasChanges } from '../plan/types.js';
+import { hasChanges, hasConflicts } from '../plan/types.js';
 import { formatInterpreterTable, listInterpreters } from '../python/index.js';
 import type { Command, Flags, Io } from './types.js';
 import { planToJson, renderOutcomes, renderPlan } from './render-plan.js';
@@ -10,8 +10,10 @@ export async function runCommand(command: Command, manifest: string, flags: Flag
   const only = flags.env.length > 0 ? { only: flags.env } : {};
   switch (command) {
     case 'plan': {
-      const { plan } = await prepare(manifest, { ...only, ...(flags.destroy ? { destroy: true } : {}) });
+      const { plan } = await prepare(manifest, { ...only, ...(flags.destroy ? { destroy: true } : {}), ...(flags.replaceForeign ? { replaceForeign: true } : {}) });
       io.out(flags.json ? jsonDocument('plan', planToJson(plan) as object) : renderPlan(plan));
+      // A conflict is a failure: apply would refuse it.
+      if (hasConflicts(plan)) return 1;
       return flags.detailedExitcode && hasChanges(plan) ? 2 : 0;
     }
     case 'validate': {
@@ -42,11 +44,12 @@ export async function runCommand(command: Command, manifest: string, flags: Flag
           progress: progressMode(flags),
           wait: flags.wait,
           signal: controller.signal,
+          ...(flags.replaceForeign ? { replaceForeign: true } : {}),
         });
         if (flags.json) {
           io.out(jsonDocument(command, { ...(planToJson(result.plan) as object), changed: changedAnything(result.outcomes), outcomes: result.outcomes, stateWritten: result.stateWritten }));
         } else {
-          io.out(renderOutcomes(manifest, result.outcomes));
+          io.out(renderOutcomes(manifest, result.outcomes, command, result.plan.notes ?? []));
         }
         return 0;
       } finally {

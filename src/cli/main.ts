@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { userErrorFromErrno } from '../errors/errno.js';
 import { isUserError, InterruptedError, ManifestError } from '../errors/user-error.js';
 import { ENVBUILD_VERSION } from '../version.js';
 import { USAGE } from './usage.js';
@@ -32,6 +33,7 @@ export async function main(argv: readonly string[], rawIo: Io = defaultIo): Prom
         'detailed-exitcode': { type: 'boolean' },
         destroy: { type: 'boolean' },
         wait: { type: 'boolean' },
+        'replace-foreign': { type: 'boolean' },
         debug: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
@@ -65,8 +67,13 @@ export async function main(argv: readonly string[], rawIo: Io = defaultIo): Prom
     detailedExitcode: values['detailed-exitcode'] ?? false,
     destroy: values.destroy ?? false,
     wait: values.wait ?? false,
+    replaceForeign: values['replace-foreign'] ?? false,
     debug: values.debug ?? false,
   };
+  if (flags.replaceForeign && command !== 'apply' && command !== 'plan') {
+    io.err(`envbuild: --replace-foreign applies to apply (and plan) only`);
+    return 2;
+  }
   if (flags.destroy && command !== 'plan') {
     io.err(`envbuild: --destroy applies to plan only (it shows what destroy would remove)`);
     return 2;
@@ -76,15 +83,41 @@ export async function main(argv: readonly string[], rawIo: Io = defaultIo): Prom
     return 2;
   }
   const manifest = path.resolve(manifestArg ?? 'env.yaml');
+  const stopWatch = watchForStall(io);
   try {
     const { runCommand } = await import('./commands.js');
     return await runCommand(command as Command, manifest, flags, io);
   } catch (e) {
     return reportError(e, flags, io);
+  } finally {
+    stopWatch();
   }
 }
 
-function reportError(e: unknown, flags: Flags, io: Io): number {
+/**
+ * The last guard against a silent success: when the event loop empties while a command is
+ * still awaiting something (a promise nobody will settle), Node would exit with code 0 and
+ * no summary. Parts are guarded where they run (naming the part); this catches the rest.
+ * Checked one turn after `beforeExit`, so that work the other listeners start (a part
+ * failing, state being saved) counts as progress, not as a stall.
+ */
+function watchForStall(io: Io): () => void {
+  const onBeforeExit = () => {
+    setImmediate(() => {
+      const busy = process.getActiveResourcesInfo().some((r) => r !== 'Immediate' && r !== 'TTYWrap');
+      if (busy) return;
+      process.off('beforeExit', onBeforeExit);
+      io.err(`envbuild: internal error — this is a bug in envbuild ${ENVBUILD_VERSION}: the run stopped before finishing, waiting for something that can never happen.`);
+      process.exitCode = 1;
+    });
+  };
+  process.on('beforeExit', onBeforeExit);
+  return () => process.off('beforeExit', onBeforeExit);
+}
+
+function reportError(thrown: unknown, flags: Flags, io: Io): number {
+  // A full disk or a read-only mount is the machine's state, not a bug: told as a user error.
+  const e = isUserError(thrown) ? thrown : (userErrorFromErrno(thrown) ?? thrown);
   if (e instanceof InterruptedError) {
     io.err(`envbuild: ${e.message}\n  hint: ${e.hint ?? ''}`);
     return 130;

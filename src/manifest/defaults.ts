@@ -122,7 +122,18 @@ function checkPythonRequest(python: WrittenField, ctx: NormaliseContext): void {
   ctx.diagnostics.error(`invalid python request: ${parsed.message}`, node.at, { keyPath: python.path, hint: parsed.hint });
 }
 
-/** Parts in manifest order; every key but `recipe` is an option, left for the recipe to check. */
+/** Keys of a part read by envbuild itself, for every recipe; the others are the recipe's options. */
+const RUNNER_KEYS = new Set(['recipe', 'timeout']);
+const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** `timeout:` in milliseconds (the schema has checked its form), or undefined when absent. */
+function timeoutMs(value: unknown): number | undefined {
+  if (typeof value === 'number') return value * 1000;
+  const m = typeof value === 'string' ? /^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)$/.exec(value) : null;
+  return m ? Number(m[1]) * UNIT_MS[m[2]!]! : undefined;
+}
+
+/** Parts in manifest order; every key but `recipe` and `timeout` is an option, left for the recipe to check. */
 function partsOf(environment: MapNode | undefined): PartSpec[] {
   const parts = environment?.entries.get('parts')?.value;
   if (parts?.kind !== 'map') return [];
@@ -132,9 +143,11 @@ function partsOf(environment: MapNode | undefined): PartSpec[] {
     const recipe = entry.value.entries.get('recipe')?.value;
     if (recipe?.kind !== 'scalar' || typeof recipe.value !== 'string') continue;
     const options = Object.fromEntries(
-      [...entry.value.entries].filter(([key]) => key !== 'recipe').map(([key, option]) => [key, toPlain(option.value)]),
+      [...entry.value.entries].filter(([key]) => !RUNNER_KEYS.has(key)).map(([key, option]) => [key, toPlain(option.value)]),
     );
-    specs.push({ name, recipe: recipe.value, options, at: entry.keyAt });
+    const timeoutNode = entry.value.entries.get('timeout')?.value;
+    const timeout = timeoutNode ? timeoutMs(toPlain(timeoutNode)) : undefined;
+    specs.push({ name, recipe: recipe.value, options, at: entry.keyAt, ...(timeout !== undefined ? { timeoutMs: timeout } : {}) });
   }
   return specs;
 }

@@ -155,8 +155,8 @@ export function createInterpreterFinder(options: DiscoveryOptions = {}): Interpr
     if (!resolved.ok) {
       throw requestError('EPYTHONPROBE', `${label}: ${file} is not a working Python interpreter: ${resolved.problem}`, 'check the path', ro);
     }
-    const { size, mtimeMs, ino } = resolved.stats;
-    const outcome = await probe(resolved.realPath, { size, mtimeMs, ino });
+    const { size, mtimeMs, ino, ctimeMs } = resolved.stats;
+    const outcome = await probe(resolved.realPath, { size, mtimeMs, ino, ctimeMs });
     if (!outcome.ok) {
       const e = notPython(file, outcome.reason);
       throw requestError(e.code, `${label}: ${e.message}`, e.hint ?? '', ro);
