@@ -18,6 +18,7 @@ import type { LoadedState, StateFile, StateTrust } from '../state/types.js';
 import { parseState } from '../state/validate-state.js';
 import { ENVBUILD_VERSION } from '../version.js';
 import { lockedVersions, lockEnvironments, type LockMode } from './locks.js';
+import { traceStage } from '../trace.js';
 
 export interface EngineOptions {
   /** Limit the command to these environments (repeatable `--env`). */
@@ -44,12 +45,14 @@ export interface Prepared {
 }
 
 export async function prepare(manifestFile: string, options: EngineOptions & { destroy?: boolean } = {}): Promise<Prepared> {
+  traceStage('load manifest');
   const manifest = await loadOrStandIn(manifestFile, options);
   const loaded = await readState(manifest.file, ENVBUILD_VERSION, (s) => belongsTo(manifest, s));
   const { state } = loaded;
   checkSelection(manifest, state, options.only);
   const only = options.only && options.only.length > 0 ? { only: options.only } : {};
   // Destroy needs no interpreter: what to remove is all in the state.
+  if (!options.destroy) traceStage('resolve');
   const prefer = options.destroy ? undefined : await lockedVersions(manifest);
   const resolved = options.destroy
     ? []
@@ -59,6 +62,7 @@ export async function prepare(manifestFile: string, options: EngineOptions & { d
     : await lockEnvironments(manifest, resolved, state, { mode: options.lockMode ?? 'auto', ...(options.signal ? { signal: options.signal } : {}) });
   const identified = await Promise.all(resolved.map((d) => identify(d, state)));
   const desired = identified.map((d) => (locks.has(d.name) ? { ...d, locked: locks.get(d.name) } : d));
+  traceStage('observe and plan');
   const observed = await observeDisk(desired, state, manifest.dir);
   const envPlan = planEnvironments(manifest.file, desired, state, observed, {
     ...only,

@@ -13,7 +13,7 @@ import { checkVersionSpecifiers } from './version-specifier.js';
 
 export interface LoadManifestOptions {
   /** Environment for `${env:NAME}` references (default `process.env`). */
-  readonly env?: NodeJS.ProcessEnv;
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 /**

@@ -28,8 +28,8 @@ const MODERN_FLAGS = ['-I', '-S'] as const;
 const LEGACY_FLAGS = ['-E', '-s', '-S'] as const;
 
 /** PYTHONHOME, PYTHONPATH and friends would change what is probed (`-E` ignores them, but a wrapper script might not). */
-export function sanitizedEnv(env: Env): NodeJS.ProcessEnv {
-  const out: NodeJS.ProcessEnv = {};
+export function sanitizedEnv(env: Env): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
   for (const [key, value] of Object.entries(env)) {
     if (value !== undefined && !key.startsWith('PYTHON')) out[key] = value;
   }
@@ -48,7 +48,7 @@ interface RunResult {
 
 const MAX_OUTPUT = 4 * 1024 * 1024;
 
-function run(file: string, args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<RunResult> {
+function run(file: string, args: readonly string[], env: Record<string, string | undefined>, timeoutMs: number): Promise<RunResult> {
   return new Promise((resolve) => {
     // cwd "/": Python 2 puts the working directory first on sys.path, and a json.py there would win.
     // detached: its own process group, so a timeout also kills what a wrapper script started.

@@ -4,6 +4,8 @@
  * above it — not the engine, not the runner, not the registry of built-ins — so a recipe can
  * never reach back into envbuild, and the engine can load recipes without an import cycle.
  */
+import '../ambient-globals.js';
+
 export * from './api.js';
 export { readExisting, writeIfChanged, type OnDisk } from './write-if-changed.js';
 export { UserError, isUserError } from '../errors/user-error.js';

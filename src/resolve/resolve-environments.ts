@@ -145,6 +145,7 @@ async function resolveWithParts(
     ? renderOverlay(allowlist, {
         manifestFile: manifest.file,
         environment: spec.name,
+        root: spec.path,
         python,
         // The classic site.py adds the overlay itself (so -nspkg.pth files there work).
         ...(choice.layout === 'classic' ? { pth: false } : {}),
