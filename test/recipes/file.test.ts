@@ -79,7 +79,7 @@ describe('file', () => {
     await expect(part.plan(options)).rejects.toThrow(
       `1 problem in template ${t.dir}/app.ini.in:\n  ${t.dir}/app.ini.in:5:9: \${debug} is not in variables (variables: root, workers)`,
     );
-    expect(await part.plan({ ...options, variables: { ...options.variables, debug: false } })).toEqual({ action: 'update', reasons: ['options changed'] });
+    expect(await part.plan({ ...options, variables: { ...options.variables, debug: false } })).toEqual({ action: 'update', reasons: ['options changed: variables'] });
     // The template alone changed: only the recipe can see that.
     fs.writeFileSync(path.join(t.dir, 'app.ini.in'), '[app]\nroot = ${root}\n');
     expect(await part.plan(options)).toEqual({ action: 'update', reasons: [`${t.dir}/app.ini differs from its template`] });
@@ -104,7 +104,7 @@ describe('file', () => {
     fs.appendFileSync(path.join(t.dir, 'b.txt'), 'edited\n');
     await part.remove();
     expect(fs.readFileSync(path.join(t.dir, 'b.txt'), 'utf8')).toBe('x\nedited\n');
-    expect(part.kept).toEqual([{ path: path.join(t.dir, 'b.txt'), why: 'changed' }]);
+    expect(part.kept).toEqual([{ path: path.join(t.dir, 'b.txt'), why: 'changed since envbuild created it' }]);
   });
 });
 
