@@ -9,8 +9,11 @@
  */
 import { createHash } from 'node:crypto';
 
-// scheme://user:password@  or  scheme://token@ ; userinfo cannot hold whitespace, '/', '?', '#' or '@'.
-const USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s:@/?#"'<>]*)(?::([^\s@/?#"'<>]*))?@/gi;
+// scheme://user:password@  or  scheme://token@ ; userinfo cannot hold whitespace, '/', '?' or
+// '#'. A password may hold an unencoded '@' (pip accepts it): it runs to the authority's last '@'.
+const USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s:@/?#"'<>]*)(?::([^\s/?#"'<>]*))?@/gi;
+// ?token=…, &access_token=…, &password=…, &api_key=… in a URL's query string.
+const QUERY_SECRET = /([?&](?:[a-z0-9_-]*token|password|passwd|secret|[a-z0-9_-]*key|auth)=)([^&#\s"'<>]+)/gi;
 const MASK = '***';
 // Shorter strings are too likely to occur by chance in ordinary output to be hidden everywhere.
 const MIN_KNOWN_SECRET = 6;
@@ -30,11 +33,13 @@ function secretOf(c: Credential): string | undefined {
 }
 
 function rewriteCredentials(text: string, replace: (secret: string) => string): string {
-  return text.replace(USERINFO, (whole, scheme: string, user: string, password: string | undefined) => {
-    const secret = secretOf({ scheme, user, password });
-    if (secret === undefined) return whole;
-    return password !== undefined ? `${scheme}${user}:${replace(secret)}@` : `${scheme}${replace(secret)}@`;
-  });
+  return text
+    .replace(USERINFO, (whole, scheme: string, user: string, password: string | undefined) => {
+      const secret = secretOf({ scheme, user, password });
+      if (secret === undefined) return whole;
+      return password !== undefined ? `${scheme}${user}:${replace(secret)}@` : `${scheme}${replace(secret)}@`;
+    })
+    .replace(QUERY_SECRET, (whole, key: string, value: string) => (value === MASK ? whole : `${key}${replace(value)}`));
 }
 
 function mapStrings(value: unknown, f: (s: string) => string): unknown {
