@@ -12,8 +12,9 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
-    // Fails the run if the suite changed the system's site directories (issue 6).
-    globalSetup: ['test/system-untouched.global-setup.ts'],
+    // Rebuilds dist/ when a source is newer (e2e tests run it), and fails the run if the
+    // suite changed the system's site directories (issue 6).
+    globalSetup: ['test/dist-fresh.global-setup.ts', 'test/system-untouched.global-setup.ts'],
     // Real interpreters and real pip runs: some tests take seconds, not milliseconds.
     testTimeout: 120_000,
     hookTimeout: 120_000,
