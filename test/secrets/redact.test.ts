@@ -32,6 +32,8 @@ describe('redactText', () => {
     ['an already redacted token', 'https://***@pypi.example/simple'],
     ['an empty password', 'https://alice:@host/'],
     ['an @ after the host', 'https://host/path@v1'],
+    ['a lone user of a non-http scheme ending in https', 'git+https://git@github.com/x.git'],
+    ['an empty userinfo', 'https://@host/'],
   ])('leaves %s alone', (_form, text) => {
     expect(redactText(text)).toBe(text);
   });
@@ -58,6 +60,13 @@ describe('remembered secrets', () => {
     // Too short to hide everywhere: "abc" occurs by chance in ordinary output.
     expect(redactText('abc is fine')).toBe('abc is fine');
   });
+
+  it('hides a remembered secret of exactly the minimum length, and survives malformed percent-encoding', () => {
+    rememberSecrets('https://u:Six6ch@h/ https://u:bad%zz-Secret@h/ https://h/?token=Qtok99');
+    expect(redactText('Six6ch alone')).toBe('*** alone');
+    expect(redactText('then bad%zz-Secret')).toBe('then ***');
+    expect(redactText('query Qtok99')).toBe('query ***');
+  });
 });
 
 describe('redactValue', () => {
@@ -83,6 +92,9 @@ describe('digestSecrets', () => {
     });
     expect(digestSecrets('https://a:two-secret@h/')).not.toBe(digestSecrets('https://a:one-secret@h/'));
     expect(digestSecrets('https://pypi.org/simple')).toBe('https://pypi.org/simple');
+    // Already redacted text has no secret left to hash.
+    for (const done of ['https://a:***@h/', 'https://***@h/', 'https://h/?token=***']) expect(digestSecrets(done)).toBe(done);
+    expect(digestSecrets('https://h/?token=abc')).toBe(`https://h/?token=${sha('abc')}`);
   });
 });
 
