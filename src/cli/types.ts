@@ -6,7 +6,11 @@ export interface Flags {
   readonly env: string[];
   readonly json: boolean;
   readonly detailedExitcode: boolean;
+  /** plan: show what `destroy` would remove instead of what `apply` would do. */
+  readonly destroy: boolean;
   readonly wait: boolean;
+  /** apply: move a directory envbuild did not create out of an environment's way, to a backup. */
+  readonly replaceForeign: boolean;
   readonly debug: boolean;
 }
 

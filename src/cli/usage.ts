@@ -16,9 +16,13 @@ MANIFEST defaults to ./env.yaml.
 
 Options:
   --env NAME            limit to environment NAME (repeatable)
-  --json                machine-readable output (plan, apply, destroy, validate, check, pythons)
+  --json                machine-readable output (plan, apply, destroy, validate, check, pythons),
+                        described by schemas/json/<command>.schema.json (docs/json.md)
   --detailed-exitcode   plan: exit 2 when changes are pending, 0 when none
+  --destroy             plan: show what destroy would remove
   --wait                apply/destroy: wait for a concurrent apply instead of failing
+  --replace-foreign     apply: move a directory envbuild did not create out of an
+                        environment's way, to .NAME.envbuild-backup-TIME beside it (never deleted)
   --debug               print stack traces for every error
   -h, --help            show this help
   -v, --version         print the version

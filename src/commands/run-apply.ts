@@ -1,7 +1,8 @@
 import { InterruptedError, UserError } from '../errors/user-error.js';
 import { executeEnvironment, type EnvironmentOutcome } from '../apply/execute-environment.js';
 import { hasChanges, hasConflicts, type Plan } from '../plan/types.js';
-import { deleteState, serializeState, sweepStateTemporaries, writeState } from '../state/store.js';
+import { deleteState, removeLegacyState, removeStateDirIfEmpty, stateBody, stateDir, sweepStateTemporaries, writeState } from '../state/store.js';
+import fs from 'node:fs/promises';
 import { faultPoint } from '../fault-injection.js';
 import { redactText } from '../secrets/redact.js';
 import type { EnvironmentState, StateFile } from '../state/types.js';
@@ -9,6 +10,7 @@ import { prepare, type EngineOptions, type Prepared } from './prepare.js';
 import { ENVBUILD_VERSION } from '../version.js';
 import type { PartRecord, RemovalEnvironment } from '../recipe-api/api.js';
 import { applyPart, removePart } from '../parts/run-part.js';
+import { filesystemNow } from '../parts/claims.js';
 import { makeLookup } from '../parts/scope.js';
 import type { DesiredEnvironment } from '../plan/types.js';
 import type { IsolationMode } from '../manifest/types.js';
@@ -44,7 +46,11 @@ export function destroy(manifestFile: string, options: ApplyOptions = {}): Promi
 async function run(manifestFile: string, options: ApplyOptions, destroying: boolean): Promise<ApplyResult> {
   // A first, lock-free look: a no-op run must not write anything, not even a lock.
   const first = await prepare(manifestFile, { ...options, destroy: destroying });
-  if (!hasChanges(first.plan)) return { plan: first.plan, outcomes: [], stateWritten: false };
+  if (!hasChanges(first.plan)) {
+    // ... except to clear what a killed run left: its lock, and after destroy an empty .envbuild/.
+    await clearLeftovers(first.manifest.dir, destroying);
+    return { plan: first.plan, outcomes: [], stateWritten: false };
+  }
   // A refused run writes nothing at all, not even the state directory for the lock.
   refuseConflicts(first.plan);
 
@@ -62,14 +68,25 @@ async function run(manifestFile: string, options: ApplyOptions, destroying: bool
     return await execute(prepared, options, destroying);
   } finally {
     await release();
+    if (destroying) await removeStateDirIfEmpty(first.manifest.dir);
   }
+}
+
+async function clearLeftovers(manifestDir: string, destroying: boolean): Promise<void> {
+  const dir = stateDir(manifestDir);
+  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  if (names.includes('lock') || names.includes('lock-holder.json')) {
+    const { clearAbandonedLock } = await import('../state/lock.js');
+    await clearAbandonedLock(manifestDir);
+  }
+  if (destroying) await removeStateDirIfEmpty(manifestDir);
 }
 
 function refuseConflicts(plan: Plan): void {
   if (!hasConflicts(plan)) return;
   const lines = plan.environments.flatMap((e) => e.conflicts.map((c) => `  ${e.name}: ${c}`));
   throw new UserError('ECONFLICT', `nothing was changed, because:\n${lines.join('\n')}`, {
-    hint: 'envbuild never overwrites what it did not create',
+    hint: 'envbuild never overwrites or deletes what it did not create; `envbuild apply --replace-foreign` moves a directory in the way aside (never deletes it)',
   });
 }
 
@@ -81,18 +98,27 @@ async function execute(prepared: Prepared, options: ApplyOptions, destroying: bo
   const outcomes: EnvironmentOutcome[] = [];
   const byName = new Map(desired.map((d) => [d.name, d]));
 
-  const save = async (name: string, envState: EnvironmentState | null) => {
+  const manifestFile = prepared.manifest.file;
+  const trusted = prepared.trust === 'signed';
+  let legacy = prepared.migratedFrom;
+  const save = async (name: string | null, envState: EnvironmentState | null) => {
     const environments = { ...state.environments };
-    if (envState) environments[name] = envState;
-    else delete environments[name];
+    if (name !== null && envState) environments[name] = envState;
+    else if (name !== null) delete environments[name];
     state = { ...state, writtenBy: ENVBUILD_VERSION, environments };
-    if (destroying && Object.keys(environments).length === 0) {
-      await deleteState(prepared.manifest.dir);
+    const building = Object.keys(state.creating ?? {}).length > 0;
+    if (!building && Object.keys(environments).length === 0 && (destroying || Object.keys(prepared.state.environments).length > 0)) {
+      await deleteState(manifestFile, legacy);
+      legacy = undefined;
       stateWritten = true;
       return;
     }
-    if (await writeState(prepared.manifest.dir, state, stateText)) stateWritten = true;
-    stateText = serializeState(state);
+    if (await writeState(manifestFile, state, stateText)) stateWritten = true;
+    stateText = stateBody(state, manifestFile);
+    if (legacy) {
+      await removeLegacyState(legacy);
+      legacy = undefined;
+    }
   };
 
   const steps = plan.environments
@@ -107,13 +133,21 @@ async function execute(prepared: Prepared, options: ApplyOptions, destroying: bo
         const kept: Array<{ path: string; why: string }> = [];
         const partOutcomes: Array<{ name: string; action: string }> = [];
 
-        // Parts go before the environment they live in, newest first.
+        // Parts go before the environment they live in, newest first. In an environment being
+        // replaced they are removed as the old environment sees them (its interpreter, its
+        // site-packages), so nothing they installed stays behind.
         for (const p of envPlan.parts) {
           const record = parts[p.name];
           if ((p.action !== 'remove' && p.action !== 'replace') || !record) continue;
           progress(`removing part ${p.name}`);
           const reason = envPlan.action === 'remove' ? 'environment-removed' : envPlan.action === 'replace' ? 'environment-replaced' : 'part-removed';
-          kept.push(...(await removePart(prepared.manifest.dir, removalEnvironment(envPlan.name, d, previous!), p.name, record, hooks, reason)));
+          const seenAs = envPlan.action === 'replace' ? removalEnvironment(envPlan.name, undefined, previous!) : removalEnvironment(envPlan.name, d, previous!);
+          if (envPlan.forget) {
+            // The environment is not confirmed as ours: nothing in it is touched.
+          } else {
+            const removal = { trusted, ...(d ? { declared: d.parts.find((dp) => dp.name === p.name) } : {}) };
+            kept.push(...(await removePart(prepared.manifest.dir, seenAs, p.name, record, hooks, reason, removal)));
+          }
           faultPoint(`removed part ${envPlan.name}.${p.name}`);
           const { [p.name]: _gone, ...rest } = parts;
           parts = rest;
@@ -121,18 +155,36 @@ async function execute(prepared: Prepared, options: ApplyOptions, destroying: bo
           await save(envPlan.name, { ...previous!, parts });
         }
 
+        // A build's start is recorded before it makes anything, so the directories it makes
+        // above the environment are known as its own even after an interruption.
+        let since: number | undefined;
+        if (d && (envPlan.writes.length > 0 || envPlan.adopt) && (envPlan.action === 'create' || envPlan.action === 'replace')) {
+          const earlier = trusted ? prepared.state.creating?.[d.name] : undefined;
+          const now = await filesystemNow();
+          since = earlier !== undefined ? Math.min(earlier, now) : now;
+          state = { ...state, creating: { ...(state.creating ?? {}), [d.name]: since } };
+          await save(null, null);
+        }
         const { outcome, state: envState } = await executeEnvironment(envPlan, d, state.environments[envPlan.name], {
           signal: hooks.signal,
           progress,
+          ...(since !== undefined ? { since } : {}),
         });
+        if (state.creating?.[envPlan.name] !== undefined) {
+          const { [envPlan.name]: _built, ...creating } = state.creating;
+          state = { ...state, creating };
+        }
         if (!envState || !d) {
           await save(envPlan.name, null);
           outcomes.push({ ...outcome, kept: [...kept, ...outcome.kept], parts: partOutcomes });
           return;
         }
         // Recorded after each step, so an interruption loses at most the one in flight.
+        const parents = (envState.parents ?? []).filter((dir) => dir.startsWith(`${prepared.manifest.dir}/`));
+        const { parents: _all, ...recorded } = envState;
         let current: EnvironmentState = {
-          ...envState,
+          ...recorded,
+          ...(parents.length > 0 ? { parents } : {}),
           parts,
           sitePackages: d.recipeEnv.sitePackages,
           ...(d.allowlist ? { allowlist: d.allowlist } : {}),
@@ -146,7 +198,20 @@ async function execute(prepared: Prepared, options: ApplyOptions, destroying: bo
           progress(`${action} part ${part.name} (${part.recipeRef})`);
           const outputsOf = (env: string, name: string) => (env === d.name ? parts[name]?.outputs : state.environments[env]?.parts[name]?.outputs);
           const lookup = makeLookup(prepared.manifest, desired, d.name, outputsOf, process.env);
-          const record = await applyPart(prepared.manifest, d, part, parts[part.name] ?? null, lookup, hooks);
+          // The part's start, by the filesystem's clock, is recorded before it runs: a retry after
+          // an interruption still owns what the first attempt created (see parts/claims.ts).
+          const now = await filesystemNow();
+          const earlier = trusted ? previous?.pending?.[part.name] : undefined;
+          const since = earlier !== undefined ? Math.min(earlier, now) : now;
+          current = { ...current, pending: { ...(current.pending ?? {}), [part.name]: since } };
+          await save(envPlan.name, current);
+          const record = await applyPart(prepared.manifest, d, part, parts[part.name] ?? null, lookup, hooks, {
+            project: prepared.manifest.dir,
+            ...claimedElsewhere(state, desired, d.name, part.name),
+            since,
+          });
+          const { [part.name]: _done, ...pending } = current.pending ?? {};
+          current = withPending(current, pending);
           faultPoint(`applied part ${d.name}.${part.name}`);
           parts = { ...parts, [part.name]: record };
           current = { ...current, parts };
@@ -159,11 +224,32 @@ async function execute(prepared: Prepared, options: ApplyOptions, destroying: bo
 
   try {
     await runSteps(steps, options.progress ?? 'silent');
+    // An unsigned or migrated state that nothing above rewrote is recorded again, signed.
+    if (plan.stateRewrite && !stateWritten) await save(null, null);
   } catch (e) {
     if (options.signal?.aborted) throw new InterruptedError(String(options.signal.reason ?? 'SIGINT'));
     throw e;
   }
   return { plan, outcomes, stateWritten };
+}
+
+/**
+ * What a part may never claim as its own: the roots of the other environments (state's and
+ * the manifest's) and everything other parts recorded.
+ */
+function claimedElsewhere(state: StateFile, desired: readonly DesiredEnvironment[], env: string, part: string): { otherRoots: string[]; otherClaims: string[] } {
+  const otherRoots = desired.filter((d) => d.name !== env).map((d) => d.path);
+  const otherClaims: string[] = [];
+  for (const [name, e] of Object.entries(state.environments)) {
+    if (name !== env) otherRoots.push(e.path);
+    for (const [p, r] of Object.entries(e.parts)) if (name !== env || p !== part) otherClaims.push(...r.created.map((c) => c.path));
+  }
+  return { otherRoots, otherClaims };
+}
+
+function withPending(env: EnvironmentState, pending: Record<string, number>): EnvironmentState {
+  const { pending: _old, ...rest } = env;
+  return Object.keys(pending).length > 0 ? { ...rest, pending } : rest;
 }
 
 interface Step {

@@ -1,17 +1,26 @@
-import path from 'node:path';
-import { ManifestError, UserError } from '../errors/user-error.js';
-import { isInside } from '../state/validate-state.js';
+import { ManifestError } from '../errors/user-error.js';
 import { interpolate, type Lookup } from '../interpolate/interpolate.js';
 import type { Manifest } from '../manifest/types.js';
 import type { DesiredEnvironment, DesiredPart } from '../plan/types.js';
 import type { ApplyContext, CreatedPath, PartRecord, Recipe, RemovalEnvironment, RemoveContext } from '../recipe-api/api.js';
-import { describeCreated, removeCreatedPaths } from './created-paths.js';
+import { removeCreatedPaths } from './created-paths.js';
+import { checkClaims } from './claims.js';
 import { execForPart } from './exec.js';
 import { partFingerprint } from './fingerprint.js';
 import { loadRecipe } from './load-recipe.js';
 import { recipeFailure } from './recipe-failure.js';
 import { validateOptions } from './validate-options.js';
 import { digestSecrets, redactValue, rememberSecrets } from '../secrets/redact.js';
+
+/** What the runner needs to check a part's claims (see claims.ts). */
+export interface PartClaims {
+  readonly project: string;
+  /** Environment roots and recorded paths of everything else. */
+  readonly otherRoots: readonly string[];
+  readonly otherClaims: readonly string[];
+  /** Filesystem time the part (an interrupted earlier attempt included) started. */
+  readonly since: number;
+}
 
 export interface PartRunHooks {
   readonly signal: AbortSignal;
@@ -29,6 +38,7 @@ export async function applyPart(
   previous: PartRecord | null,
   lookup: Lookup,
   hooks: PartRunHooks,
+  claims: PartClaims,
 ): Promise<PartRecord> {
   const label = `${d.name}.${part.name}`;
   const keyBase = ['environments', d.name, 'parts', part.name] as const;
@@ -61,17 +71,21 @@ export async function applyPart(
     if (hooks.signal.aborted) throw e;
     throw recipeFailure(label, recipe.name, 'apply', e);
   }
-  const created: CreatedPath[] = [];
-  for (const p of outcome?.created ?? []) {
-    // State accepts only these (see validate-state): refuse here, not on the next run.
-    if (typeof p !== 'string' || !path.isAbsolute(p) || path.normalize(p) !== p || !(isInside(d.path, p) || isInside(manifest.dir, p))) {
-      throw new UserError('ERECIPE', `part ${label} (${recipe.name}): created path ${String(p)} is not a normalised absolute path inside the environment or the project`, {
-        hint: `envbuild records, and later removes, only paths inside ${d.path} or ${manifest.dir}; report this to the recipe's author`,
-      });
-    }
-    const now = await describeCreated(p);
-    if (now) created.push(now);
-  }
+  const claimed: unknown[] = Array.isArray(outcome?.created) ? outcome.created : [];
+  const created: CreatedPath[] = await checkClaims(
+    claimed,
+    {
+      label: `${label} (${recipe.name})`,
+      envRoot: d.path,
+      project: claims.project,
+      manifestFile: manifest.file,
+      otherRoots: claims.otherRoots,
+      otherClaims: claims.otherClaims,
+      previous: previous?.created ?? [],
+      since: claims.since,
+    },
+    hooks.progress,
+  );
   // What the last apply created and this one no longer does (a file whose path option
   // changed, a dropped wrapper) is removed, if still as made; otherwise it is left and said.
   const stale = (previous?.created ?? []).filter((c) => !created.some((n) => n.path === c.path));
@@ -100,13 +114,19 @@ export async function removePart(
   record: PartRecord,
   hooks: PartRunHooks,
   reason: RemoveContext['reason'] = 'part-removed',
+  removal: { readonly trusted: boolean } = { trusted: true },
 ): Promise<Array<{ path: string; why: string }>> {
   const label = `${env.name}.${name}`;
   let recipe: Recipe | null = null;
-  try {
-    recipe = (await loadRecipe(record.recipe, manifestDir)).recipe;
-  } catch {
-    hooks.progress(`recipe ${record.recipe} is no longer available: removing only the paths it recorded`);
+  if (!removal.trusted) {
+    // Nothing an unsigned state names is run: not its recipe module, not a removal command, not pip.
+    hooks.progress(`state is not signed: removing only the files part ${name} recorded, without running its recipe`);
+  } else {
+    try {
+      recipe = (await loadRecipe(record.recipe, manifestDir)).recipe;
+    } catch {
+      hooks.progress(`recipe ${record.recipe} is no longer available: removing only the paths it recorded`);
+    }
   }
   let kept: Array<{ path: string; why: string }> = [];
   const removeCreated = async () => {

@@ -84,11 +84,11 @@ describe('envbuild command line', () => {
     const p = makeProject(`envbuild: 1\nenvironments:\n  app:\n    python: ${debianPython(ctx, 11)}\n`);
     fs.mkdirSync(path.join(p.dir, '.envbuild'));
     const newer = JSON.stringify({ format: 'envbuild-state', version: 99, writtenBy: '9.0.0', environments: {} });
-    fs.writeFileSync(path.join(p.dir, '.envbuild', 'state.json'), newer);
+    fs.writeFileSync(path.join(p.dir, '.envbuild', 'env.yaml.state.json'), newer);
     const r = p.run('apply');
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('written by a newer envbuild');
-    expect(fs.readFileSync(path.join(p.dir, '.envbuild', 'state.json'), 'utf8')).toBe(newer);
+    expect(fs.readFileSync(path.join(p.dir, '.envbuild', 'env.yaml.state.json'), 'utf8')).toBe(newer);
     expect(fs.existsSync(p.env('app'))).toBe(false);
   });
 });

@@ -18,6 +18,7 @@ import { ManifestError } from '../../src/errors/user-error.js';
 import type { DesiredEnvironment, DesiredPart, EnvironmentState, Manifest, PartDecision, PartRecord, Recipe, RecipeEnvironment } from '../../src/index.js';
 import { apply, plan } from '../../src/index.js';
 import { planParts } from '../../src/parts/plan-parts.js';
+import { filesystemNow } from '../../src/parts/claims.js';
 import { applyPart, removePart } from '../../src/parts/run-part.js';
 import { makeLookup } from '../../src/parts/scope.js';
 import { scratchDir } from './temp-dir.js';
@@ -107,7 +108,9 @@ export class PartHarness<Options> {
   async apply(options: Options, signal?: AbortSignal): Promise<PartRecord> {
     const d = this.t.desired;
     const lookup = makeLookup(this.t.manifest, [d], d.name, () => undefined, process.env);
-    this.previous = await applyPart(this.t.manifest, d, this.desiredPart(options), this.previous, lookup, this.hooks(signal));
+    // As the engine does: the part's start by the filesystem's clock, so what it makes is its own.
+    const claims = { project: this.t.dir, otherRoots: [], otherClaims: [], since: await filesystemNow() };
+    this.previous = await applyPart(this.t.manifest, d, this.desiredPart(options), this.previous, lookup, this.hooks(signal), claims);
     return this.previous;
   }
 

@@ -9,6 +9,7 @@ import base from '../../vitest.config.js';
 export default defineConfig({
   ...(base.resolve ? { resolve: base.resolve } : {}),
   test: {
+    ...(base.test?.env ? { env: base.test.env } : {}),
     testTimeout: 60_000,
     include: [
       'test/parts/**/*.test.ts',

@@ -30,12 +30,6 @@ describe('observeDisk', () => {
     expect(seen[root]!.entries['z.txt']).toMatchObject({ kind: 'file', size: 1 });
   });
 
-  it('reports a file where a root should be as something in the way', async () => {
-    const dir = tempDir('envbuild-observe-');
-    fs.writeFileSync(path.join(dir, 'app'), 'not a dir');
-    const seen = await observeDisk([wantedAt(path.join(dir, 'app'), ['bin'])], emptyState('t'));
-    expect(seen[path.join(dir, 'app')]).toEqual({ children: ['(a file)'], entries: { bin: { kind: 'missing' } } });
-  });
 
   it('fails on a root it cannot read, rather than calling it absent', async () => {
     const dir = tempDir('envbuild-observe-');

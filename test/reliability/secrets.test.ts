@@ -61,7 +61,7 @@ describe('credentials in index URLs', () => {
     expect(applied.stdout).toContain('looking in https://alice:***@pypi.example.com/simple');
     expect(applied.stdout).toContain('looking in https://bob:***@pypi.example.com/simple');
 
-    const state = fs.readFileSync(path.join(p.dir, '.envbuild', 'state.json'), 'utf8');
+    const state = fs.readFileSync(path.join(p.dir, '.envbuild', 'env.yaml.state.json'), 'utf8');
     expect(JSON.parse(state).environments.app.parts.idx.options['index-url']).toBe('https://alice:***@pypi.example.com/simple');
     expect(filesHolding(p.dir, TOKEN)).toEqual([]);
     expect(filesHolding(p.dir, ENV_TOKEN)).toEqual([]);
