@@ -119,7 +119,8 @@ describe('applyPart', () => {
     const p = await runnerProject();
     const record = await run(p, { files: { 'a.txt': '${env:TOKEN_VAR}' } });
     expect(fs.readFileSync(path.join(p.envPath, 'a.txt'), 'utf8')).toBe('from-env');
-    expect(record.options).toEqual({ files: { 'a.txt': 'from-env' } });
+    // State keeps the reference, never the value (issue 9.6); the file got the value.
+    expect(record.options).toEqual({ files: { 'a.txt': '${env:TOKEN_VAR}' } });
     const err = await run(p, { files: { 'a.txt': '${env:UNSET_VAR}' } }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ManifestError);
     expect((err as ManifestError).diagnostics.map((d) => d.keyPath)).toEqual(['environments.app.parts.p.files.a.txt']);

@@ -128,7 +128,7 @@ environments:
     // The command itself got the value.
     expect(fs.readFileSync(path.join(p.dir, 'used.txt'), 'utf8')).toBe(SECRET);
 
-    const state = JSON.parse(fs.readFileSync(path.join(p.dir, '.envbuild', 'state.json'), 'utf8'));
+    const state = JSON.parse(fs.readFileSync(path.join(p.dir, '.envbuild', 'env.yaml.state.json'), 'utf8'));
     expect(state.environments.app.parts.deploy.options.env).toEqual({ TOKEN: '${env:DEPLOY_TOKEN}', PLAIN: 'from-${env:DEPLOY_TOKEN}-x' });
     expect(filesHolding(p.dir, SECRET).filter((f) => f !== 'used.txt')).toEqual([]);
 
