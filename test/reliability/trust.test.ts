@@ -46,7 +46,7 @@ describe('state is signed: what an unsigned state names is never run', () => {
     const r = cli(p.dir, ['apply']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('is not signed by this user');
-    expect(r.stdout).toContain('parts: mod remove, cmd remove');
+    expect(r.stdout).toContain('parts: mod removed, cmd removed');
     expect(fs.existsSync(path.join(decoy, 'ran'))).toBe(false);
     expect(fs.existsSync(path.join(decoy, 'imported'))).toBe(false);
     expect(snapshotTree(decoy, { mtimes: true })).toEqual(before);
@@ -144,7 +144,7 @@ describe('a part owns only what it created', () => {
     expect(d.code, d.stderr).toBe(0);
     expect(fs.readFileSync(path.join(p.dir, 'notes.txt'), 'utf8')).toBe('mine\n');
     // Everything envbuild made is gone, envs/ and .envbuild/ included (issue 9.11, 15.2).
-    expect(fs.readdirSync(p.dir).sort()).toEqual(['.cache', 'env.yaml', 'notes.txt', 'recipes']);
+    expect(fs.readdirSync(p.dir).sort()).toEqual(['.cache', 'env.yaml', 'notes.txt', 'pylock.app.toml', 'recipes']);
   });
 });
 
