@@ -11,13 +11,13 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { uninstallFrom, type ApplyContext, type ApplyOutcome, type LockedPackage } from 'envbuild/recipe';
+import type { ApplyContext, ApplyOutcome, LockedPackage } from 'envbuild/recipe';
 import { canonicalName, readDeclared, type PackagesOptions } from './declared.js';
 import { inspect, listSitePackages, removable, sameVersion } from './installed.js';
-import { keepSitePackages, ownedBy } from './owned.js';
+import { ownedBy } from './owned.js';
 import { failureHint, indexArgs } from './pip-args.js';
 import { locatePip, pipFailure, PipSession } from './pip.js';
-import { installedByEnvbuild, installLockedWheels, isLockedWheel } from './wheels.js';
+import { installLockedWheels, isLockedWheel, uninstallDropped } from './wheels.js';
 
 export async function applyLocked(ctx: ApplyContext<PackagesOptions>, locked: readonly LockedPackage[]): Promise<ApplyOutcome> {
   const { options, env, manifestDir } = ctx;
@@ -45,7 +45,7 @@ export async function applyLocked(ctx: ApplyContext<PackagesOptions>, locked: re
     if (remove.length > 0) {
       const names = remove.map((n) => inEnv.get(n)?.display ?? n);
       ctx.log(`uninstalling ${names.join(', ')} (no longer in the lock)`);
-      await uninstallDropped(ctx, session, names);
+      await uninstallDropped(ctx, session, names, 'the environment may be half-changed; run apply again');
     }
     const owned = [...lockedNames].filter((n) => inEnv.has(n)).sort();
     const installed = Object.fromEntries(owned.map((n) => [n, inEnv.get(n)?.version ?? '']));
@@ -53,20 +53,6 @@ export async function applyLocked(ctx: ApplyContext<PackagesOptions>, locked: re
   } finally {
     await session.close();
   }
-}
-
-/** Uninstalls `names`: what envbuild installed by its RECORD, the rest with one pip run. */
-async function uninstallDropped(ctx: ApplyContext<PackagesOptions>, session: PipSession, names: readonly string[]): Promise<void> {
-  const { env } = ctx;
-  const byPip: string[] = [];
-  for (const name of names) {
-    if (await installedByEnvbuild(env.sitePackages, name)) await uninstallFrom(env, name);
-    else byPip.push(name);
-  }
-  if (byPip.length === 0) return;
-  const result = await session.run(ctx, 'uninstall', byPip, session.scratch);
-  await keepSitePackages(env.sitePackages);
-  if (result.code !== 0) throw pipFailure(`uninstall ${byPip.join(', ')}`, result, 'the environment may be half-changed; run apply again');
 }
 
 function sameInstalled(installed: string | undefined, version: string): boolean {

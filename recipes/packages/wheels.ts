@@ -5,8 +5,11 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { installWheelsInto, type ApplyContext, type LockedPackage, type LockSource, type WheelRequest } from 'envbuild/recipe';
+import { installWheelsInto, uninstallFrom, type ApplyContext, type LockedPackage, type LockSource, type WheelRequest } from 'envbuild/recipe';
 import { canonicalName } from './declared.js';
+import { listSitePackages, sameVersion } from './installed.js';
+import { keepSitePackages } from './owned.js';
+import { pipFailure, type PipSession } from './pip.js';
 
 type WheelSource = Extract<LockSource, { kind: 'wheel' }>;
 
@@ -55,4 +58,35 @@ export async function installedByEnvbuild(sitePackages: string, name: string): P
     if (installer.trim() !== 'envbuild') return false;
   }
   return true;
+}
+
+/**
+ * Uninstalls `names` (as their metadata spells them): what envbuild installed by its RECORD,
+ * the rest with one pip run, which only then starts.
+ */
+export async function uninstallDropped(ctx: Pick<ApplyContext<unknown>, 'env' | 'exec'>, session: PipSession, names: readonly string[], hint: string): Promise<void> {
+  const { env } = ctx;
+  const byPip: string[] = [];
+  for (const name of names) {
+    if (await installedByEnvbuild(env.sitePackages, name)) await uninstallFrom(env, name);
+    else byPip.push(name);
+  }
+  if (byPip.length === 0) return;
+  const result = await session.run(ctx, 'uninstall', byPip, session.scratch);
+  await keepSitePackages(env.sitePackages);
+  if (result.code !== 0) throw pipFailure(`uninstall ${byPip.join(', ')}`, result, hint);
+}
+
+/**
+ * seed-pip: links pip from its bundled wheel into the environment with envbuild's installer
+ * (no ensurepip, no pip run), unless that version is already there. Returns `pip-<version>`
+ * when it installed it.
+ */
+export async function seedPip(ctx: Pick<ApplyContext<unknown>, 'env' | 'signal' | 'log'>, wheel: { path: string; version: string }): Promise<string | undefined> {
+  const present = (await listSitePackages(ctx.env.sitePackages)).get('pip');
+  if (present !== undefined && present !== '' && sameVersion(present, wheel.version)) return undefined;
+  const { installed } = await installWheelsInto(ctx.env, [{ path: wheel.path, requested: true }], { signal: ctx.signal });
+  const pip = installed[0];
+  ctx.log(`seeded pip ${pip?.version ?? wheel.version} from ${wheel.path} (${pip?.linkMode ?? 'linked'})`);
+  return `pip-${pip?.version ?? wheel.version}`;
 }
