@@ -15,6 +15,7 @@ import { lockInputs, resolvePart } from './lock.js';
 import { keepSitePackages, ownedBy, recordOf } from './owned.js';
 import { failureHint, indexArgs, seedWheel } from './pip-args.js';
 import { locatePip, locateRecordedPip, pipFailure, PipSession } from './pip.js';
+import { seedPip, uninstallDropped } from './wheels.js';
 
 const stringList = (description: string) => ({ type: 'array', items: { type: 'string', minLength: 1 }, description }) as const;
 
@@ -74,17 +75,19 @@ export default defineRecipe<PackagesOptions>({
     const session = await PipSession.open(env.python, await locatePip(env));
     try {
       ctx.log(`using ${session.describe()}`);
-      const items = [...declared.pipArgs, ...(seed ? [seed.path] : [])];
-      let installedNow: string[] = [];
+      const seeded = seed ? await seedPip(ctx, seed) : undefined;
+      const items = declared.pipArgs;
+      let installedNow: string[] = seeded ? [seeded] : [];
       if (items.length > 0) {
         ctx.log(`pip install ${summary(options)}`);
         const started = performance.now();
         const args = [...(await indexArgs(options, manifestDir, env)), ...items, ...(options['extra-args'] ?? [])];
         const result = await session.run(ctx, 'install', args, manifestDir);
         if (result.code !== 0) throw pipFailure('install the requirements', result, failureHint(options, manifestDir));
-        installedNow = successfullyInstalled(result.stdout);
+        const byPip = successfullyInstalled(result.stdout);
+        installedNow = [...installedNow, ...byPip];
         const took = ((performance.now() - started) / 1000).toFixed(1);
-        ctx.log(installedNow.length > 0 ? `installed ${installedNow.join(', ')} in ${took}s` : `already satisfied (${took}s)`);
+        ctx.log(byPip.length > 0 ? `installed ${byPip.join(', ')} in ${took}s` : `already satisfied (${took}s)`);
       }
       ctx.signal.throwIfAborted();
 
@@ -107,9 +110,7 @@ export default defineRecipe<PackagesOptions>({
         if (remove.length > 0) {
           const names = remove.map((n) => inEnv.get(n)?.display ?? n);
           ctx.log(`uninstalling ${names.join(', ')} (no longer required)`);
-          const result = await session.run(ctx, 'uninstall', names, session.scratch);
-          await keepSitePackages(env.sitePackages);
-          if (result.code !== 0) throw pipFailure(`uninstall ${names.join(', ')}`, result, 'the environment may be half-changed; run apply again');
+          await uninstallDropped(ctx, session, names, 'the environment may be half-changed; run apply again');
         }
         owned = new Set([...owned].filter((n) => !remove.includes(n)));
       }

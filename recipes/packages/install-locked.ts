@@ -1,10 +1,12 @@
 /**
  * Installing a packages part from its lock: exactly the locked distributions, no resolution.
- * Files with a hash go through one `pip install --no-deps --require-hashes` (`name==version
+ * Wheels go through envbuild's own installer (the shared cache, hashes checked, no pip run);
+ * sdists and archives through one `pip install --no-deps --require-hashes` (`name==version
  * --hash=sha256:…`, local files found through their directories, so pip records them as it
  * would from a wheelhouse); local projects and bare pins through a second `--no-deps` run.
- * Then the environment is synced: what this part owned and the lock no longer names is
- * uninstalled, unless another distribution in the environment still requires it.
+ * A part made only of wheels starts no pip. Then the environment is synced: what this part
+ * owned and the lock no longer names is uninstalled (by envbuild when envbuild installed it,
+ * else by pip), unless another distribution in the environment still requires it.
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -12,9 +14,10 @@ import { performance } from 'node:perf_hooks';
 import type { ApplyContext, ApplyOutcome, LockedPackage } from 'envbuild/recipe';
 import { canonicalName, readDeclared, type PackagesOptions } from './declared.js';
 import { inspect, listSitePackages, removable, sameVersion } from './installed.js';
-import { keepSitePackages, ownedBy } from './owned.js';
+import { ownedBy } from './owned.js';
 import { failureHint, indexArgs } from './pip-args.js';
 import { locatePip, pipFailure, PipSession } from './pip.js';
+import { installLockedWheels, isLockedWheel, uninstallDropped } from './wheels.js';
 
 export async function applyLocked(ctx: ApplyContext<PackagesOptions>, locked: readonly LockedPackage[]): Promise<ApplyOutcome> {
   const { options, env, manifestDir } = ctx;
@@ -26,9 +29,11 @@ export async function applyLocked(ctx: ApplyContext<PackagesOptions>, locked: re
   try {
     ctx.log(`using ${session.describe()}`);
     const started = performance.now();
-    const index = await indexArgs(options, manifestDir, env);
-    await installHashed(ctx, session, todo, index);
-    await installUnhashed(ctx, session, todo, index);
+    await installLockedWheels(ctx, todo);
+    const viaPip = todo.filter((p) => !isLockedWheel(p));
+    const index = viaPip.length > 0 ? await indexArgs(options, manifestDir, env) : [];
+    await installHashed(ctx, session, viaPip, index);
+    await installUnhashed(ctx, session, viaPip, index);
     if (todo.length > 0) ctx.log(`installed ${todo.length} locked distribution${todo.length === 1 ? '' : 's'} in ${((performance.now() - started) / 1000).toFixed(1)}s`);
     ctx.signal.throwIfAborted();
     const seen = await inspect(ctx, session, env.sitePackages, [], []);
@@ -40,9 +45,7 @@ export async function applyLocked(ctx: ApplyContext<PackagesOptions>, locked: re
     if (remove.length > 0) {
       const names = remove.map((n) => inEnv.get(n)?.display ?? n);
       ctx.log(`uninstalling ${names.join(', ')} (no longer in the lock)`);
-      const result = await session.run(ctx, 'uninstall', names, session.scratch);
-      await keepSitePackages(env.sitePackages);
-      if (result.code !== 0) throw pipFailure(`uninstall ${names.join(', ')}`, result, 'the environment may be half-changed; run apply again');
+      await uninstallDropped(ctx, session, names, 'the environment may be half-changed; run apply again');
     }
     const owned = [...lockedNames].filter((n) => inEnv.has(n)).sort();
     const installed = Object.fromEntries(owned.map((n) => [n, inEnv.get(n)?.version ?? '']));

@@ -150,6 +150,43 @@ describe('envbuild lock and apply --locked / --frozen (Debian python3.11, local 
     expect(check.stdout).toContain('lock: allowlist: allowed-pkg 1.0 locked, 1.1 on this machine');
   }, SLOW);
 
+  it('installs a part made only of wheels with envbuild itself, which pip then sees as installed and consistent', async (ctx) => {
+    const python = debianPython(ctx, 11);
+    const p = makeProject(manifest(python, ['alpha', 'tool']));
+    await buildTestWheelhouse(path.join(p.dir, 'wh'));
+    ok(p.run('apply'));
+    const site = path.join(p.env('app'), 'lib', 'python3.11', 'site-packages');
+    const infos = fs.readdirSync(site).filter((n) => n.endsWith('.dist-info'));
+    expect(infos.sort()).toEqual(['alpha-2.0.dist-info', 'beta-1.0.dist-info', 'delta-1.0.dist-info', 'tool-1.0.dist-info']);
+    // Every locked distribution was installed by envbuild's installer, not by pip.
+    for (const info of infos) expect(fs.readFileSync(path.join(site, info, 'INSTALLER'), 'utf8'), info).toBe('envbuild\n');
+    // REQUESTED for what the part names, not for its dependencies.
+    expect(infos.filter((i) => fs.existsSync(path.join(site, i, 'REQUESTED'))).sort()).toEqual(['alpha-2.0.dist-info', 'tool-1.0.dist-info']);
+    // Linked from the shared cache, which holds each wheel once.
+    expect(fs.readdirSync(path.join(p.cacheDir, 'wheels')).length).toBeGreaterThanOrEqual(4);
+    expect(freeze(python, p.env('app'))).toEqual(['alpha==2.0', 'beta==1.0', 'delta==1.0', 'tool==1.0']);
+    const pip = (...args: string[]) =>
+      spawnSync(python, ['-m', 'pip', '--python', path.join(p.env('app'), 'bin', 'python'), ...args, '--disable-pip-version-check'], {
+        encoding: 'utf8',
+        env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: os.tmpdir(), PIP_CONFIG_FILE: os.devNull },
+      });
+    const check = pip('check');
+    expect(check.status, check.stdout + check.stderr).toBe(0);
+    expect(check.stdout).toContain('No broken requirements found.');
+    expect(pip('list', '--format=freeze').stdout).toContain('tool==1.0');
+    const hello = path.join(p.env('app'), 'bin', 'tool-hello');
+    expect(spawnSync(hello, [], { encoding: 'utf8' }).status).toBe(0);
+
+    // Dropping a requirement: what envbuild installed is uninstalled by envbuild, files and all.
+    p.write(manifest(python, ['alpha']));
+    ok(p.run('apply'));
+    expect(freeze(python, p.env('app'))).toEqual(['alpha==2.0', 'beta==1.0', 'delta==1.0']);
+    expect(fs.readdirSync(site).filter((n) => n.startsWith('tool'))).toEqual([]);
+    expect(fs.existsSync(hello)).toBe(false);
+    expect(pip('check').status).toBe(0);
+    expect(ok(p.run('plan'))).toContain('No changes');
+  }, SLOW);
+
   it('uninstalls a distribution only an unrequested extra asked for', async (ctx) => {
     const python = debianPython(ctx, 11);
     const p = makeProject(manifest(python, ['host', 'extraonly']));

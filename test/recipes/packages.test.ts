@@ -20,12 +20,17 @@ import { buildDecoyWheelhouse, buildTestWheelhouse, localSetuptoolsWheel } from 
 let scratch: string;
 let wheels: string;
 const environments: TestEnvironment[] = [];
+const savedCacheDir = process.env['ENVBUILD_CACHE_DIR'];
 
 beforeAll(async () => {
   scratch = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'envbuild-packages-')));
   wheels = await buildTestWheelhouse(path.join(scratch, 'wheels'));
+  // The recipe links wheels (seed-pip) from envbuild's cache: keep it inside the test's directory.
+  process.env['ENVBUILD_CACHE_DIR'] = path.join(scratch, 'cache');
 });
 afterAll(() => {
+  if (savedCacheDir === undefined) delete process.env['ENVBUILD_CACHE_DIR'];
+  else process.env['ENVBUILD_CACHE_DIR'] = savedCacheDir;
   for (const t of environments) t.cleanup();
   fs.rmSync(scratch, { recursive: true, force: true });
 });
@@ -184,6 +189,11 @@ describe('packages on Debian python3.11 (its own patched pip)', () => {
     expect(installedIn(t)).toMatchObject({ gamma: '1.0', pip: expect.stringMatching(/^\d+\./) });
     const version = run(path.join(t.env.bin, 'pip'), ['--version']);
     expect(version.out).toContain(`from ${t.env.sitePackages}/pip (python 3.11)`);
+    // Linked from the bundled wheel by envbuild's installer: no ensurepip, no pip run for it.
+    const pipInfo = fs.readdirSync(t.env.sitePackages).find((n) => /^pip-.*\.dist-info$/.test(n)) ?? '';
+    expect(fs.readFileSync(path.join(t.env.sitePackages, pipInfo, 'INSTALLER'), 'utf8')).toBe('envbuild\n');
+    expect(fs.existsSync(path.join(t.env.sitePackages, pipInfo, 'REQUESTED'))).toBe(true);
+    expect(run(path.join(t.env.bin, 'pip'), ['check'], { PIP_CONFIG_FILE: os.devNull }).out).toContain('No broken requirements found.');
 
     await part.converge(offline(['gamma']));
     expect(installedIn(t)).toEqual({ gamma: '1.0' });
