@@ -113,7 +113,9 @@ export function scriptText(point: ScriptEntryPoint, python: string): string {
 }
 
 /** Rewrites a `#!python…` first line (`.data/scripts`) to the environment's interpreter; undefined if none. */
-export function rewriteShebang(content: Buffer, python: string): Buffer | undefined {
+// Typed with Uint8Array, not Buffer: the library's declarations must not need @types/node.
+export function rewriteShebang(bytes: Uint8Array, python: string): Uint8Array | undefined {
+  const content = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (!content.subarray(0, 8).equals(Buffer.from('#!python'))) return undefined;
   const nl = content.indexOf(0x0a);
   const rest = nl < 0 ? Buffer.alloc(0) : content.subarray(nl + 1);

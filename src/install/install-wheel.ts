@@ -58,7 +58,8 @@ export async function installCachedWheel(input: WheelInstallInput, target: Insta
       record(dest, file.hash, file.size);
       return;
     }
-    const content = rewriteShebang(await fs.readFile(source(file.path)), target.python) ?? Buffer.alloc(0);
+    const rewritten = rewriteShebang(await fs.readFile(source(file.path)), target.python);
+    const content = rewritten ? Buffer.from(rewritten.buffer, rewritten.byteOffset, rewritten.byteLength) : Buffer.alloc(0);
     await writeFresh(dest, content, 0o755);
     record(dest, recordHash(content), content.length);
   });

@@ -163,7 +163,7 @@ describe('a missing state with environments on disk', () => {
     expect(plan.stdout).toContain('found on disk exactly as the manifest describes it: adopting it');
     const r = cli(p.dir, ['apply']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('created app (envs/app): 0 written, 0 removed; parts: note create');
+    expect(r.stdout).toContain('created app (envs/app): no files changed; parts: note created');
     expect(normalisedTree(p.dir)).toEqual(tree);
     // A path that existed before a part ran is never recorded as created (issue 9.3): the
     // part's files from the lost state are the user's now, and destroy keeps them.
