@@ -40,6 +40,7 @@ export async function runCommand(command: Command, manifest: string, flags: Flag
           ...only,
           progress: progressMode(flags),
           wait: flags.wait,
+          ...(flags.jobs !== undefined ? { jobs: flags.jobs } : {}),
           signal: controller.signal,
         });
         if (flags.json) {

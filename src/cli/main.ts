@@ -30,6 +30,7 @@ export async function main(argv: readonly string[], rawIo: Io = defaultIo): Prom
         json: { type: 'boolean' },
         'detailed-exitcode': { type: 'boolean' },
         wait: { type: 'boolean' },
+        jobs: { type: 'string' },
         debug: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
@@ -57,12 +58,18 @@ export async function main(argv: readonly string[], rawIo: Io = defaultIo): Prom
     io.err(`envbuild: unexpected argument "${extra[0]}" (one manifest at a time)\nRun 'envbuild --help' for usage.`);
     return 2;
   }
+  const jobs = values.jobs === undefined ? undefined : Number(values.jobs);
+  if (jobs !== undefined && (!Number.isInteger(jobs) || jobs < 1)) {
+    io.err(`envbuild: --jobs takes a whole number of at least 1, not "${values.jobs}"\nRun 'envbuild --help' for usage.`);
+    return 2;
+  }
   const flags: Flags = {
     env: values.env ?? [],
     json: values.json ?? false,
     detailedExitcode: values['detailed-exitcode'] ?? false,
     wait: values.wait ?? false,
     debug: values.debug ?? false,
+    ...(jobs !== undefined ? { jobs } : {}),
   };
   if (flags.detailedExitcode && command !== 'plan') {
     io.err(`envbuild: --detailed-exitcode applies to plan only`);

@@ -8,6 +8,8 @@ export interface Flags {
   readonly detailedExitcode: boolean;
   readonly wait: boolean;
   readonly debug: boolean;
+  /** apply/destroy: environments at once (`--jobs N`); undefined: one per core. */
+  readonly jobs?: number;
 }
 
 /** Output sinks, injectable so tests and embedders can capture what a person would see. */

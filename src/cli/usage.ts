@@ -19,6 +19,8 @@ Options:
   --json                machine-readable output (plan, apply, destroy, validate, check, pythons)
   --detailed-exitcode   plan: exit 2 when changes are pending, 0 when none
   --wait                apply/destroy: wait for a concurrent apply instead of failing
+  --jobs N              apply/destroy: environments built at once (default and at most:
+                        the number of cores; 1 applies them one by one, in order)
   --debug               print stack traces for every error
   -h, --help            show this help
   -v, --version         print the version

@@ -1,10 +1,11 @@
 import { InterruptedError, UserError } from '../errors/user-error.js';
 import { executeEnvironment, type EnvironmentOutcome } from '../apply/execute-environment.js';
 import { hasChanges, hasConflicts, type Plan } from '../plan/types.js';
-import { deleteState, serializeState, sweepStateTemporaries, writeState } from '../state/store.js';
+import { compactJournal, deleteState, stateDir, sweepStateTemporaries, writeState } from '../state/store.js';
+import { StateJournal } from '../state/journal.js';
 import { faultPoint } from '../fault-injection.js';
 import { redactText } from '../secrets/redact.js';
-import type { EnvironmentState, StateFile } from '../state/types.js';
+import type { EnvironmentState } from '../state/types.js';
 import { prepare, type EngineOptions, type Prepared } from './prepare.js';
 import { ENVBUILD_VERSION } from '../version.js';
 import type { PartRecord, RemovalEnvironment } from '../recipe-api/api.js';
@@ -13,6 +14,7 @@ import { makeLookup } from '../parts/scope.js';
 import type { DesiredEnvironment } from '../plan/types.js';
 import type { IsolationMode } from '../manifest/types.js';
 import path from 'node:path';
+import { dependencies, jobsFor, runScheduled, type ScheduledStep } from './schedule.js';
 
 /** How progress is shown: listr2's live renderer, plain lines (CI, pipes), or nothing (JSON, library use). */
 export type ProgressMode = 'interactive' | 'plain' | 'silent';
@@ -23,6 +25,8 @@ export interface ApplyOptions extends EngineOptions {
   readonly wait?: boolean;
   /** Aborting stops after the current step; state is saved and InterruptedError is thrown. */
   readonly signal?: AbortSignal;
+  /** Environments applied at once (`--jobs N`); by default one per core, at most the cores. */
+  readonly jobs?: number;
 }
 
 export interface ApplyResult {
@@ -56,6 +60,7 @@ async function run(manifestFile: string, options: ApplyOptions, destroying: bool
   });
   try {
     await sweepStateTemporaries(first.manifest.dir);
+    await compactJournal(first.manifest.dir, ENVBUILD_VERSION);
     // Another process may have changed things between the look and the lock: plan again.
     const prepared = await prepare(manifestFile, { ...options, destroy: destroying });
     refuseConflicts(prepared.plan);
@@ -75,33 +80,30 @@ function refuseConflicts(plan: Plan): void {
 
 async function execute(prepared: Prepared, options: ApplyOptions, destroying: boolean): Promise<ApplyResult> {
   const { plan, desired } = prepared;
-  let state: StateFile = prepared.state;
-  let stateText = prepared.stateText;
   let stateWritten = false;
   const outcomes: EnvironmentOutcome[] = [];
   const byName = new Map(desired.map((d) => [d.name, d]));
+  // Each step's record is appended to the journal (environments run concurrently; the
+  // appends go one after the other) and state.json is written once, at the end.
+  const journal = new StateJournal(stateDir(prepared.manifest.dir), { ...prepared.state, writtenBy: ENVBUILD_VERSION });
+  const recorded = (name: string) => journal.get(name);
+  const save = (name: string, envState: EnvironmentState | null): Promise<void> => journal.record(name, envState);
 
-  const save = async (name: string, envState: EnvironmentState | null) => {
-    const environments = { ...state.environments };
-    if (envState) environments[name] = envState;
-    else delete environments[name];
-    state = { ...state, writtenBy: ENVBUILD_VERSION, environments };
-    if (destroying && Object.keys(environments).length === 0) {
-      await deleteState(prepared.manifest.dir);
-      stateWritten = true;
-      return;
-    }
-    if (await writeState(prepared.manifest.dir, state, stateText)) stateWritten = true;
-    stateText = serializeState(state);
-  };
-
-  const steps = plan.environments
-    .filter((e) => e.action !== 'no-op')
-    .map((envPlan) => ({
+  const working = plan.environments.filter((e) => e.action !== 'no-op');
+  const after = dependencies(
+    working.map((e) => ({
+      key: e.name,
+      paths: [...new Set([e.path, ...(e.removeFrom ? [e.removeFrom] : [])])],
+      uses: (byName.get(e.name)?.parts ?? []).flatMap((p) => p.uses.map((u) => u.env)),
+    })),
+  );
+  const steps = working.map((envPlan) => ({
+      key: envPlan.name,
+      after: after.get(envPlan.name) ?? [],
       title: `${envPlan.action} ${envPlan.name}`,
       run: async (progress: (m: string) => void) => {
         const d = byName.get(envPlan.name);
-        const previous = state.environments[envPlan.name];
+        const previous = recorded(envPlan.name);
         const hooks = { signal: options.signal ?? new AbortController().signal, progress };
         let parts: Record<string, PartRecord> = { ...(previous?.parts ?? {}) };
         const kept: Array<{ path: string; why: string }> = [];
@@ -121,7 +123,7 @@ async function execute(prepared: Prepared, options: ApplyOptions, destroying: bo
           await save(envPlan.name, { ...previous!, parts });
         }
 
-        const { outcome, state: envState } = await executeEnvironment(envPlan, d, state.environments[envPlan.name], {
+        const { outcome, state: envState } = await executeEnvironment(envPlan, d, recorded(envPlan.name), {
           signal: hooks.signal,
           progress,
         });
@@ -144,7 +146,7 @@ async function execute(prepared: Prepared, options: ApplyOptions, destroying: bo
           const action = actions.get(part.name);
           if (!action || action === 'no-op' || action === 'remove') continue;
           progress(`${action} part ${part.name} (${part.recipeRef})`);
-          const outputsOf = (env: string, name: string) => (env === d.name ? parts[name]?.outputs : state.environments[env]?.parts[name]?.outputs);
+          const outputsOf = (env: string, name: string) => (env === d.name ? parts[name]?.outputs : recorded(env)?.parts[name]?.outputs);
           const lookup = makeLookup(prepared.manifest, desired, d.name, outputsOf, process.env);
           const record = await applyPart(prepared.manifest, d, part, parts[part.name] ?? null, lookup, hooks);
           faultPoint(`applied part ${d.name}.${part.name}`);
@@ -156,47 +158,105 @@ async function execute(prepared: Prepared, options: ApplyOptions, destroying: bo
         outcomes.push({ ...outcome, kept: [...kept, ...outcome.kept], parts: partOutcomes });
       },
     }));
+  // Outcomes are reported in plan order, whichever environment finished first.
+  const order = new Map(working.map((e, i) => [e.name, i]));
 
   try {
-    await runSteps(steps, options.progress ?? 'silent');
+    await runSteps(steps, options.progress ?? 'silent', jobsFor(options.jobs));
   } catch (e) {
     if (options.signal?.aborted) throw new InterruptedError(String(options.signal.reason ?? 'SIGINT'));
     throw e;
+  } finally {
+    // Also after a failure or an interruption: what was done is recorded in state.json.
+    await journal.compact(async (state) => {
+      if (destroying && journal.size === 0) {
+        await deleteState(prepared.manifest.dir);
+        stateWritten = true;
+      } else if (await writeState(prepared.manifest.dir, state, prepared.stateText)) {
+        stateWritten = true;
+      }
+    });
   }
+  outcomes.sort((a, b) => order.get(a.name)! - order.get(b.name)!);
   return { plan, outcomes, stateWritten };
 }
 
-interface Step {
+interface Step extends Omit<ScheduledStep, 'run'> {
   readonly title: string;
   readonly run: (progress: (message: string) => void) => Promise<void>;
 }
 
-/** listr2 is loaded only when there is work to show: it is the heaviest module of the CLI. */
-async function runSteps(steps: readonly Step[], mode: ProgressMode): Promise<void> {
-  // listr2 writes to the terminal itself, past the CLI's redacting output: redact here.
+/**
+ * Runs the steps, `jobs` at a time. Plain output (CI, pipes) is whole lines, written as they
+ * come, each naming its environment; listr2 (the heaviest module of the CLI) is loaded only
+ * for a terminal, where it shows the running environments live.
+ */
+async function runSteps(steps: readonly Step[], mode: ProgressMode, jobs: number): Promise<void> {
   if (mode === 'silent') {
-    for (const step of steps) await step.run(() => undefined);
+    await runScheduled(steps.map((s) => ({ ...s, run: () => s.run(() => undefined) })), jobs);
     return;
   }
+  if (mode === 'plain') {
+    // Written past the CLI's redacting output: redact here.
+    const line = (text: string) => process.stdout.write(`${redactText(text)}\n`);
+    const plain = steps.map((s) => ({
+      ...s,
+      run: async () => {
+        line(`❯ ${s.title}`);
+        try {
+          await s.run((m) => line(`› ${s.key}: ${m}`));
+        } catch (e) {
+          line(`✖ ${s.title}`);
+          throw e;
+        }
+        line(`✔ ${s.title}`);
+      },
+    }));
+    await runScheduled(plain, jobs);
+    return;
+  }
+  // A terminal: listr2 shows every environment live; the schedule decides when each starts.
   const { Listr } = await import('listr2');
+  const views = steps.map((step) => {
+    let resolve!: () => void;
+    let reject!: (e: unknown) => void;
+    const settle = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+    settle.catch(() => undefined);
+    const view = { output: (_: string) => undefined as void, settle };
+    return { step, resolve, reject, view };
+  });
   const list = new Listr(
-    steps.map((step) => ({
+    views.map(({ step, view }) => ({
       title: step.title,
       task: async (_ctx: unknown, task: { output: string }) => {
-        await step.run((m) => (task.output = redactText(m)));
+        view.output = (m) => (task.output = redactText(m));
+        await view.settle;
       },
     })),
     {
-      concurrent: false,
-      exitOnError: true,
+      concurrent: true,
+      exitOnError: false,
       // The CLI owns SIGINT: it aborts the signal so state can be saved before exiting 130.
       registerSignalListeners: false,
-      renderer: mode === 'interactive' ? 'default' : 'simple',
-      fallbackRenderer: 'simple',
-      fallbackRendererCondition: mode !== 'interactive',
+      renderer: 'default',
     },
   );
-  await list.run();
+  const scheduled = runScheduled(
+    views.map(({ step, resolve, reject, view }) => ({
+      ...step,
+      run: () => step.run((m) => view.output(m)).then(resolve, (e: unknown) => (reject(e), Promise.reject(e))),
+    })),
+    jobs,
+  );
+  const listed = list.run().catch(() => undefined);
+  const failed = await scheduled.then(
+    () => null,
+    (error: unknown) => ({ error }),
+  );
+  // Steps never started (after a failure) end on the display too.
+  for (const v of views) v.reject(new Error('not started'));
+  await listed;
+  if (failed) throw failed.error;
 }
 
 /** The environment as a removed part's recipe sees it: from the manifest, or from state once gone. */

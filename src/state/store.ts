@@ -4,6 +4,8 @@ import path from 'node:path';
 import { faultPoint } from '../fault-injection.js';
 import { emptyState, type StateFile } from './types.js';
 import { checkStateOnDisk, parseState } from './validate-state.js';
+import { JOURNAL_NAME, readJournal, removeJournal, replayJournal } from './journal.js';
+import { UserError } from '../errors/user-error.js';
 
 export const STATE_DIR = '.envbuild';
 
@@ -21,12 +23,31 @@ export async function readState(manifestDir: string, writtenBy: string): Promise
   try {
     text = await fs.readFile(file, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return emptyState(writtenBy);
-    throw e;
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    // A first apply killed before compacting has a journal and no state.json yet.
+    text = serializeState(emptyState(writtenBy));
+    if ((await readJournal(stateDir(manifestDir))) === null) return emptyState(writtenBy);
   }
-  const state = parseState(text, file);
+  let state = parseState(text, file);
+  // A run killed before it compacted its journal: its records complete the state (checked
+  // again as a whole: the journal is as untrusted as state.json).
+  const journal = await readJournal(stateDir(manifestDir));
+  if (journal !== null) state = withJournal(state, journal, file);
   await checkStateOnDisk(state, file);
   return state;
+}
+
+function withJournal(state: StateFile, journal: string, file: string): StateFile {
+  const where = path.join(path.dirname(file), JOURNAL_NAME);
+  let merged: StateFile;
+  try {
+    merged = replayJournal(state, journal);
+  } catch (e) {
+    throw new UserError('ESTATE', `${where} is damaged: ${(e as Error).message}`, {
+      hint: `move it away to go back to the state recorded in ${file}; environments applied since are then adopted or reported`,
+    });
+  }
+  return parseState(serializeState(merged), where);
 }
 
 export function serializeState(state: StateFile): string {
@@ -67,6 +88,21 @@ export async function writeState(manifestDir: string, state: StateFile, previous
   return true;
 }
 
+/**
+ * Under the lock, before anything else: folds the journal a killed run left into state.json,
+ * so this run appends to an empty journal.
+ */
+export async function compactJournal(manifestDir: string, writtenBy: string): Promise<void> {
+  if ((await readJournal(stateDir(manifestDir))) === null) return;
+  const state = await readState(manifestDir, writtenBy);
+  if (Object.keys(state.environments).length === 0) {
+    await deleteState(manifestDir);
+    return;
+  }
+  await writeState(manifestDir, state);
+  await removeJournal(stateDir(manifestDir));
+}
+
 /** Removes temporaries of state writes killed before their rename. */
 export async function sweepStateTemporaries(manifestDir: string): Promise<void> {
   const names = await fs.readdir(stateDir(manifestDir)).catch(() => []);
@@ -80,6 +116,7 @@ export async function sweepStateTemporaries(manifestDir: string): Promise<void> 
 /** After destroy: drop the state file, and the folder when nothing else is in it. */
 export async function deleteState(manifestDir: string): Promise<void> {
   await fs.rm(statePath(manifestDir), { force: true });
+  await removeJournal(stateDir(manifestDir));
   faultPoint('remove state.json');
   await fs.rmdir(stateDir(manifestDir)).catch(() => undefined);
 }
