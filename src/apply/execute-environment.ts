@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import { faultPoint } from '../fault-injection.js';
-import { observe, removeEntry, sweepTemporaries, writeEntry, type RemoveOutcome } from '../layout/materialize.js';
+import { observe, removeEntry, sweepTemporaries, writeEntry, writeFreshTree, type RemoveOutcome } from '../layout/materialize.js';
 import type { EntryDigest } from '../layout/tree.js';
 import { recordedEntries } from '../plan/planner.js';
 import type { DesiredEnvironment, EnvironmentPlan } from '../plan/types.js';
@@ -68,11 +68,8 @@ export async function executeEnvironment(
     if (fresh) {
       hooks.progress?.(`building ${plan.writes.length} entries in a staging directory`);
       const staging = await prepareStaging(desired.path);
-      for (const entry of plan.writes) {
-        hooks.signal?.throwIfAborted();
-        await writeEntry(staging, entry);
-        written++;
-      }
+      await writeFreshTree(staging, plan.writes, hooks.signal);
+      written = plan.writes.length;
       hooks.signal?.throwIfAborted();
       await promoteStaging(staging, desired.path);
     } else {

@@ -1,7 +1,7 @@
 import { InterruptedError, UserError } from '../errors/user-error.js';
 import { executeEnvironment, type EnvironmentOutcome } from '../apply/execute-environment.js';
 import { hasChanges, hasConflicts, type Plan } from '../plan/types.js';
-import { compactJournal, deleteState, stateDir, sweepStateTemporaries, writeState } from '../state/store.js';
+import { compactJournal, deleteState, readState, serializeState, stateDir, sweepStateTemporaries, writeState } from '../state/store.js';
 import { StateJournal } from '../state/journal.js';
 import { faultPoint } from '../fault-injection.js';
 import { redactText } from '../secrets/redact.js';
@@ -61,8 +61,11 @@ async function run(manifestFile: string, options: ApplyOptions, destroying: bool
   try {
     await sweepStateTemporaries(first.manifest.dir);
     await compactJournal(first.manifest.dir, ENVBUILD_VERSION);
-    // Another process may have changed things between the look and the lock: plan again.
-    const prepared = await prepare(manifestFile, { ...options, destroy: destroying });
+    // Another process may have changed things between the look and the lock: plan again —
+    // unless the state is byte for byte what the look read (any apply in between would have
+    // changed it). Resolving twice would double the work and the memory of a large manifest.
+    const now = await readState(first.manifest.dir, ENVBUILD_VERSION);
+    const prepared = serializeState(now) === first.stateText ? first : await prepare(manifestFile, { ...options, destroy: destroying });
     refuseConflicts(prepared.plan);
     return await execute(prepared, options, destroying);
   } finally {

@@ -108,6 +108,55 @@ export async function writeEntry(root: string, entry: TreeEntry): Promise<void> 
 }
 
 /**
+ * Writes a whole tree into a directory envbuild has just created for it and that nothing else
+ * uses yet (a staging directory, renamed into place once complete): no temporaries — a killed
+ * run's staging directory is discarded whole — and no checks for linked parents, since every
+ * directory in it is one made here. Directories go first, in order; then every other entry at
+ * once, a bounded number in flight, instead of one disk round trip after another.
+ */
+export async function writeFreshTree(root: string, entries: readonly TreeEntry[], signal?: AbortSignal): Promise<void> {
+  const made = new Set<string>(['']);
+  const makeDir = async (rel: string) => {
+    if (made.has(rel)) return;
+    await makeDir(rel.split('/').slice(0, -1).join('/'));
+    signal?.throwIfAborted();
+    await fs.mkdir(joinInside(root, rel));
+    made.add(rel);
+    faultPoint(`mkdir ${rel}`);
+  };
+  const rest: TreeEntry[] = [];
+  for (const entry of entries) {
+    if (entry.kind === 'dir') await makeDir(entry.path);
+    else rest.push(entry);
+  }
+  // A parent not listed as an entry of its own (mkdir -p, as writeEntry does).
+  for (const entry of rest) await makeDir(entry.path.split('/').slice(0, -1).join('/'));
+  let next = 0;
+  const worker = async () => {
+    while (next < rest.length) {
+      signal?.throwIfAborted();
+      const entry = rest[next++]!;
+      const abs = joinInside(root, entry.path);
+      switch (entry.kind) {
+        case 'file':
+          await fs.writeFile(abs, entry.content, { mode: entry.mode ?? DEFAULT_FILE_MODE, flag: 'wx' });
+          // The umask may have narrowed the mode given to open(): set it exactly.
+          await fs.chmod(abs, entry.mode ?? DEFAULT_FILE_MODE);
+          break;
+        case 'symlink':
+          await fs.symlink(entry.target, abs);
+          break;
+        case 'copy':
+          await copyOrLink(entry.source, abs, entry.mode);
+          break;
+      }
+      faultPoint(`write ${entry.path}`);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(8, rest.length) }, worker));
+}
+
+/**
  * joinInside checks the path as text only. A directory of the environment replaced by a link
  * to elsewhere (`bin` → `~/.local/bin`) would still send a write, or a removal, outside the
  * environment: refuse to go through a symlinked parent. The root itself may be a link.
