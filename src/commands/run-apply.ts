@@ -1,7 +1,7 @@
 import { InterruptedError, UserError } from '../errors/user-error.js';
 import { executeEnvironment, type EnvironmentOutcome } from '../apply/execute-environment.js';
 import { hasChanges, hasConflicts, type Plan } from '../plan/types.js';
-import { compactJournal, deleteState, readState, serializeState, stateDir, sweepStateTemporaries, writeState } from '../state/store.js';
+import { compactJournal, deleteState, journalPending, readState, serializeState, stateDir, sweepStateTemporaries, writeState } from '../state/store.js';
 import { StateJournal } from '../state/journal.js';
 import { faultPoint } from '../fault-injection.js';
 import { redactText } from '../secrets/redact.js';
@@ -48,7 +48,9 @@ export function destroy(manifestFile: string, options: ApplyOptions = {}): Promi
 async function run(manifestFile: string, options: ApplyOptions, destroying: boolean): Promise<ApplyResult> {
   // A first, lock-free look: a no-op run must not write anything, not even a lock.
   const first = await prepare(manifestFile, { ...options, destroy: destroying });
-  if (!hasChanges(first.plan)) return { plan: first.plan, outcomes: [], stateWritten: false };
+  // Nothing to do, unless a killed run's journal is still to be folded into state.json.
+  const pending = !hasChanges(first.plan) && (await journalPending(first.manifest.dir));
+  if (!hasChanges(first.plan) && !pending) return { plan: first.plan, outcomes: [], stateWritten: false };
   // A refused run writes nothing at all, not even the state directory for the lock.
   refuseConflicts(first.plan);
 
@@ -61,6 +63,7 @@ async function run(manifestFile: string, options: ApplyOptions, destroying: bool
   try {
     await sweepStateTemporaries(first.manifest.dir);
     await compactJournal(first.manifest.dir, ENVBUILD_VERSION);
+    if (pending) return { plan: first.plan, outcomes: [], stateWritten: true };
     // Another process may have changed things between the look and the lock: plan again —
     // unless the state is byte for byte what the look read (any apply in between would have
     // changed it). Resolving twice would double the work and the memory of a large manifest.

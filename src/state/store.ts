@@ -103,6 +103,14 @@ export async function compactJournal(manifestDir: string, writtenBy: string): Pr
   await removeJournal(stateDir(manifestDir));
 }
 
+/** Whether a killed run left a journal that is not yet in state.json. */
+export async function journalPending(manifestDir: string): Promise<boolean> {
+  return fs.lstat(path.join(stateDir(manifestDir), JOURNAL_NAME)).then(
+    () => true,
+    () => false,
+  );
+}
+
 /** Removes temporaries of state writes killed before their rename. */
 export async function sweepStateTemporaries(manifestDir: string): Promise<void> {
   const names = await fs.readdir(stateDir(manifestDir)).catch(() => []);
