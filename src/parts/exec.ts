@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { UserError } from '../errors/user-error.js';
 import type { ExecOptions, ExecResult } from '../recipe-api/api.js';
 import { redactText } from '../secrets/redact.js';
@@ -10,7 +9,7 @@ const TAIL_LINES = 40;
  * child killed when `signal` aborts, a non-zero exit turned into an error that shows the
  * command and the end of its output, so a pip failure reads like pip's own message.
  */
-export function execForPart(
+export async function execForPart(
   label: string,
   command: string,
   args: readonly string[],
@@ -23,6 +22,8 @@ export function execForPart(
     if (v === undefined) delete env[k];
     else env[k] = v;
   }
+  // Loaded on first use: a plan, a no-op or a run without commands never spawns.
+  const { spawn } = await import('node:child_process');
   return new Promise((resolve, reject) => {
     const child = spawn(command, [...args], {
       cwd: options.cwd,

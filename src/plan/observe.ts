@@ -1,5 +1,5 @@
 import fs from 'node:fs/promises';
-import { observe } from '../layout/materialize.js';
+import { observeSync } from '../layout/materialize.js';
 import type { Observed } from '../layout/tree.js';
 import type { StateFile } from '../state/types.js';
 import type { DesiredEnvironment, Observations, RootObservation } from './types.js';
@@ -36,9 +36,7 @@ async function observeRoot(root: string, paths: Set<string>): Promise<RootObserv
     children = code === 'ENOTDIR' ? ['(a file)'] : null;
   }
   if (children === null) return { children, entries: {} };
-  const list = [...paths];
-  const seen = await Promise.all(list.map((p) => observe(root, p)));
   const entries: Record<string, Observed> = {};
-  list.forEach((p, i) => (entries[p] = seen[i]!));
+  for (const p of paths) entries[p] = observeSync(root, p);
   return { children, entries };
 }
