@@ -14,5 +14,14 @@ export function joinInside(root: string, rel: string): string {
   if (parts.some((p) => p === '..' || p === '.' || p === '')) {
     throw new UserError('EPATH', `refusing path "${rel}": it must not contain "..", "." or empty components`);
   }
-  return path.join(root, ...parts);
+  // The components are plain names, so joining to a normalised absolute root is concatenation
+  // (called for every entry of every environment: path.join's normalising showed in profiles).
+  if (root !== lastRoot) {
+    lastRoot = root;
+    lastBase = path.isAbsolute(root) ? path.normalize(root).replace(/\/+$/, '') : null;
+  }
+  return lastBase === null ? path.join(root, ...parts) : `${lastBase}/${rel}`;
 }
+
+let lastRoot: string | undefined;
+let lastBase: string | null = null;
