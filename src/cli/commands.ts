@@ -4,19 +4,20 @@ import { hasChanges } from '../plan/types.js';
 import { formatInterpreterTable, listInterpreters } from '../python/index.js';
 import type { Command, Flags, Io } from './types.js';
 import { planToJson, renderOutcomes, renderPlan } from './render-plan.js';
+import { changedAnything, jsonDocument } from './json-output.js';
 
 export async function runCommand(command: Command, manifest: string, flags: Flags, io: Io): Promise<number> {
   const only = flags.env.length > 0 ? { only: flags.env } : {};
   switch (command) {
     case 'plan': {
-      const { plan } = await prepare(manifest, only);
-      io.out(flags.json ? JSON.stringify(planToJson(plan), null, 2) : renderPlan(plan));
+      const { plan } = await prepare(manifest, { ...only, ...(flags.destroy ? { destroy: true } : {}) });
+      io.out(flags.json ? jsonDocument('plan', planToJson(plan) as object) : renderPlan(plan));
       return flags.detailedExitcode && hasChanges(plan) ? 2 : 0;
     }
     case 'validate': {
       const { manifest: m, desired } = await prepare(manifest, only);
       if (flags.json) {
-        io.out(JSON.stringify({ valid: true, manifest: m.file, environments: desired.map((d) => ({ name: d.name, python: d.inputs.python })) }, null, 2));
+        io.out(jsonDocument('validate', { valid: true, manifest: m.file, environments: desired.map((d) => ({ name: d.name, python: d.inputs.python })) }));
       } else {
         io.out(`${m.file} is valid: ${desired.map((d) => `${d.name} (python ${d.inputs.python.version})`).join(', ')}`);
       }
@@ -44,7 +45,7 @@ export async function runCommand(command: Command, manifest: string, flags: Flag
           signal: controller.signal,
         });
         if (flags.json) {
-          io.out(JSON.stringify({ ...(planToJson(result.plan) as object), outcomes: result.outcomes, stateWritten: result.stateWritten }, null, 2));
+          io.out(jsonDocument(command, { ...(planToJson(result.plan) as object), changed: changedAnything(result.outcomes), outcomes: result.outcomes, stateWritten: result.stateWritten }));
         } else {
           io.out(renderOutcomes(manifest, result.outcomes));
         }
@@ -58,12 +59,12 @@ export async function runCommand(command: Command, manifest: string, flags: Flag
       const { check } = await import('../commands/check.js');
       const { renderCheck } = await import('./render-check.js');
       const result = await check(manifest, only);
-      io.out(flags.json ? JSON.stringify(result, null, 2) : renderCheck(manifest, result));
+      io.out(flags.json ? jsonDocument('check', result) : renderCheck(manifest, result));
       return result.clean ? 0 : 1;
     }
     case 'pythons': {
       const found = await listInterpreters();
-      io.out(flags.json ? JSON.stringify(found, null, 2) : formatInterpreterTable(found).join('\n'));
+      io.out(flags.json ? jsonDocument('pythons', { interpreters: found }) : formatInterpreterTable(found).join('\n'));
       return 0;
     }
   }

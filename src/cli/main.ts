@@ -5,6 +5,7 @@ import { ENVBUILD_VERSION } from '../version.js';
 import { USAGE } from './usage.js';
 import { sourceMappedStack } from './source-mapped-stack.js';
 import { redactText } from '../secrets/redact.js';
+import { jsonDocument } from './json-output.js';
 import { COMMANDS, type Command, type Flags, type Io } from './types.js';
 
 export type { Command, Flags, Io };
@@ -29,6 +30,7 @@ export async function main(argv: readonly string[], rawIo: Io = defaultIo): Prom
         env: { type: 'string', multiple: true },
         json: { type: 'boolean' },
         'detailed-exitcode': { type: 'boolean' },
+        destroy: { type: 'boolean' },
         wait: { type: 'boolean' },
         jobs: { type: 'string' },
         debug: { type: 'boolean' },
@@ -67,10 +69,15 @@ export async function main(argv: readonly string[], rawIo: Io = defaultIo): Prom
     env: values.env ?? [],
     json: values.json ?? false,
     detailedExitcode: values['detailed-exitcode'] ?? false,
+    destroy: values.destroy ?? false,
     wait: values.wait ?? false,
     debug: values.debug ?? false,
     ...(jobs !== undefined ? { jobs } : {}),
   };
+  if (flags.destroy && command !== 'plan') {
+    io.err(`envbuild: --destroy applies to plan only (it shows what destroy would remove)`);
+    return 2;
+  }
   if (flags.detailedExitcode && command !== 'plan') {
     io.err(`envbuild: --detailed-exitcode applies to plan only`);
     return 2;
@@ -91,7 +98,7 @@ function reportError(e: unknown, flags: Flags, io: Io): number {
   }
   if (isUserError(e)) {
     if (flags.json) {
-      io.out(JSON.stringify({ error: { code: e.code, message: e.message, hint: e.hint ?? null, ...(e instanceof ManifestError ? { diagnostics: e.diagnostics } : {}) } }, null, 2));
+      io.out(jsonDocument('error', { error: { code: e.code, message: e.message, hint: e.hint ?? null, ...(e instanceof ManifestError ? { diagnostics: e.diagnostics } : {}) } }));
     }
     const text = e instanceof ManifestError ? e.message : `envbuild: ${e.message}${e.hint ? `\n  hint: ${e.hint}` : ''}`;
     io.err(flags.debug && e.stack ? `${text}\n${sourceMappedStack(e.stack)}` : text);

@@ -6,6 +6,8 @@ export interface Flags {
   readonly env: string[];
   readonly json: boolean;
   readonly detailedExitcode: boolean;
+  /** plan: show what `destroy` would remove instead of what `apply` would do. */
+  readonly destroy: boolean;
   readonly wait: boolean;
   readonly debug: boolean;
   /** apply/destroy: environments at once (`--jobs N`); undefined: one per core. */

@@ -16,8 +16,10 @@ MANIFEST defaults to ./env.yaml.
 
 Options:
   --env NAME            limit to environment NAME (repeatable)
-  --json                machine-readable output (plan, apply, destroy, validate, check, pythons)
+  --json                machine-readable output (plan, apply, destroy, validate, check, pythons),
+                        described by schemas/json/<command>.schema.json (docs/json.md)
   --detailed-exitcode   plan: exit 2 when changes are pending, 0 when none
+  --destroy             plan: show what destroy would remove
   --wait                apply/destroy: wait for a concurrent apply instead of failing
   --jobs N              apply/destroy: environments built at once (default and at most:
                         the number of cores; 1 applies them one by one, in order)

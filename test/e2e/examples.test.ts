@@ -12,6 +12,7 @@ import { makeProject, py, REPO, snapshotTree, type Project } from '../helpers/pr
 const COVERED_ELSEWHERE: Record<string, string> = {
   'ubuntu-system-packages': 'test/e2e/cherry-pick.test.ts',
   'legacy-python2': 'test/e2e/classic.test.ts',
+  ansible: 'test/ansible/collection.test.ts',
 };
 
 /** A copy of an example in a temp project, with `envbuild` installed as a user's project has it. */
