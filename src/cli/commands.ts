@@ -15,7 +15,7 @@ export async function runCommand(command: Command, manifest: string, flags: Flag
       return flags.detailedExitcode && hasChanges(plan) ? 2 : 0;
     }
     case 'validate': {
-      const { manifest: m, desired } = await prepare(manifest, only);
+      const { manifest: m, desired } = await prepare(manifest, { ...only, validate: true });
       if (flags.json) {
         io.out(jsonDocument('validate', { valid: true, manifest: m.file, environments: desired.map((d) => ({ name: d.name, python: d.inputs.python })) }));
       } else {
