@@ -1,3 +1,5 @@
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
@@ -12,6 +14,8 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
+    // The per-user key that signs state files: never the real ~/.config during tests.
+    env: { ENVBUILD_CONFIG_DIR: process.env['ENVBUILD_CONFIG_DIR'] ?? path.join(os.tmpdir(), `envbuild-test-config-${process.pid}`) },
     // Fails the run if the suite changed the system's site directories (issue 6).
     globalSetup: ['test/system-untouched.global-setup.ts'],
     // Real interpreters and real pip runs: some tests take seconds, not milliseconds.

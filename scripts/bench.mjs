@@ -241,7 +241,134 @@ function interpreterStartup() {
   target('classic start-up overhead ≤ 1 ms (as ms/1)', cl, 1, `${cl.toFixed(2)} ms`);
 }
 
-const SCENARIOS = { freshOne, noopTen, scale, interpreterStartup };
+function installer() {
+  // ---- The wheel installer (issue 13): envbuild's own installer and shared cache vs pip. ----
+  // envbuild's side is `envbuild apply` (a fresh env) followed by one node process that installs
+  // the wheels with the library API (dist/index.mjs) — two processes, so it is measured
+  // conservatively. pip's side is `python3.11 -m venv --without-pip` then Debian's pip acting on
+  // the env (`--python`), which is faster than seeding pip into every venv first.
+  function makeWheelhouse(dir) {
+    // Debian's wheels (pip, setuptools, wheel) plus generated pure ones (40 modules each): 20 wheels.
+    const script = `
+import base64, hashlib, os, sys, zipfile, shutil, glob
+out = sys.argv[1]
+os.makedirs(out, exist_ok=True)
+real = glob.glob('/usr/share/python-wheels/*.whl')
+for whl in real:
+    shutil.copy(whl, out)
+def h(b): return 'sha256=' + base64.urlsafe_b64encode(hashlib.sha256(b).digest()).rstrip(b'=').decode()
+for i in range(20 - len(real)):
+    name = 'benchpkg%02d' % i
+    di = name + '-1.0.dist-info'
+    files = [('%s/m%02d.py' % (name, j), ('X = %d\\n' % j + '# filler line\\n' * 150).encode()) for j in range(40)]
+    files.append((name + '/__init__.py', b''))
+    files.append((di + '/METADATA', ('Metadata-Version: 2.1\\nName: %s\\nVersion: 1.0\\n' % name).encode()))
+    files.append((di + '/WHEEL', b'Wheel-Version: 1.0\\nGenerator: bench\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n'))
+    files.append((di + '/entry_points.txt', ('[console_scripts]\\n%s = %s:main\\n' % (name, name)).encode()))
+    record = ''.join('%s,%s,%d\\n' % (p, h(b), len(b)) for p, b in files) + di + '/RECORD,,\\n'
+    with zipfile.ZipFile(os.path.join(out, name + '-1.0-py3-none-any.whl'), 'w', zipfile.ZIP_DEFLATED) as z:
+        for p, b in files: z.writestr(p, b)
+        z.writestr(di + '/RECORD', record)
+  `;
+    const r = spawnSync(PY, ['-c', script, dir], { stdio: 'inherit' });
+    if (r.status !== 0) throw new Error('bench: cannot build the wheelhouse');
+    return fs.readdirSync(dir).filter((f) => f.endsWith('.whl')).map((f) => path.join(dir, f));
+  }
+
+  const dist = path.join(here, '..', 'dist', 'index.mjs');
+  const installRunner = path.join(work, 'install-runner.mjs');
+  fs.writeFileSync(
+    installRunner,
+    `import { pathToFileURL } from 'node:url';
+  const m = await import(pathToFileURL(${JSON.stringify(dist)}).href);
+  const { prefixes, wheels } = JSON.parse(process.argv[2]);
+  const tags = m.supportedTags({ implementation: 'cpython', versionInfo: [3, 11, 2], soabi: 'cpython-311-x86_64-linux-gnu', wheelPlatform: { platform: 'linux-x86_64', glibc: '2.36', gilDisabled: false, maxUnicode: 1114111 } });
+  const target = (prefix) => ({ prefix, python: prefix + '/bin/python', purelib: prefix + '/lib/python3.11/site-packages', platlib: prefix + '/lib/python3.11/site-packages', scripts: prefix + '/bin', headers: prefix + '/include/site/python3.11', data: prefix, tags, pythonVersion: '3.11' });
+  await Promise.all(prefixes.map((p) => m.installWheels(target(p), wheels.map((w) => ({ path: w, requested: true })))));
+  `,
+  );
+  const INSTALL_RUNS = Math.min(RUNS, 7);
+  const wheelhouse = path.join(work, 'wheelhouse');
+  const wheels = makeWheelhouse(wheelhouse);
+  const wheelNames = wheels.map((w) => path.basename(w).split('-')[0]);
+  const installCache = path.join(work, 'install-cache');
+  const envWithCache = (cacheDir) => ({ ...env, ENVBUILD_CACHE_DIR: cacheDir });
+
+  /** envbuild: apply a manifest of `count` fresh envs, then install `list` into each. */
+  function envbuildFill(dir, count, list, cacheDir) {
+    const envNames = Array.from({ length: count }, (_, i) => `e${i}`);
+    const t1 = time(process.execPath, [cli, 'apply', manifest(dir, envNames)], { env: envWithCache(cacheDir) });
+    const prefixes = envNames.map((n) => path.join(dir, 'envs', n));
+    const t2 = time(process.execPath, [installRunner, JSON.stringify({ prefixes, wheels: list })], { env: envWithCache(cacheDir) });
+    return t1 + t2;
+  }
+  function pipFill(dir) {
+    const venv = path.join(dir, 'venv');
+    const t1 = time(PY, ['-m', 'venv', '--without-pip', venv]);
+    const t2 = time(PY, ['-m', 'pip', '--isolated', '--disable-pip-version-check', '--python', path.join(venv, 'bin/python'), 'install', '--no-index', '--no-deps', '-q', '-f', wheelhouse, ...wheelNames]);
+    return t1 + t2;
+  }
+  const ratioLine = (label, ours, theirs, limit) => target(label, ours / theirs, limit);
+  function row(label, samples, baseline) {
+    const m = median(samples);
+    console.log(`  ${label.padEnd(52)}${fmt(m)}${baseline ? `  ×${(m / baseline).toFixed(2)}` : ''}`);
+    return m;
+  }
+
+  console.log(`\nFresh environment + ${wheels.length} wheels (${INSTALL_RUNS} runs, medians):`);
+  envbuildFill(path.join(work, 'warmup'), 1, wheels, installCache); // fill the cache once
+  const fill = { warm: [], cold: [], pip: [] };
+  for (let i = 0; i < INSTALL_RUNS; i++) {
+    const d = path.join(work, `fill-${i}`);
+    fill.pip.push(pipFill(path.join(d, 'pip')));
+    fill.warm.push(envbuildFill(path.join(d, 'warm'), 1, wheels, installCache));
+    const cold = path.join(d, 'cold-cache');
+    fill.cold.push(envbuildFill(path.join(d, 'cold'), 1, wheels, cold));
+    fs.rmSync(cold, { recursive: true, force: true });
+  }
+  const pipM = row('venv --without-pip + pip install --no-index -f', fill.pip);
+  const warmM = row('envbuild apply + installer, warm cache', fill.warm, pipM);
+  const coldM = row('envbuild apply + installer, cold cache', fill.cold, pipM);
+  ratioLine('warm cache vs pip', warmM, pipM, 0.1);
+  ratioLine('cold cache vs pip', coldM, pipM, 0.25);
+
+  console.log('\nseed-pip (an environment with pip, from the bundled wheel):');
+  const pipWheel = wheels.filter((w) => path.basename(w).startsWith('pip-'));
+  const seed = { envbuild: [], venv: [], virtualenv: [] };
+  for (let i = 0; i < INSTALL_RUNS; i++) {
+    const d = path.join(work, `seed-${i}`);
+    seed.venv.push(time(PY, ['-m', 'venv', path.join(d, 'venv')]));
+    seed.envbuild.push(envbuildFill(path.join(d, 'eb'), 1, pipWheel, installCache));
+    if (virtualenv) seed.virtualenv.push(time(virtualenv, ['--no-periodic-update', '--no-setuptools', '--no-wheel', path.join(d, 'virtualenv')]));
+  }
+  const seedVenv = row('python3.11 -m venv (ensurepip)', seed.venv);
+  const seedEb = row('envbuild apply + pip wheel via the cache', seed.envbuild, seedVenv);
+  if (virtualenv) {
+    const seedVe = row('virtualenv (pip seeded, warm app-data)', seed.virtualenv, seedVenv);
+    ratioLine('envbuild vs virtualenv', seedEb, seedVe, 1.0);
+  }
+  ratioLine('envbuild vs python -m venv', seedEb, seedVenv, 0.1);
+
+  console.log(`\nTen environments sharing ${wheels.length} wheels (fresh, warm cache, filled in parallel):`);
+  const many = { one: [], ten: [] };
+  for (let i = 0; i < INSTALL_RUNS; i++) {
+    const d = path.join(work, `many-${i}`);
+    many.one.push(envbuildFill(path.join(d, 'one'), 1, wheels, installCache));
+    many.ten.push(envbuildFill(path.join(d, 'ten'), 10, wheels, installCache));
+  }
+  const oneM = row('one environment', many.one);
+  const tenM = row('ten environments', many.ten, oneM);
+  ratioLine('ten vs one', tenM, oneM, 2);
+
+  const du = (paths) => Number(spawnSync('du', ['-sk', '--total', ...paths], { encoding: 'utf8' }).stdout.trim().split('\n').pop().split('\t')[0]);
+  const tenDir = path.join(work, 'many-0', 'ten', 'envs');
+  const oneKb = du([path.join(work, 'many-0', 'one', 'envs', 'e0')]);
+  const tenKb = du(fs.readdirSync(tenDir).map((n) => path.join(tenDir, n)));
+  console.log(`\nDisk (du -sk, hard links counted once): one env ${oneKb} KiB, ten envs ${tenKb} KiB`);
+  ratioLine('ten vs one (disk)', tenKb, oneKb, 1.2);
+}
+
+const SCENARIOS = { freshOne, noopTen, scale, interpreterStartup, installer };
 
 // ---------------------------------------------------------------------------------------------
 

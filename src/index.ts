@@ -32,3 +32,7 @@ export async function validate(manifestFile: string): Promise<void> {
 // new recipes import 'envbuild/recipe', which loads none of the engine.
 export * from './recipe-api/api.js';
 export { readExisting, writeIfChanged, type OnDisk } from './recipe-api/write-if-changed.js';
+
+/** The wheel installer (src/install/): wheels into an environment through the shared cache. */
+export { installWheels, uninstallDistribution, targetFor, supportedTags } from './install/index.js';
+export type * from './install/types.js';

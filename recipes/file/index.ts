@@ -2,7 +2,7 @@
  * The `file` recipe: a file from inline content or a template, with a mode; rewritten only when
  * its content or mode differ, removed (if unchanged) with its part. See README.md beside this file.
  */
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { lstat, mkdir, readFile, readlink, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { defineRecipe, UserError, type PartDecision, readExisting, writeIfChanged } from 'envbuild/recipe';
 import { renderTemplate, type Variables } from './template.js';
@@ -48,7 +48,7 @@ export default defineRecipe<FileOptions>({
   options: OPTIONS,
 
   async plan({ options, previous, changes, env, manifestDir }): Promise<PartDecision> {
-    const target = targetPath(options, manifestDir, env.path);
+    const target = await targetPath(options, manifestDir, env.path);
     const { text, mode } = await desired(options, manifestDir);
     if (previous === null) return { action: 'create', reasons: [`write ${target}`] };
     if (changes.length > 0) return { action: 'update', reasons: changes };
@@ -63,7 +63,7 @@ export default defineRecipe<FileOptions>({
 
   async apply(ctx) {
     const { options, manifestDir, previous, env } = ctx;
-    const target = targetPath(options, manifestDir, env.path);
+    const target = await targetPath(options, manifestDir, env.path);
     const { text, mode } = await desired(options, manifestDir);
     const recorded = new Set((previous?.created ?? []).map((c) => c.path));
 
@@ -87,18 +87,69 @@ export default defineRecipe<FileOptions>({
  * The file's absolute path; it must lie in the environment or the project, the places whose
  * files envbuild records and may later remove (a file elsewhere could never be cleaned up).
  */
-function targetPath(options: FileOptions, manifestDir: string, envPath: string): string {
+async function targetPath(options: FileOptions, manifestDir: string, envPath: string): Promise<string> {
   const target = path.resolve(manifestDir, options.path);
-  const inside = (dir: string) => {
-    const rel = path.relative(dir, target);
-    return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
-  };
-  if (!inside(envPath) && !inside(manifestDir)) {
+  if (!isInside(envPath, target) && !isInside(manifestDir, target)) {
     throw new UserError('EFILE', `path ${target} is outside the environment (${envPath}) and the project (${manifestDir})`, {
       hint: 'envbuild writes only where it can keep track of what it wrote; write the file inside the project, or link to it from where it is needed',
+      option: ['path'],
     });
   }
+  await refuseLinkedParents(target, [envPath, manifestDir]);
   return target;
+}
+
+function isInside(dir: string, p: string): boolean {
+  const rel = path.relative(dir, p);
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+}
+
+/**
+ * Refuses a target whose parent directories lead, through a symbolic link, out of the places
+ * the manifest names (the environment, the project): `link -> /elsewhere` inside the project
+ * would otherwise have `path: link/app.ini` written in /elsewhere, which envbuild neither
+ * declared nor can keep track of. Links that stay inside those places are followed; the
+ * environment or project directory may itself be a link, as the manifest names it.
+ */
+async function refuseLinkedParents(target: string, roots: readonly string[]): Promise<void> {
+  const realRoots = await Promise.all(roots.map((r) => realpath(r).catch(() => r)));
+  const allowed = (p: string) => [...roots, ...realRoots].some((r) => isInside(r, p));
+  // The deepest existing ancestor of the target, resolved: where a write would really land.
+  let existing = path.dirname(target);
+  while (!(await exists(existing)) && path.dirname(existing) !== existing) existing = path.dirname(existing);
+  // A dangling link cannot be resolved: refused too (a mkdir through it would land anywhere).
+  const resolved = await realpath(existing).catch(() => undefined);
+  const real = resolved === undefined ? '(a missing place)' : path.join(resolved, path.relative(existing, target));
+  if (resolved !== undefined && allowed(real)) return;
+  const link = await firstLink(target, roots);
+  throw new UserError(
+    'EFILE',
+    `path ${target} leads through the symbolic link ${link?.path ?? existing}${link ? ` (→ ${link.target})` : ''} to ${real}, outside the environment and the project`,
+    {
+      hint: 'envbuild does not write through links to places the manifest does not name: write the file inside the project or the environment, not through a link',
+      option: ['path'],
+    },
+  );
+}
+
+/** The first symbolic link on the way from the root holding `target` down to it. */
+async function firstLink(target: string, roots: readonly string[]): Promise<{ path: string; target: string } | undefined> {
+  const root = roots.find((r) => isInside(r, target)) ?? path.parse(target).root;
+  let p = root;
+  for (const part of path.relative(root, target).split(path.sep)) {
+    p = path.join(p, part);
+    const st = await lstat(p).catch(() => undefined);
+    if (!st) return undefined;
+    if (st.isSymbolicLink()) return { path: p, target: await readlink(p) };
+  }
+  return undefined;
+}
+
+async function exists(p: string): Promise<boolean> {
+  return lstat(p).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function desired(options: FileOptions, manifestDir: string): Promise<{ text: string; mode: number }> {

@@ -149,6 +149,10 @@ async function desiredScripts(
   const scripts: DesiredScript[] = [];
   const add = (name: string, content: string, byPip = false) => {
     const file = path.join(env.bin, name);
+    if (path.dirname(file) !== env.bin) {
+      problems.push(`script name ${JSON.stringify(name)} does not name a file in ${env.bin}`);
+      return;
+    }
     if (scripts.some((s) => s.name === name)) problems.push(`two scripts are named ${name}`);
     else scripts.push({ name, path: file, content, byPip });
   };
@@ -170,6 +174,12 @@ async function desiredScripts(
         if (wanted && !wanted.has(ep.name)) continue;
         if (found.has(ep.name)) continue; // the first distribution providing a name wins, as with pip
         found.add(ep.name);
+        if (!isScriptName(ep.name)) {
+          // entry_points.txt is the distribution's, not the user's: `../../x` or `a/b` would
+          // write outside bin/. Refused before anything is written, as pip refuses the wheel.
+          problems.push(`${dist.name} declares the entry point ${JSON.stringify(ep.name)}, which is not a script name (one file name in bin/: letters, digits, "_", ".", "+", "-")`);
+          continue;
+        }
         if (ep.attr === '') {
           problems.push(`the entry point ${ep.name} of ${dist.name} names no function ("${ep.module}")`);
           continue;
@@ -202,6 +212,13 @@ async function desiredScripts(
     add(name, renderWrapper(name, spec, env.python, env.bin));
   }
   return { scripts, problems };
+}
+
+const SCRIPT_NAME_RE = new RegExp(SCRIPT_NAME);
+
+/** One plain file name: no separator, not `.` or `..`, nothing a shell or a path could misread. */
+function isScriptName(name: string): boolean {
+  return SCRIPT_NAME_RE.test(name) && name !== '.' && name !== '..' && Buffer.byteLength(name) <= 255;
 }
 
 function distNames(value: ScriptsOptions['entry-points-of']): string[] {

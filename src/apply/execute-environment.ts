@@ -1,4 +1,6 @@
 import fs from 'node:fs/promises';
+import path from 'node:path';
+import { markerOf } from '../layout/identity.js';
 import { faultPoint } from '../fault-injection.js';
 import { observe, removeEntry, sweepTemporaries, writeEntry, writeFreshTree, type RemoveOutcome } from '../layout/materialize.js';
 import type { EntryDigest } from '../layout/tree.js';
@@ -17,10 +19,14 @@ export interface EnvironmentOutcome {
   /** Paths that were not deleted because they are not (or no longer) what envbuild made. */
   readonly kept: ReadonlyArray<{ readonly path: string; readonly why: string }>;
   /** Parts created, updated, replaced or removed, in the order it happened. */
-  readonly parts?: ReadonlyArray<{ readonly name: string; readonly action: string }>;
+  readonly parts?: ReadonlyArray<{ readonly name: string; readonly action: string; /** What it changed, in a few words. */ readonly summary?: string }>;
+  /** `--replace-foreign`: where the directory that was in the way now is. */
+  readonly backup?: string;
 }
 
 export interface ExecuteHooks {
+  /** Filesystem time this environment's build started (an interrupted attempt's included). */
+  readonly since?: number;
   readonly signal?: AbortSignal;
   readonly progress?: (message: string) => void;
 }
@@ -39,8 +45,9 @@ export async function executeEnvironment(
   let removed = 0;
   let written = 0;
 
+  if (plan.forget && plan.removeFrom) kept.push({ path: plan.removeFrom, why: plan.forget });
   // What a killed run may have left: a staging directory, temporaries of unfinished writes.
-  if (plan.removeFrom) {
+  if (plan.removeFrom && !plan.forget) {
     await clearStaging(plan.removeFrom);
     await sweepTemporaries(plan.removeFrom, directoriesOf(plan.removals));
   }
@@ -49,7 +56,7 @@ export async function executeEnvironment(
     await sweepTemporaries(desired.path, directoriesOf(desired.entries));
   }
 
-  if (plan.removeFrom && plan.removals.length > 0) {
+  if (plan.removeFrom && !plan.forget && plan.removals.length > 0) {
     hooks.progress?.(`removing ${plan.removals.length} recorded entries`);
     for (const r of plan.removals) {
       hooks.signal?.throwIfAborted();
@@ -59,16 +66,41 @@ export async function executeEnvironment(
     }
     // An adopted replacement already occupies its root: only a root left behind goes.
     if (plan.action === 'remove' || (plan.action === 'replace' && !(plan.adopt && plan.removeFrom === desired?.path))) {
-      await removeRootIfEmpty(plan.removeFrom, kept);
+      const gone = await removeRootIfEmpty(plan.removeFrom, kept);
+      // Removed, or moved elsewhere: the directories envbuild made above the old root go when empty.
+      const above = (previous?.parents ?? []).filter((dir) => desired === undefined || !desired.path.startsWith(`${dir}/`));
+      if (gone) await removeParentsIfEmpty(above);
     }
   }
 
+  let backup: string | undefined;
+  if (desired && plan.backup) {
+    // Never deleted: renamed beside it, under a name that says what it is and when.
+    await fs.rename(desired.path, plan.backup);
+    faultPoint(`backup ${desired.path}`);
+    backup = plan.backup;
+    hooks.progress?.(`moved ${desired.path} aside to ${backup}`);
+  }
+
+  // Directories above the root are kept with the environment only while they are above it.
+  let parents: string[] = (previous?.parents ?? []).filter((dir) => desired !== undefined && desired.path.startsWith(`${dir}/`));
+  // An environment an interrupted run built and did not record: the directories above it that
+  // run made are this build's.
+  if (desired && plan.adopt && hooks.since !== undefined) parents = [...new Set([...parents, ...(await madeParents(desired.path, hooks.since))])];
   if (desired && plan.writes.length > 0) {
     const fresh = await isAbsentOrEmpty(desired.path);
     if (fresh) {
       hooks.progress?.(`building ${plan.writes.length} entries in a staging directory`);
+      // Directories above the root that envbuild creates are recorded, so destroy removes them.
+      parents = [...new Set([...parents, ...(await madeParents(desired.path, hooks.since))])];
       const staging = await prepareStaging(desired.path);
-      await writeFreshTree(staging, plan.writes, hooks.signal);
+      // The marker first: a staging directory is cleared by a later run only when it carries one.
+      const marker = markerOf(plan.writes);
+      const first = plan.writes.filter((e) => e.path === marker);
+      for (const entry of first) await writeEntry(staging, entry);
+      hooks.signal?.throwIfAborted();
+      // The rest, directories first, files several at a time.
+      await writeFreshTree(staging, plan.writes.filter((e) => e.path !== marker), hooks.signal);
       written = plan.writes.length;
       hooks.signal?.throwIfAborted();
       await promoteStaging(staging, desired.path);
@@ -106,12 +138,15 @@ export async function executeEnvironment(
     written,
     removed,
     kept,
+    ...(backup ? { backup } : {}),
   };
   if (!desired) return { outcome, state: null };
   return {
     outcome,
     state: {
       path: desired.path,
+      ...(desired.id ? { id: desired.id } : {}),
+      ...(parents.length > 0 ? { parents } : {}),
       inputs: desired.inputs,
       entries: [...recordedEntries(desired), ...derived],
       // The runner fills in parts as it applies them.
@@ -151,20 +186,47 @@ async function isAbsentOrEmpty(dir: string): Promise<boolean> {
   }
 }
 
-/** The root itself is removed only when nothing is left in it: user files keep it alive. */
-async function removeRootIfEmpty(root: string, kept: Array<{ path: string; why: string }>): Promise<void> {
+/** The root itself is removed only when nothing is left in it: user files keep it alive. Returns whether it is gone. */
+async function removeRootIfEmpty(root: string, kept: Array<{ path: string; why: string }>): Promise<boolean> {
   let left: string[];
   try {
     left = await fs.readdir(root);
   } catch {
-    return;
+    return true;
   }
   if (left.length === 0) {
     await fs.rmdir(root);
     faultPoint(`rmdir ${root}`);
-    return;
+    return true;
   }
   if (!kept.some((k) => k.path.startsWith(`${root}/`))) {
     kept.push({ path: root, why: `not empty: holds ${left.sort().slice(0, 5).join(', ')}` });
+  }
+  return false;
+}
+
+/**
+ * The directories above `root` that this build makes: those that do not exist yet, and those
+ * an interrupted attempt of it made (born since it started), outermost first.
+ */
+async function madeParents(root: string, since: number | undefined): Promise<string[]> {
+  const out: string[] = [];
+  for (let at = path.dirname(root); at !== path.dirname(at); at = path.dirname(at)) {
+    const st = await fs.lstat(at).catch(() => null);
+    if (st && !(since !== undefined && st.isDirectory() && (st.birthtimeMs > 0 ? st.birthtimeMs : st.ctimeMs) >= since)) break;
+    out.unshift(at);
+  }
+  return out;
+}
+
+/** Directories envbuild created above a removed root go too, innermost first, while empty. */
+async function removeParentsIfEmpty(parents: readonly string[]): Promise<void> {
+  for (const dir of [...parents].sort((a, b) => b.length - a.length)) {
+    try {
+      await fs.rmdir(dir);
+      faultPoint(`rmdir ${dir}`);
+    } catch {
+      // Not empty (another environment, a user file) or already gone: it stays.
+    }
   }
 }

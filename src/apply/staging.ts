@@ -1,6 +1,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { faultPoint } from '../fault-injection.js';
+import { UserError } from '../errors/user-error.js';
+import { readEnvironmentId } from '../layout/identity.js';
 
 /**
  * New environments are built beside their final place and renamed into it when complete, so
@@ -19,11 +21,21 @@ export async function prepareStaging(root: string): Promise<string> {
   return staging;
 }
 
-/** Removes a staging directory left by a killed run, if any. */
+/**
+ * Removes a staging directory left by a killed run, if any — only when it is envbuild's: empty,
+ * or carrying an environment marker (written first into every staging directory). Anything
+ * else under that name is somebody's, and is reported, not deleted.
+ */
 export async function clearStaging(root: string): Promise<void> {
   const staging = stagingPathFor(root);
   const st = await fs.lstat(staging).catch(() => null);
   if (!st) return;
+  const mine = st.isDirectory() && ((await fs.readdir(staging)).length === 0 || (await readEnvironmentId(staging)) !== null);
+  if (!mine) {
+    throw new UserError('EPATH', `refusing to remove ${staging}: it is named like envbuild's staging directory but is not one (it carries no envbuild marker)`, {
+      hint: 'envbuild reserves .<name>.envbuild-staging beside each environment; move it away and run again',
+    });
+  }
   await fs.rm(staging, { recursive: true, force: true });
   faultPoint(`rm ${staging}`);
 }

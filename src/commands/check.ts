@@ -6,7 +6,7 @@ import type { IsolationMode } from '../manifest/types.js';
 import type { Plan } from '../plan/types.js';
 import { createInterpreterFinder } from '../python/index.js';
 import { readState } from '../state/store.js';
-import { prepare, type EngineOptions } from './prepare.js';
+import { belongsTo, prepare, type EngineOptions } from './prepare.js';
 import { ENVBUILD_VERSION } from '../version.js';
 import path from 'node:path';
 
@@ -35,7 +35,7 @@ export interface CheckResult {
  */
 export async function check(manifestFile: string, options: EngineOptions = {}): Promise<CheckResult> {
   const manifest = await loadManifest(manifestFile);
-  const state = await readState(manifest.dir, ENVBUILD_VERSION);
+  const { state } = await readState(manifest.file, ENVBUILD_VERSION, (s) => belongsTo(manifest, s));
   let plan: Plan | null = null;
   let planProblem: string | null = null;
   try {

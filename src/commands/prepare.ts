@@ -1,21 +1,29 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import type { Diagnostic } from '../errors/diagnostic.js';
 import { ManifestError, UserError } from '../errors/user-error.js';
+import { newEnvironmentId, readEnvironmentId, withEnvironmentId } from '../layout/identity.js';
+import { digestEntry } from '../layout/materialize.js';
 import { planParts } from '../parts/plan-parts.js';
-import { loadManifest } from '../manifest/index.js';
+import { loadManifestWithProblems } from '../manifest/index.js';
 import type { Manifest } from '../manifest/types.js';
 import { observeDisk } from '../plan/observe.js';
 import { planEnvironments } from '../plan/planner.js';
 import type { DesiredEnvironment, Plan } from '../plan/types.js';
 import type { DiscoveryOptions } from '../python/index.js';
-import { resolveEnvironments } from '../resolve/resolve-environments.js';
-import { readState, serializeState } from '../state/store.js';
-import { emptyState, type StateFile } from '../state/types.js';
+import { resolveEnvironments, sortDiagnostics } from '../resolve/resolve-environments.js';
+import { resolutionProblems } from '../resolve/resolution-problems.js';
+import { otherStates, readState, stateBody, statePath } from '../state/store.js';
+import { emptyState, type LoadedState, type StateFile, type StateTrust } from '../state/types.js';
+import { parseState } from '../state/validate-state.js';
 import { ENVBUILD_VERSION } from '../version.js';
 
 export interface EngineOptions {
   /** Limit the command to these environments (repeatable `--env`). */
   readonly only?: readonly string[];
   readonly discovery?: DiscoveryOptions;
+  /** apply: move a directory envbuild did not create out of an environment's way (to a named backup). */
+  readonly replaceForeign?: boolean;
 }
 
 /** Everything a command needs after the read-only stages: load → resolve → observe → plan. */
@@ -23,33 +31,140 @@ export interface Prepared {
   readonly manifest: Manifest;
   readonly desired: readonly DesiredEnvironment[];
   readonly state: StateFile;
-  /** The state file's serialised form as read, to skip rewriting identical bytes. */
+  /** The state's serialised body as read, to skip rewriting identical bytes. */
   readonly stateText: string;
+  readonly trust: StateTrust;
+  /** A version-1 state file taken over by this manifest, removed once the new one is written. */
+  readonly migratedFrom?: string;
   readonly plan: Plan;
 }
 
 /**
  * `validate: true` (envbuild validate): the manifest, its interpreters and its parts' options
- * are checked as for a first apply, without looking at the disk — what is there does not make a
- * manifest valid or not, and at 1,000 environments observing it was a fifth of the work.
+ * are checked as for a first apply, without looking at the environments on disk — what is
+ * there does not make a manifest valid or not, and at 1,000 environments observing it was a
+ * fifth of the work.
  */
 export async function prepare(manifestFile: string, options: EngineOptions & { destroy?: boolean; validate?: boolean } = {}): Promise<Prepared> {
-  const manifest = await loadManifest(manifestFile);
-  const state = await readState(manifest.dir, ENVBUILD_VERSION);
+  const manifest = await loadOrStandIn(manifestFile, options);
+  const loaded = await readState(manifest.file, ENVBUILD_VERSION, (s) => belongsTo(manifest, s));
+  const { state } = loaded;
   checkSelection(manifest, state, options.only);
   const only = options.only && options.only.length > 0 ? { only: options.only } : {};
   // Destroy needs no interpreter: what to remove is all in the state.
-  const desired = options.destroy
+  const resolved = options.destroy
     ? []
     : await resolveEnvironments(manifest, { ...only, ...(options.discovery ? { discovery: options.discovery } : {}) });
-  const planned = options.validate ? emptyState(state.writtenBy) : state;
-  const observed = options.validate ? {} : await observeDisk(desired, state);
-  const envPlan = planEnvironments(manifest.file, desired, planned, observed, {
+  if (options.validate) return validated(manifest, resolved, loaded);
+  const desired = await Promise.all(resolved.map((d) => identify(d, state)));
+  const observed = await observeDisk(desired, state, manifest.dir);
+  const envPlan = planEnvironments(manifest.file, desired, state, observed, {
     ...only,
     ...(options.destroy ? { destroy: true } : {}),
+    project: manifest.dir,
+    trusted: loaded.trust === 'signed',
+    ...(state.project !== undefined && state.project !== manifest.dir && loaded.trust !== 'none' ? { movedFrom: state.project } : {}),
+    ownedByOthers: await othersEnvironments(manifest.file),
+    ...(options.replaceForeign ? { replaceForeign: { stamp: backupStamp() } } : {}),
   });
-  const plan = await withParts(envPlan, manifest, desired, planned);
-  return { manifest, desired, state, stateText: serializeState(state), plan };
+  const plan = await withParts(envPlan, manifest, desired, state);
+  // An unsigned (or migrated) state with environments is recorded again, signed, by apply.
+  const stateRewrite = loaded.trust === 'unsigned' && !options.destroy && Object.keys(state.environments).length > 0;
+  return {
+    manifest,
+    desired,
+    state: withFoundIds(state, desired, plan),
+    stateText: loaded.trust === 'signed' ? stateBody(state, manifest.file) : '',
+    trust: loaded.trust,
+    ...(loaded.migratedFrom ? { migratedFrom: loaded.migratedFrom } : {}),
+    plan: { ...plan, notes: loaded.notes, ...(stateRewrite ? { stateRewrite } : {}) },
+  };
+}
+
+/** validate: every environment planned as a first apply would (so every part's options are checked), from nothing. */
+async function validated(manifest: Manifest, desired: readonly DesiredEnvironment[], loaded: LoadedState): Promise<Prepared> {
+  const nothing = emptyState(loaded.state.writtenBy);
+  const envPlan = planEnvironments(manifest.file, desired, nothing, {}, { project: manifest.dir, trusted: false, ownedByOthers: {} });
+  const plan = await withParts(envPlan, manifest, desired, nothing);
+  return { manifest, desired, state: loaded.state, stateText: '', trust: loaded.trust, plan };
+}
+
+/**
+ * The marker id of an environment: the one state recorded; else the one an environment found
+ * where this one goes carries (the planner adopts it only if everything else matches exactly);
+ * else a new one.
+ */
+async function identify(d: DesiredEnvironment, state: StateFile): Promise<DesiredEnvironment> {
+  const id = state.environments[d.name]?.id ?? (await readEnvironmentId(d.path)) ?? newEnvironmentId();
+  const entries = withEnvironmentId(d.entries, id);
+  const digests = { ...d.digests };
+  for (const e of entries) if (!(e.path in digests) || e.path === 'pyvenv.cfg') digests[e.path] = await digestEntry(e);
+  return { ...d, id, entries, digests };
+}
+
+/**
+ * A version-1 record has no id. When its environment is kept as it is (no-op), the id its
+ * marker carries on disk is the one the plan checked: it is recorded from now on.
+ */
+function withFoundIds(state: StateFile, desired: readonly DesiredEnvironment[], plan: Plan): StateFile {
+  let environments = state.environments;
+  for (const d of desired) {
+    const rec = environments[d.name];
+    const action = plan.environments.find((e) => e.name === d.name)?.action;
+    if (rec && rec.id === undefined && d.id && action === 'no-op') environments = { ...environments, [d.name]: { ...rec, id: d.id } };
+  }
+  return environments === state.environments ? state : { ...state, environments };
+}
+
+/** A version-1 state belongs to this manifest when every environment it records is one this manifest declares there. */
+export function belongsTo(manifest: Manifest, legacy: StateFile): boolean {
+  const declared = new Map(manifest.environments.map((e) => [e.name, e.path]));
+  return Object.entries(legacy.environments).every(([name, env]) => declared.get(name) === env.path);
+}
+
+/** Environment roots recorded by other manifests' states beside this one (read only for their paths). */
+async function othersEnvironments(manifestFile: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  const dir = path.dirname(manifestFile);
+  for (const other of await otherStates(manifestFile)) {
+    const file = statePath(path.join(dir, other));
+    try {
+      const state = parseState(await fs.readFile(file, 'utf8'), file, dir);
+      for (const env of Object.values(state.environments)) out[env.path] = other;
+    } catch {
+      // Another manifest's unreadable state is that manifest's problem.
+    }
+  }
+  return out;
+}
+
+/** `20261130T021500Z`: sortable, and no characters a shell or a file name minds. */
+function backupStamp(): string {
+  return new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+}
+
+/**
+ * The manifest; for destroy, when it is gone but its state is not, a stand-in declaring
+ * nothing, so the recorded environments can still be removed.
+ */
+async function loadOrStandIn(manifestFile: string, options: EngineOptions & { destroy?: boolean }): Promise<Manifest> {
+  const destroying = options.destroy === true;
+  try {
+    return await loadCollectingEverything(manifestFile, options);
+  } catch (e) {
+    if (!destroying || (await fs.lstat(manifestFile).then(() => true, () => false))) throw e;
+    const file = path.resolve(manifestFile);
+    const hasState = await fs.lstat(statePath(file)).then(() => true, () => false);
+    if (!hasState) throw e;
+    const at = { file, line: 1, col: 1 };
+    return {
+      file,
+      dir: path.dirname(file),
+      format: 1,
+      environments: [],
+      source: { locate: () => at, locateKey: () => at } as unknown as Manifest['source'],
+    };
+  }
 }
 
 /**
@@ -82,3 +197,23 @@ function checkSelection(manifest: Manifest, state: StateFile, only: readonly str
     });
   }
 }
+
+/**
+ * The manifest, or every problem with it: when it has some, the ones resolution would find
+ * next (interpreters, packages, recipes that cannot be found) are added, so a user fixes
+ * everything in one pass.
+ */
+async function loadCollectingEverything(manifestFile: string, options: EngineOptions & { destroy?: boolean }): Promise<Manifest> {
+  const { manifest, diagnostics } = await loadManifestWithProblems(manifestFile);
+  if (!diagnostics.some((d) => d.severity === 'error') && manifest) return manifest;
+  const more =
+    manifest && !options.destroy
+      ? await resolutionProblems(manifest, diagnostics, {
+          ...(options.only && options.only.length > 0 ? { only: options.only } : {}),
+          ...(options.discovery ? { discovery: options.discovery } : {}),
+        })
+      : [];
+  throw new ManifestError(more.length > 0 ? sortDiagnostics([...diagnostics, ...more]) : diagnostics);
+}
+
+export type { LoadedState };

@@ -1,16 +1,18 @@
 import { InterruptedError, UserError } from '../errors/user-error.js';
 import { executeEnvironment, type EnvironmentOutcome } from '../apply/execute-environment.js';
 import { hasChanges, hasConflicts, type Plan } from '../plan/types.js';
-import { compactJournal, deleteState, journalPending, readState, serializeState, stateDir, sweepStateTemporaries, writeState } from '../state/store.js';
-import { StateJournal } from '../state/journal.js';
+import { deleteState, removeLegacyState, removeStateDirIfEmpty, stateBody, stateDir, sweepStateTemporaries, writeState } from '../state/store.js';
+import fs from 'node:fs/promises';
 import { faultPoint } from '../fault-injection.js';
 import { redactText } from '../secrets/redact.js';
-import type { EnvironmentState } from '../state/types.js';
+import type { EnvironmentState, StateFile } from '../state/types.js';
 import { prepare, type EngineOptions, type Prepared } from './prepare.js';
 import { ENVBUILD_VERSION } from '../version.js';
 import type { PartRecord, RemovalEnvironment } from '../recipe-api/api.js';
 import { applyPart, removePart } from '../parts/run-part.js';
+import { filesystemNow } from '../parts/claims.js';
 import { makeLookup } from '../parts/scope.js';
+import { summarizePart } from '../parts/part-summary.js';
 import type { DesiredEnvironment } from '../plan/types.js';
 import type { IsolationMode } from '../manifest/types.js';
 import path from 'node:path';
@@ -48,9 +50,11 @@ export function destroy(manifestFile: string, options: ApplyOptions = {}): Promi
 async function run(manifestFile: string, options: ApplyOptions, destroying: boolean): Promise<ApplyResult> {
   // A first, lock-free look: a no-op run must not write anything, not even a lock.
   const first = await prepare(manifestFile, { ...options, destroy: destroying });
-  // Nothing to do, unless a killed run's journal is still to be folded into state.json.
-  const pending = !hasChanges(first.plan) && (await journalPending(first.manifest.dir));
-  if (!hasChanges(first.plan) && !pending) return { plan: first.plan, outcomes: [], stateWritten: false };
+  if (!hasChanges(first.plan)) {
+    // ... except to clear what a killed run left: its lock, and after destroy an empty .envbuild/.
+    await clearLeftovers(first.manifest.dir, destroying);
+    return { plan: first.plan, outcomes: [], stateWritten: false };
+  }
   // A refused run writes nothing at all, not even the state directory for the lock.
   refuseConflicts(first.plan);
 
@@ -62,38 +66,74 @@ async function run(manifestFile: string, options: ApplyOptions, destroying: bool
   });
   try {
     await sweepStateTemporaries(first.manifest.dir);
-    await compactJournal(first.manifest.dir, ENVBUILD_VERSION);
-    if (pending) return { plan: first.plan, outcomes: [], stateWritten: true };
-    // Another process may have changed things between the look and the lock: plan again —
-    // unless the state is byte for byte what the look read (any apply in between would have
-    // changed it). Resolving twice would double the work and the memory of a large manifest.
-    const now = await readState(first.manifest.dir, ENVBUILD_VERSION);
-    const prepared = serializeState(now) === first.stateText ? first : await prepare(manifestFile, { ...options, destroy: destroying });
+    // Another process may have changed things between the look and the lock: plan again.
+    const prepared = await prepare(manifestFile, { ...options, destroy: destroying });
     refuseConflicts(prepared.plan);
     return await execute(prepared, options, destroying);
   } finally {
     await release();
+    if (destroying) await removeStateDirIfEmpty(first.manifest.dir);
   }
+}
+
+async function clearLeftovers(manifestDir: string, destroying: boolean): Promise<void> {
+  const dir = stateDir(manifestDir);
+  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  if (names.includes('lock') || names.includes('lock-holder.json')) {
+    const { clearAbandonedLock } = await import('../state/lock.js');
+    await clearAbandonedLock(manifestDir);
+  }
+  if (destroying) await removeStateDirIfEmpty(manifestDir);
 }
 
 function refuseConflicts(plan: Plan): void {
   if (!hasConflicts(plan)) return;
   const lines = plan.environments.flatMap((e) => e.conflicts.map((c) => `  ${e.name}: ${c}`));
   throw new UserError('ECONFLICT', `nothing was changed, because:\n${lines.join('\n')}`, {
-    hint: 'envbuild never overwrites what it did not create',
+    hint: 'envbuild never overwrites or deletes what it did not create; `envbuild apply --replace-foreign` moves a directory in the way aside (never deletes it)',
   });
 }
 
 async function execute(prepared: Prepared, options: ApplyOptions, destroying: boolean): Promise<ApplyResult> {
   const { plan, desired } = prepared;
+  let state: StateFile = prepared.state;
+  let stateText = prepared.stateText;
   let stateWritten = false;
   const outcomes: EnvironmentOutcome[] = [];
   const byName = new Map(desired.map((d) => [d.name, d]));
-  // Each step's record is appended to the journal (environments run concurrently; the
-  // appends go one after the other) and state.json is written once, at the end.
-  const journal = new StateJournal(stateDir(prepared.manifest.dir), { ...prepared.state, writtenBy: ENVBUILD_VERSION });
-  const recorded = (name: string) => journal.get(name);
-  const save = (name: string, envState: EnvironmentState | null): Promise<void> => journal.record(name, envState);
+
+  const manifestFile = prepared.manifest.file;
+  const trusted = prepared.trust === 'signed';
+  let legacy = prepared.migratedFrom;
+  // Environments run concurrently: each save updates the state in memory at once, and the
+  // writes go one after the other, each writing the state as it is when its turn comes, so the
+  // file on disk only ever moves forward.
+  const persist = async () => {
+    const snapshot = state;
+    const building = Object.keys(snapshot.creating ?? {}).length > 0;
+    if (!building && Object.keys(snapshot.environments).length === 0 && (destroying || Object.keys(prepared.state.environments).length > 0)) {
+      await deleteState(manifestFile, legacy);
+      legacy = undefined;
+      stateWritten = true;
+      return;
+    }
+    if (await writeState(manifestFile, snapshot, stateText)) stateWritten = true;
+    stateText = stateBody(snapshot, manifestFile);
+    if (legacy) {
+      await removeLegacyState(legacy);
+      legacy = undefined;
+    }
+  };
+  let writes: Promise<void> = Promise.resolve();
+  const save = (name: string | null, envState: EnvironmentState | null): Promise<void> => {
+    const environments = { ...state.environments };
+    if (name !== null && envState) environments[name] = envState;
+    else if (name !== null) delete environments[name];
+    state = { ...state, writtenBy: ENVBUILD_VERSION, environments };
+    const written = writes.then(persist);
+    writes = written.catch(() => undefined);
+    return written;
+  };
 
   const working = plan.environments.filter((e) => e.action !== 'no-op');
   const after = dependencies(
@@ -109,19 +149,28 @@ async function execute(prepared: Prepared, options: ApplyOptions, destroying: bo
       title: `${envPlan.action} ${envPlan.name}`,
       run: async (progress: (m: string) => void) => {
         const d = byName.get(envPlan.name);
-        const previous = recorded(envPlan.name);
+        const previous = state.environments[envPlan.name];
         const hooks = { signal: options.signal ?? new AbortController().signal, progress };
         let parts: Record<string, PartRecord> = { ...(previous?.parts ?? {}) };
         const kept: Array<{ path: string; why: string }> = [];
-        const partOutcomes: Array<{ name: string; action: string }> = [];
+        const partOutcomes: Array<{ name: string; action: string; summary?: string }> = [];
+        const previousRecords = parts;
 
-        // Parts go before the environment they live in, newest first.
+        // Parts go before the environment they live in, newest first. In an environment being
+        // replaced they are removed as the old environment sees them (its interpreter, its
+        // site-packages), so nothing they installed stays behind.
         for (const p of envPlan.parts) {
           const record = parts[p.name];
           if ((p.action !== 'remove' && p.action !== 'replace') || !record) continue;
           progress(`removing part ${p.name}`);
           const reason = envPlan.action === 'remove' ? 'environment-removed' : envPlan.action === 'replace' ? 'environment-replaced' : 'part-removed';
-          kept.push(...(await removePart(prepared.manifest.dir, removalEnvironment(envPlan.name, d, previous!), p.name, record, hooks, reason)));
+          const seenAs = envPlan.action === 'replace' ? removalEnvironment(envPlan.name, undefined, previous!) : removalEnvironment(envPlan.name, d, previous!);
+          if (envPlan.forget) {
+            // The environment is not confirmed as ours: nothing in it is touched.
+          } else {
+            const removal = { trusted, ...(d ? { declared: d.parts.find((dp) => dp.name === p.name) } : {}) };
+            kept.push(...(await removePart(prepared.manifest.dir, seenAs, p.name, record, hooks, reason, removal)));
+          }
           faultPoint(`removed part ${envPlan.name}.${p.name}`);
           const { [p.name]: _gone, ...rest } = parts;
           parts = rest;
@@ -129,18 +178,36 @@ async function execute(prepared: Prepared, options: ApplyOptions, destroying: bo
           await save(envPlan.name, { ...previous!, parts });
         }
 
-        const { outcome, state: envState } = await executeEnvironment(envPlan, d, recorded(envPlan.name), {
+        // A build's start is recorded before it makes anything, so the directories it makes
+        // above the environment are known as its own even after an interruption.
+        let since: number | undefined;
+        if (d && (envPlan.writes.length > 0 || envPlan.adopt) && (envPlan.action === 'create' || envPlan.action === 'replace')) {
+          const earlier = trusted ? prepared.state.creating?.[d.name] : undefined;
+          const now = await filesystemNow();
+          since = earlier !== undefined ? Math.min(earlier, now) : now;
+          state = { ...state, creating: { ...(state.creating ?? {}), [d.name]: since } };
+          await save(null, null);
+        }
+        const { outcome, state: envState } = await executeEnvironment(envPlan, d, state.environments[envPlan.name], {
           signal: hooks.signal,
           progress,
+          ...(since !== undefined ? { since } : {}),
         });
+        if (state.creating?.[envPlan.name] !== undefined) {
+          const { [envPlan.name]: _built, ...creating } = state.creating;
+          state = { ...state, creating };
+        }
         if (!envState || !d) {
           await save(envPlan.name, null);
           outcomes.push({ ...outcome, kept: [...kept, ...outcome.kept], parts: partOutcomes });
           return;
         }
         // Recorded after each step, so an interruption loses at most the one in flight.
+        const parents = (envState.parents ?? []).filter((dir) => dir.startsWith(`${prepared.manifest.dir}/`));
+        const { parents: _all, ...recorded } = envState;
         let current: EnvironmentState = {
-          ...envState,
+          ...recorded,
+          ...(parents.length > 0 ? { parents } : {}),
           parts,
           sitePackages: d.recipeEnv.sitePackages,
           ...(d.allowlist ? { allowlist: d.allowlist } : {}),
@@ -152,39 +219,64 @@ async function execute(prepared: Prepared, options: ApplyOptions, destroying: bo
           const action = actions.get(part.name);
           if (!action || action === 'no-op' || action === 'remove') continue;
           progress(`${action} part ${part.name} (${part.recipeRef})`);
-          const outputsOf = (env: string, name: string) => (env === d.name ? parts[name]?.outputs : recorded(env)?.parts[name]?.outputs);
+          const outputsOf = (env: string, name: string) => (env === d.name ? parts[name]?.outputs : state.environments[env]?.parts[name]?.outputs);
           const lookup = makeLookup(prepared.manifest, desired, d.name, outputsOf, process.env);
-          const record = await applyPart(prepared.manifest, d, part, parts[part.name] ?? null, lookup, hooks);
+          // The part's start, by the filesystem's clock, is recorded before it runs: a retry after
+          // an interruption still owns what the first attempt created (see parts/claims.ts).
+          const now = await filesystemNow();
+          const earlier = trusted ? previous?.pending?.[part.name] : undefined;
+          const since = earlier !== undefined ? Math.min(earlier, now) : now;
+          current = { ...current, pending: { ...(current.pending ?? {}), [part.name]: since } };
+          await save(envPlan.name, current);
+          const record = await applyPart(prepared.manifest, d, part, parts[part.name] ?? null, lookup, hooks, {
+            project: prepared.manifest.dir,
+            ...claimedElsewhere(state, desired, d.name, part.name),
+            since,
+          });
+          const { [part.name]: _done, ...pending } = current.pending ?? {};
+          current = withPending(current, pending);
           faultPoint(`applied part ${d.name}.${part.name}`);
           parts = { ...parts, [part.name]: record };
           current = { ...current, parts };
           await save(envPlan.name, current);
-          partOutcomes.push({ name: part.name, action });
+          const summary = summarizePart(record, previousRecords[part.name] ?? null);
+          partOutcomes.push({ name: part.name, action, ...(summary ? { summary } : {}) });
         }
         outcomes.push({ ...outcome, kept: [...kept, ...outcome.kept], parts: partOutcomes });
       },
     }));
+
   // Outcomes are reported in plan order, whichever environment finished first.
   const order = new Map(working.map((e, i) => [e.name, i]));
-
   try {
     await runSteps(steps, options.progress ?? 'silent', jobsFor(options.jobs));
+    // An unsigned or migrated state that nothing above rewrote is recorded again, signed.
+    if (plan.stateRewrite && !stateWritten) await save(null, null);
   } catch (e) {
     if (options.signal?.aborted) throw new InterruptedError(String(options.signal.reason ?? 'SIGINT'));
     throw e;
-  } finally {
-    // Also after a failure or an interruption: what was done is recorded in state.json.
-    await journal.compact(async (state) => {
-      if (destroying && journal.size === 0) {
-        await deleteState(prepared.manifest.dir);
-        stateWritten = true;
-      } else if (await writeState(prepared.manifest.dir, state, prepared.stateText)) {
-        stateWritten = true;
-      }
-    });
   }
   outcomes.sort((a, b) => order.get(a.name)! - order.get(b.name)!);
   return { plan, outcomes, stateWritten };
+}
+
+/**
+ * What a part may never claim as its own: the roots of the other environments (state's and
+ * the manifest's) and everything other parts recorded.
+ */
+function claimedElsewhere(state: StateFile, desired: readonly DesiredEnvironment[], env: string, part: string): { otherRoots: string[]; otherClaims: string[] } {
+  const otherRoots = desired.filter((d) => d.name !== env).map((d) => d.path);
+  const otherClaims: string[] = [];
+  for (const [name, e] of Object.entries(state.environments)) {
+    if (name !== env) otherRoots.push(e.path);
+    for (const [p, r] of Object.entries(e.parts)) if (name !== env || p !== part) otherClaims.push(...r.created.map((c) => c.path));
+  }
+  return { otherRoots, otherClaims };
+}
+
+function withPending(env: EnvironmentState, pending: Record<string, number>): EnvironmentState {
+  const { pending: _old, ...rest } = env;
+  return Object.keys(pending).length > 0 ? { ...rest, pending } : rest;
 }
 
 interface Step extends Omit<ScheduledStep, 'run'> {
@@ -195,7 +287,8 @@ interface Step extends Omit<ScheduledStep, 'run'> {
 /**
  * Runs the steps, `jobs` at a time. Plain output (CI, pipes) is whole lines, written as they
  * come, each naming its environment; listr2 (the heaviest module of the CLI) is loaded only
- * for a terminal, where it shows the running environments live.
+ * for a terminal, where it shows the running environments live. A failed step is only marked:
+ * the CLI prints its error in full (with its hint) afterwards, so it is shown once.
  */
 async function runSteps(steps: readonly Step[], mode: ProgressMode, jobs: number): Promise<void> {
   if (mode === 'silent') {
@@ -221,7 +314,11 @@ async function runSteps(steps: readonly Step[], mode: ProgressMode, jobs: number
     await runScheduled(plain, jobs);
     return;
   }
-  // A terminal: listr2 shows every environment live; the schedule decides when each starts.
+  await runListed(steps, jobs);
+}
+
+/** A terminal: listr2 shows every environment live; the schedule decides when each starts. */
+async function runListed(steps: readonly Step[], jobs: number): Promise<void> {
   const { Listr } = await import('listr2');
   const views = steps.map((step) => {
     let resolve!: () => void;
@@ -236,7 +333,9 @@ async function runSteps(steps: readonly Step[], mode: ProgressMode, jobs: number
       title: step.title,
       task: async (_ctx: unknown, task: { output: string }) => {
         view.output = (m) => (task.output = redactText(m));
-        await view.settle;
+        await view.settle.catch(() => {
+          throw new Error('see below');
+        });
       },
     })),
     {

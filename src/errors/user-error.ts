@@ -7,12 +7,18 @@ import { formatDiagnostic, type Diagnostic } from './diagnostic.js';
 export class UserError extends Error {
   readonly code: string;
   readonly hint: string | undefined;
+  /**
+   * For a recipe's error: the key path of the offending option within the part's options
+   * (`['path']`), so the runner can point at it in the manifest (`file:line:col`).
+   */
+  readonly option: ReadonlyArray<string | number> | undefined;
 
-  constructor(code: string, message: string, options: { hint?: string; cause?: unknown } = {}) {
+  constructor(code: string, message: string, options: { hint?: string; cause?: unknown; option?: ReadonlyArray<string | number> } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'UserError';
     this.code = code;
     this.hint = options.hint;
+    this.option = options.option;
   }
 }
 

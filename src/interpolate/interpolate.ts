@@ -15,8 +15,59 @@ export interface InterpolationIssue {
  * instead of stopping at the first, so a manifest's reference errors are reported together.
  */
 export function interpolate(value: unknown, lookup: Lookup, at: Array<string | number> = [], issues: InterpolationIssue[] = []): { value: unknown; issues: InterpolationIssue[] } {
+  return walkStrings(value, at, (s, path) => interpolateString(s, lookup, path, issues), issues);
+}
+
+/**
+ * The form of `value` that state records: like `interpolate`, except that `${env:...}`
+ * references stay references. A value taken from the environment (a token, a password) is
+ * thus never written down; its digest is in the part's fingerprint, so a change is still seen.
+ * In a string holding such a reference the rest is escaped (`$${`), so the recorded string is
+ * a template whose only references are `${env:...}` (see `resolveRecordedEnv`).
+ */
+export function recordedForm(value: unknown, lookup: Lookup): unknown {
+  const issues: InterpolationIssue[] = [];
+  return walkStrings(value, [], (s, path) => {
+    const segments = parseTemplate(s);
+    if (!Array.isArray(segments) || !segments.some((x) => typeof x !== 'string' && x.kind === 'env-var')) {
+      return interpolateString(s, lookup, path, issues);
+    }
+    return segments
+      .map((x) => {
+        if (typeof x === 'string') return escapeTemplate(x);
+        if (x.kind === 'env-var') return x.raw;
+        const v = interpolateString(x.raw, lookup, path, issues);
+        return escapeTemplate(v !== null && typeof v === 'object' ? JSON.stringify(v) : String(v ?? ''));
+      })
+      .join('');
+  }, issues).value;
+}
+
+/**
+ * Recorded options made whole again for a removal, from the environment as it is now: each
+ * string holding only `${env:...}` references is resolved; other strings are left as they are.
+ */
+export function resolveRecordedEnv<T>(value: T, env: NodeJS.ProcessEnv): T {
+  return walkStrings(value, [], (s) => {
+    if (!s.includes('${env:')) return s;
+    const segments = parseTemplate(s);
+    if (!Array.isArray(segments) || segments.some((x) => typeof x !== 'string' && x.kind !== 'env-var')) return s;
+    return segments.map((x) => (typeof x === 'string' ? x : x.kind === 'env-var' ? (env[x.name] ?? x.fallback ?? '') : '')).join('');
+  }, []).value as T;
+}
+
+function escapeTemplate(text: string): string {
+  return text.split('${').join('$${');
+}
+
+function walkStrings(
+  value: unknown,
+  at: Array<string | number>,
+  onString: (s: string, path: Array<string | number>) => unknown,
+  issues: InterpolationIssue[],
+): { value: unknown; issues: InterpolationIssue[] } {
   const walk = (v: unknown, path: Array<string | number>): unknown => {
-    if (typeof v === 'string') return interpolateString(v, lookup, path, issues);
+    if (typeof v === 'string') return onString(v, path);
     if (Array.isArray(v)) return v.map((x, i) => walk(x, [...path, i]));
     if (v && typeof v === 'object') {
       return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, [...path, k])]));

@@ -14,7 +14,7 @@ import type { EnvironmentSpec, LayoutRequest, PartSpec } from './types.js';
  * an environment's `isolation: {mode: cherry-pick, ...}` does not merge with a default
  * allowlist, so what an environment sees is readable in one place.
  */
-export const DEFAULTABLE_FIELDS = ['python', 'layout', 'isolation'] as const;
+export const DEFAULTABLE_FIELDS = ['python', 'layout', 'isolation', 'pip'] as const;
 
 const LAYOUTS: readonly LayoutRequest[] = ['auto', 'venv', 'classic'];
 
@@ -80,7 +80,7 @@ export function normaliseEnvironments(root: MapNode, ctx: NormaliseContext): Env
       prompt: text('prompt')?.value ?? name,
       layout: LAYOUTS.find((l) => l === layout) ?? 'auto',
       isolation: normaliseIsolation(field('isolation'), ctx),
-      parts: partsOf(own),
+      parts: [...pipPart(field('pip'), own, name, ctx), ...partsOf(own)],
       at: entry.keyAt,
     });
   }
@@ -122,7 +122,38 @@ function checkPythonRequest(python: WrittenField, ctx: NormaliseContext): void {
   ctx.diagnostics.error(`invalid python request: ${parsed.message}`, node.at, { keyPath: python.path, hint: parsed.hint });
 }
 
-/** Parts in manifest order; every key but `recipe` is an option, left for the recipe to check. */
+/**
+ * `pip: true` is a part of the built-in `packages` recipe that only seeds pip from the
+ * interpreter's own wheel, named `pip` and applied first: one mechanism for what is
+ * installed, so plan, apply and destroy treat it like any other part.
+ */
+function pipPart(pip: WrittenField | undefined, environment: MapNode | undefined, name: string, ctx: NormaliseContext): PartSpec[] {
+  if (pip?.node.kind !== 'scalar' || pip.node.value !== true) return [];
+  const parts = environment?.entries.get('parts')?.value;
+  if (parts?.kind === 'map' && parts.entries.has('pip')) {
+    const keyPath = ['environments', name, 'parts', 'pip'];
+    ctx.diagnostics.error('a part named `pip` and `pip: true` would both be the part `pip`', ctx.source.locateKey(keyPath), {
+      keyPath,
+      hint: 'rename the part, or drop `pip: true` and give the part `seed-pip: true`',
+    });
+    return [];
+  }
+  return [{ name: 'pip', recipe: 'packages', options: { 'seed-pip': true }, at: pip.node.at }];
+}
+
+
+/** Keys of a part read by envbuild itself, for every recipe; the others are the recipe's options. */
+const RUNNER_KEYS = new Set(['recipe', 'timeout']);
+const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** `timeout:` in milliseconds (the schema has checked its form), or undefined when absent. */
+function timeoutMs(value: unknown): number | undefined {
+  if (typeof value === 'number') return value * 1000;
+  const m = typeof value === 'string' ? /^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)$/.exec(value) : null;
+  return m ? Number(m[1]) * UNIT_MS[m[2]!]! : undefined;
+}
+
+/** Parts in manifest order; every key but `recipe` and `timeout` is an option, left for the recipe to check. */
 function partsOf(environment: MapNode | undefined): PartSpec[] {
   const parts = environment?.entries.get('parts')?.value;
   if (parts?.kind !== 'map') return [];
@@ -132,9 +163,11 @@ function partsOf(environment: MapNode | undefined): PartSpec[] {
     const recipe = entry.value.entries.get('recipe')?.value;
     if (recipe?.kind !== 'scalar' || typeof recipe.value !== 'string') continue;
     const options = Object.fromEntries(
-      [...entry.value.entries].filter(([key]) => key !== 'recipe').map(([key, option]) => [key, toPlain(option.value)]),
+      [...entry.value.entries].filter(([key]) => !RUNNER_KEYS.has(key)).map(([key, option]) => [key, toPlain(option.value)]),
     );
-    specs.push({ name, recipe: recipe.value, options, at: entry.keyAt });
+    const timeoutNode = entry.value.entries.get('timeout')?.value;
+    const timeout = timeoutNode ? timeoutMs(toPlain(timeoutNode)) : undefined;
+    specs.push({ name, recipe: recipe.value, options, at: entry.keyAt, ...(timeout !== undefined ? { timeoutMs: timeout } : {}) });
   }
   return specs;
 }

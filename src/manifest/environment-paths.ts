@@ -25,6 +25,17 @@ export function environmentPath(
 ): string {
   const keyPath = ['environments', name, 'path'];
   if (!written) return path.join(ctx.dir, 'envs', name);
+  // envbuild removes its own staging directories (and names backups) by these patterns.
+  const reserved = path
+    .resolve(ctx.dir, written.value)
+    .split(path.sep)
+    .find((part) => /\.envbuild-(staging|backup-.*)$/.test(part) || part === '.envbuild');
+  if (reserved !== undefined) {
+    ctx.diagnostics.error(`path ${code(written.value)} uses the name ${code(reserved)}, which envbuild reserves for its own directories`, written.at, {
+      keyPath,
+      hint: 'names ending in .envbuild-staging or .envbuild-backup-…, and .envbuild, are envbuild’s; choose another name',
+    });
+  }
   if (path.isAbsolute(written.value)) return path.resolve(written.value);
   const resolved = path.resolve(ctx.dir, written.value);
   const inside = path.relative(ctx.dir, resolved);

@@ -1,4 +1,5 @@
-import { readFile, realpath } from 'node:fs/promises';
+import { constants, type Stats } from 'node:fs';
+import { open, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { SourceLocation } from '../errors/diagnostic.js';
 import { code, describeValue } from './describe.js';
@@ -47,6 +48,12 @@ class LayerLoader {
   complete = true;
   /** Each file's own tree by real path: a base reached twice (a diamond) is parsed and reported once. */
   private readonly trees = new Map<string, MapNode | undefined>();
+  /**
+   * Each file's merged layers by real path. A base reached by many paths (a diamond, or a
+   * chain of them: 2^depth paths) is merged once; its result does not depend on the way in.
+   * A cycle through a memoised file was already reported when it was first merged.
+   */
+  private readonly layers = new Map<string, MapNode | undefined>();
 
   constructor(
     private readonly topDir: string,
@@ -71,6 +78,13 @@ class LayerLoader {
       return this.incomplete();
     }
 
+    if (this.layers.has(real)) return this.layers.get(real) ?? this.incomplete();
+    const merged = await this.merge(file, real, bytes, chain, via);
+    this.layers.set(real, merged);
+    return merged;
+  }
+
+  private async merge(file: string, real: string, bytes: Uint8Array | undefined, chain: readonly string[], via: BaseReference | undefined): Promise<MapNode | undefined> {
     if (!this.trees.has(real)) {
       const contents = bytes ?? (await this.readBase(file, via));
       this.trees.set(real, contents && this.parse(file, contents));
@@ -97,8 +111,16 @@ class LayerLoader {
 
   private async readBase(file: string, via: BaseReference | undefined): Promise<Uint8Array | undefined> {
     try {
-      return await readFile(file);
+      return await readRegularFile(file);
     } catch (error) {
+      if (error instanceof NotAFile) {
+        const hint = error.kind === 'directory' ? 'name the YAML file inside it' : '`extends` names manifest files (YAML), never a pipe, device or socket';
+        this.diagnostics.error(`base manifest ${code(this.displayName(file))} is ${error.kind === 'directory' ? 'a directory' : `not a regular file but a ${error.kind}`}`, via?.at, {
+          ...(via ? { keyPath: via.keyPath } : {}),
+          hint,
+        });
+        return undefined;
+      }
       const reason = (error as NodeJS.ErrnoException).code;
       const name = code(this.displayName(file));
       const [message, hint] =
@@ -143,6 +165,43 @@ class LayerLoader {
   private incomplete(): undefined {
     this.complete = false;
     return undefined;
+  }
+}
+
+/** A base that is not a regular file: reading a FIFO would block forever, a device may never end. */
+class NotAFile extends Error {
+  constructor(readonly kind: string) {
+    super(kind);
+  }
+}
+
+/** Bigger than any hand-written manifest; a base this large is something else. */
+const MAX_BASE_BYTES = 8 * 1024 * 1024;
+
+function kindOf(st: Stats): string {
+  if (st.isDirectory()) return 'directory';
+  if (st.isFIFO()) return 'named pipe (FIFO)';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'device';
+  if (st.isSocket()) return 'socket';
+  return 'special file';
+}
+
+/**
+ * Reads a base manifest only if it is a regular file: checked before opening (a device is
+ * never opened), and again on the open handle (opened non-blocking, so a FIFO swapped in
+ * between cannot hang the run).
+ */
+async function readRegularFile(file: string): Promise<Uint8Array> {
+  const before = await stat(file);
+  if (!before.isFile()) throw new NotAFile(kindOf(before));
+  const handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw new NotAFile(kindOf(st));
+    if (st.size > MAX_BASE_BYTES) throw new Error(`it is ${st.size} bytes, more than a manifest can be (${MAX_BASE_BYTES})`);
+    return await handle.readFile();
+  } finally {
+    await handle.close();
   }
 }
 

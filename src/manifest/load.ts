@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { Diagnostic } from '../errors/diagnostic.js';
 import { ManifestError, UserError } from '../errors/user-error.js';
 import { normaliseEnvironments } from './defaults.js';
 import { Diagnostics } from './diagnostics.js';
@@ -21,6 +22,21 @@ export interface LoadManifestOptions {
  * UserError when the file itself cannot be read. Touches nothing on disk but the manifests.
  */
 export async function loadManifest(file: string, options: LoadManifestOptions = {}): Promise<Manifest> {
+  const { manifest, diagnostics } = await loadManifestWithProblems(file, options);
+  if (diagnostics.some((d) => d.severity === 'error') || !manifest) throw new ManifestError(diagnostics);
+  return manifest;
+}
+
+/**
+ * Like loadManifest, but a manifest with problems is returned too, as far as it could be
+ * read (environments the schema rejected in part keep what was valid), with the problems
+ * beside it: so that later stages can add theirs and a user sees every problem at once.
+ * `manifest` is null only when the YAML itself could not be read.
+ */
+export async function loadManifestWithProblems(
+  file: string,
+  options: LoadManifestOptions = {},
+): Promise<{ manifest: Manifest | null; diagnostics: Diagnostic[] }> {
   // `${...}` interpolation, the consumer of `env`, is a later stage; the option is part of
   // the signature already so callers do not change when it lands.
   void options;
@@ -30,16 +46,14 @@ export async function loadManifest(file: string, options: LoadManifestOptions = 
 
   const diagnostics = new Diagnostics();
   const root = await loadLayers(absolute, bytes, diagnostics);
-  if (!root) throw new ManifestError(diagnostics.sorted());
+  if (!root) return { manifest: null, diagnostics: diagnostics.sorted() };
 
   const source = new TreeSourceMap(root);
   await validateShape(root, source, diagnostics);
   const specifiers: PendingSpecifier[] = [];
   const environments = normaliseEnvironments(root, { dir, source, diagnostics, specifiers });
   await checkVersionSpecifiers(specifiers, diagnostics);
-  if (diagnostics.hasErrors) throw new ManifestError(diagnostics.sorted());
-
-  return { file: absolute, dir, format: 1, environments, source };
+  return { manifest: { file: absolute, dir, format: 1, environments, source }, diagnostics: diagnostics.sorted() };
 }
 
 async function readManifest(file: string): Promise<Uint8Array> {

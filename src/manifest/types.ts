@@ -39,6 +39,8 @@ export interface PartSpec {
   readonly name: string;
   readonly recipe: string;
   readonly options: Readonly<Record<string, unknown>>;
+  /** `timeout:`, in milliseconds: how long its apply may run. Runner-level, not an option. */
+  readonly timeoutMs?: number;
   readonly at: SourceLocation;
 }
 

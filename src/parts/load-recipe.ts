@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { UserError } from '../errors/user-error.js';
+import { didYouMean } from '../manifest/did-you-mean.js';
 import { recipeProblems, type Recipe } from '../recipe-api/api.js';
 import { BUILTIN_RECIPES } from './builtins.js';
 import type { LoadedRecipe } from './loaded-recipe.js';
@@ -59,6 +60,13 @@ async function load(ref: string, manifestDir: string): Promise<LoadedRecipe> {
   try {
     entry = require.resolve(ref);
   } catch {
+    // A near miss of a built-in name is a typo, not a package to install.
+    const near = didYouMean(ref, Object.keys(BUILTIN_RECIPES));
+    if (near) {
+      throw new UserError('ERECIPE', `unknown recipe "${ref}": did you mean \`${near}\`?`, {
+        hint: `built-in recipes: ${Object.keys(BUILTIN_RECIPES).sort().join(', ')}`,
+      });
+    }
     throw new UserError('ERECIPE', `unknown recipe "${ref}": not built in, and no package "${ref}" is installed for ${manifestDir}`, {
       hint: `built-in recipes: ${Object.keys(BUILTIN_RECIPES).sort().join(', ')}; for a package recipe run npm install ${ref} beside the manifest`,
     });

@@ -1,5 +1,5 @@
 import type { Diagnostic } from '../errors/diagnostic.js';
-import { interpolate } from '../interpolate/interpolate.js';
+import { interpolate, recordedForm } from '../interpolate/interpolate.js';
 import type { Manifest } from '../manifest/types.js';
 import type { Action, DesiredEnvironment, DesiredPart, EnvironmentPlan, PartPlan } from '../plan/types.js';
 import type { EnvironmentState } from '../state/types.js';
@@ -101,14 +101,16 @@ async function planPart(
     changes.push('new part');
   } else {
     if (prev.version !== part.loaded.identity) changes.push(`recipe changed ${prev.version} → ${part.loaded.identity}`);
-    // Recorded options are redacted (see run-part): compare like with like.
-    const keys = changedKeys(prev.options, redactValue(options));
+    // Recorded options keep `${env:...}` references and are redacted (see run-part): compare like with like.
+    const recorded = redactValue(recordedForm(part.options, lookup) as Record<string, unknown>);
+    const keys = changedKeys(prev.options, recorded);
     if (keys.length > 0) changes.push(`options changed: ${keys.join(', ')}`);
     const fp = partFingerprint({ recipe: part.loaded.identity, options: digestSecrets(options), python: d.inputs.python, layout: d.inputs.layout });
     if (changes.length === 0 && fp !== prev.fingerprint) {
       // The interpreter and layout are unchanged here (a change would rebuild the
       // environment), so with equal visible options a credential must have changed.
-      const secret = keysWithSecrets(options);
+      const fromEnv = Object.keys(options).filter((k) => JSON.stringify(recorded[k]) !== JSON.stringify(redactValue(options[k])));
+      const secret = [...new Set([...keysWithSecrets(options), ...fromEnv])].sort();
       changes.push(secret.length > 0 ? `credentials changed in options: ${secret.join(', ')}` : 'interpreter or layout changed');
     }
     changes.push(...(await createdDrift(prev.created, d.path)));
@@ -120,7 +122,7 @@ async function planPart(
       ? await recipe.plan({ part: part.name, options, previous: prev, changes, env: d.recipeEnv, manifestDir: ctx.manifest.dir })
       : defaultDecision(prev, changes);
   } catch (e) {
-    throw recipeFailure(`${d.name}.${part.name}`, recipe.name, 'plan', e);
+    throw recipeFailure(`${d.name}.${part.name}`, recipe.name, 'plan', e, (option) => ctx.manifest.source.locate([...keyBase, ...option]));
   }
   return { ...base, action: decision.action satisfies Action, reasons: decision.action === 'no-op' ? [] : decision.reasons };
 }

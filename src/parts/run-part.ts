@@ -1,17 +1,28 @@
-import path from 'node:path';
-import { ManifestError, UserError } from '../errors/user-error.js';
-import { isInside } from '../state/validate-state.js';
-import { interpolate, type Lookup } from '../interpolate/interpolate.js';
+import { ManifestError } from '../errors/user-error.js';
+import { interpolate, recordedForm, resolveRecordedEnv, type Lookup } from '../interpolate/interpolate.js';
 import type { Manifest } from '../manifest/types.js';
 import type { DesiredEnvironment, DesiredPart } from '../plan/types.js';
 import type { ApplyContext, CreatedPath, PartRecord, Recipe, RemovalEnvironment, RemoveContext } from '../recipe-api/api.js';
-import { describeCreated, removeCreatedPaths } from './created-paths.js';
+import { removeCreatedPaths } from './created-paths.js';
+import { checkClaims } from './claims.js';
 import { execForPart } from './exec.js';
 import { partFingerprint } from './fingerprint.js';
 import { loadRecipe } from './load-recipe.js';
 import { recipeFailure } from './recipe-failure.js';
+import { checkOutputs } from './recipe-outputs.js';
+import { settleRecipeCall } from './settle.js';
 import { validateOptions } from './validate-options.js';
 import { digestSecrets, redactValue, rememberSecrets } from '../secrets/redact.js';
+
+/** What the runner needs to check a part's claims (see claims.ts). */
+export interface PartClaims {
+  readonly project: string;
+  /** Environment roots and recorded paths of everything else. */
+  readonly otherRoots: readonly string[];
+  readonly otherClaims: readonly string[];
+  /** Filesystem time the part (an interrupted earlier attempt included) started. */
+  readonly since: number;
+}
 
 export interface PartRunHooks {
   readonly signal: AbortSignal;
@@ -29,6 +40,7 @@ export async function applyPart(
   previous: PartRecord | null,
   lookup: Lookup,
   hooks: PartRunHooks,
+  claims: PartClaims,
 ): Promise<PartRecord> {
   const label = `${d.name}.${part.name}`;
   const keyBase = ['environments', d.name, 'parts', part.name] as const;
@@ -49,41 +61,49 @@ export async function applyPart(
   const problems = await validateOptions(recipe, options, manifest.source, keyBase);
   if (problems.length > 0) throw new ManifestError(problems);
 
-  const ctx: ApplyContext<Record<string, unknown>> = {
-    ...baseContext(label, recipe, d.recipeEnv, part.name, manifest.dir, hooks),
-    options,
-    previous,
-  };
   let outcome;
   try {
-    outcome = await recipe.apply(ctx);
+    outcome = await settleRecipeCall(`part ${label} (${recipe.name})`, 'apply', hooks.signal, part.timeoutMs, (signal) => {
+      const ctx: ApplyContext<Record<string, unknown>> = {
+        ...baseContext(label, recipe, d.recipeEnv, part.name, manifest.dir, { ...hooks, signal }),
+        options,
+        previous,
+      };
+      return recipe.apply(ctx);
+    });
   } catch (e) {
     if (hooks.signal.aborted) throw e;
-    throw recipeFailure(label, recipe.name, 'apply', e);
+    throw recipeFailure(label, recipe.name, 'apply', e, (option) => manifest.source.locate([...keyBase, ...option]));
   }
-  const created: CreatedPath[] = [];
-  for (const p of outcome?.created ?? []) {
-    // State accepts only these (see validate-state): refuse here, not on the next run.
-    if (typeof p !== 'string' || !path.isAbsolute(p) || path.normalize(p) !== p || !(isInside(d.path, p) || isInside(manifest.dir, p))) {
-      throw new UserError('ERECIPE', `part ${label} (${recipe.name}): created path ${String(p)} is not a normalised absolute path inside the environment or the project`, {
-        hint: `envbuild records, and later removes, only paths inside ${d.path} or ${manifest.dir}; report this to the recipe's author`,
-      });
-    }
-    const now = await describeCreated(p);
-    if (now) created.push(now);
-  }
+  const outputs = checkOutputs(label, recipe.name, outcome?.outputs);
+  const claimed: unknown[] = Array.isArray(outcome?.created) ? outcome.created : [];
+  const created: CreatedPath[] = await checkClaims(
+    claimed,
+    {
+      label: `${label} (${recipe.name})`,
+      envRoot: d.path,
+      project: claims.project,
+      manifestFile: manifest.file,
+      otherRoots: claims.otherRoots,
+      otherClaims: claims.otherClaims,
+      previous: previous?.created ?? [],
+      since: claims.since,
+    },
+    hooks.progress,
+  );
   // What the last apply created and this one no longer does (a file whose path option
   // changed, a dropped wrapper) is removed, if still as made; otherwise it is left and said.
   const stale = (previous?.created ?? []).filter((c) => !created.some((n) => n.path === c.path));
   for (const k of await removeCreatedPaths(stale, [d.path, manifest.dir])) hooks.progress(`kept ${k.path}: ${k.why}`);
-  // State never holds a credential: options and outputs are recorded redacted, and the
-  // fingerprint sees a hash of each secret, so a changed token still re-plans the part.
+  // State never holds a credential: options are recorded with their `${env:...}` references
+  // (not the values) and redacted, outputs redacted, and the fingerprint sees a hash of each
+  // secret, so a changed token still re-plans the part.
   return {
     recipe: part.recipeRef,
     version: part.loaded.identity,
     fingerprint: partFingerprint({ recipe: part.loaded.identity, options: digestSecrets(options), python: d.inputs.python, layout: d.inputs.layout }),
-    options: redactValue(options),
-    outputs: redactValue(outcome?.outputs ?? {}),
+    options: redactValue(recordedForm(part.options, lookup) as Record<string, unknown>),
+    outputs: redactValue(outputs),
     created,
   };
 }
@@ -100,13 +120,19 @@ export async function removePart(
   record: PartRecord,
   hooks: PartRunHooks,
   reason: RemoveContext['reason'] = 'part-removed',
+  removal: { readonly trusted: boolean } = { trusted: true },
 ): Promise<Array<{ path: string; why: string }>> {
   const label = `${env.name}.${name}`;
   let recipe: Recipe | null = null;
-  try {
-    recipe = (await loadRecipe(record.recipe, manifestDir)).recipe;
-  } catch {
-    hooks.progress(`recipe ${record.recipe} is no longer available: removing only the paths it recorded`);
+  if (!removal.trusted) {
+    // Nothing an unsigned state names is run: not its recipe module, not a removal command, not pip.
+    hooks.progress(`state is not signed: removing only the files part ${name} recorded, without running its recipe`);
+  } else {
+    try {
+      recipe = (await loadRecipe(record.recipe, manifestDir)).recipe;
+    } catch {
+      hooks.progress(`recipe ${record.recipe} is no longer available: removing only the paths it recorded`);
+    }
   }
   let kept: Array<{ path: string; why: string }> = [];
   const removeCreated = async () => {
@@ -116,15 +142,20 @@ export async function removePart(
     await removeCreated();
     return kept;
   }
-  const ctx: RemoveContext = {
-    ...baseContext(label, recipe, env, name, manifestDir, hooks),
-    options: record.options,
-    previous: record,
-    reason,
-    removeCreated,
-  };
+  const remove = recipe.remove.bind(recipe);
+  const resolvedOptions = resolveRecordedEnv(record.options, process.env);
   try {
-    await recipe.remove(ctx);
+    await settleRecipeCall(`part ${label} (${recipe.name})`, 'remove', hooks.signal, undefined, (signal) => {
+      const ctx: RemoveContext = {
+        ...baseContext(label, recipe, env, name, manifestDir, { ...hooks, signal }),
+        // Recorded with `${env:...}` references: made whole from the environment of this run.
+        options: resolvedOptions,
+        previous: { ...record, options: resolvedOptions },
+        reason,
+        removeCreated,
+      };
+      return remove(ctx);
+    });
   } catch (e) {
     if (hooks.signal.aborted) throw e;
     throw recipeFailure(label, recipe.name, 'remove', e);

@@ -3,6 +3,7 @@ import { ReferenceProblem, type Lookup } from '../interpolate/interpolate.js';
 import type { Reference } from '../interpolate/template.js';
 import type { Manifest } from '../manifest/types.js';
 import type { DesiredEnvironment } from '../plan/types.js';
+import { rememberEnvValue } from '../secrets/redact.js';
 
 export type OutputsOf = (env: string, part: string) => Readonly<Record<string, unknown>> | undefined;
 
@@ -22,7 +23,11 @@ export function makeLookup(manifest: Manifest, desired: readonly DesiredEnvironm
     names ??= manifest.environments.map((e) => e.name);
     if (ref.kind === 'env-var') {
       const v = processEnv[ref.name];
-      if (v !== undefined) return v;
+      if (v !== undefined) {
+        // Hidden from everything envbuild prints from now on (state records the reference).
+        rememberEnvValue(ref.name, v);
+        return v;
+      }
       if (ref.fallback !== undefined) return ref.fallback;
       throw new ReferenceProblem(`${ref.raw}: the environment variable ${ref.name} is not set (write \${env:${ref.name}:-default} to allow that)`);
     }
@@ -89,7 +94,8 @@ function partOutput(ref: Reference, env: string, rest: readonly string[], output
   if (out === undefined) throw new ReferenceProblem(`${ref.raw}: part ${env}.${part} has not been applied yet, so its outputs are unknown`);
   let v: unknown = out;
   for (const k of keys) {
-    if (v === null || typeof v !== 'object' || !(k in (v as object))) {
+    // Own fields only: `in` would also find Object.prototype's (constructor, __proto__, toString).
+    if (v === null || typeof v !== 'object' || !Object.hasOwn(v, k)) {
       throw new ReferenceProblem(`${ref.raw}: part ${env}.${part} has no output "${keys.join('.')}"; its outputs: ${Object.keys(out).join(', ') || '(none)'}`);
     }
     v = (v as Record<string, unknown>)[k];

@@ -1,4 +1,6 @@
 import fs from 'node:fs/promises';
+import path from 'node:path';
+import { readEnvironmentId } from '../layout/identity.js';
 import { observeSync } from '../layout/materialize.js';
 import type { Observed } from '../layout/tree.js';
 import type { StateFile } from '../state/types.js';
@@ -9,7 +11,7 @@ import type { DesiredEnvironment, Observations, RootObservation } from './types.
  * recorded, and each entry path either side mentions. Everything runs concurrently; on a
  * no-op run this is the only disk work besides loading the manifest.
  */
-export async function observeDisk(desired: readonly DesiredEnvironment[], state: StateFile): Promise<Observations> {
+export async function observeDisk(desired: readonly DesiredEnvironment[], state: StateFile, project?: string): Promise<Observations> {
   const wanted = new Map<string, Set<string>>();
   const want = (root: string, paths: Iterable<string>) => {
     const set = wanted.get(root) ?? new Set<string>();
@@ -20,9 +22,29 @@ export async function observeDisk(desired: readonly DesiredEnvironment[], state:
   for (const rec of Object.values(state.environments)) want(rec.path, rec.entries.map((e) => e.path));
 
   const roots = await Promise.all(
-    [...wanted].map(async ([root, paths]): Promise<[string, RootObservation]> => [root, await observeRoot(root, paths)]),
+    [...wanted].map(async ([root, paths]): Promise<[string, RootObservation]> => {
+      const [seen, linked] = await Promise.all([observeRoot(root, paths), project ? linkOnTheWay(project, root) : null]);
+      return [root, linked ? { ...seen, linked } : seen];
+    }),
   );
   return Object.fromEntries(roots);
+}
+
+/**
+ * The first symbolic link between the project and `root` (the root itself included), for
+ * roots inside the project: writing there would write wherever the link points.
+ */
+async function linkOnTheWay(project: string, root: string): Promise<{ path: string; target: string } | null> {
+  const rel = path.relative(project, root);
+  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) return null;
+  let at = project;
+  for (const name of rel.split(path.sep)) {
+    at = path.join(at, name);
+    const st = await fs.lstat(at).catch(() => null);
+    if (!st) return null;
+    if (st.isSymbolicLink()) return { path: at, target: await fs.readlink(at) };
+  }
+  return null;
 }
 
 async function observeRoot(root: string, paths: Set<string>): Promise<RootObservation> {
@@ -36,7 +58,8 @@ async function observeRoot(root: string, paths: Set<string>): Promise<RootObserv
     children = code === 'ENOTDIR' ? ['(a file)'] : null;
   }
   if (children === null) return { children, entries: {} };
+  // Synchronous stats: at thousands of small paths, one promise each cost more than the stat.
   const entries: Record<string, Observed> = {};
   for (const p of paths) entries[p] = observeSync(root, p);
-  return { children, entries };
+  return { children, entries, marker: await readEnvironmentId(root) };
 }

@@ -1,13 +1,24 @@
 import { describeMismatch, digestsEqual, observedMatches } from '../layout/materialize.js';
 import type { EntryDigest, Observed, TreeEntry } from '../layout/tree.js';
+import { markerOf } from '../layout/identity.js';
 import type { EnvironmentInputs, EnvironmentState, StateFile } from '../state/types.js';
-import type { DesiredEnvironment, EnvironmentPlan, Observations, Plan, RootObservation } from './types.js';
+import type { DesiredEnvironment, EntryRemoval, EnvironmentPlan, Observations, Plan, RootObservation } from './types.js';
 
 export interface PlanOptions {
   /** Limit planning to these environments; others are left alone (neither changed nor removed). */
   readonly only?: readonly string[];
   /** Plan the removal of every recorded environment (envbuild destroy). */
   readonly destroy?: boolean;
+  /** The manifest's directory: what lies outside it is removed only when declared or signed for. */
+  readonly project?: string;
+  /** Whether the state is signed by this user's key (see state/key.ts). */
+  readonly trusted?: boolean;
+  /** The directory the state was written in, when the project has moved since. */
+  readonly movedFrom?: string;
+  /** Environment roots recorded by the states of other manifests beside this one: root → manifest. */
+  readonly ownedByOthers?: Readonly<Record<string, string>>;
+  /** `apply --replace-foreign`: move a directory in the way aside to a backup named with this stamp. */
+  readonly replaceForeign?: { readonly stamp: string };
 }
 
 /**
@@ -23,9 +34,11 @@ export function planEnvironments(
 ): Plan {
   const selected = (name: string) => !options.only || options.only.includes(name);
   const wanted = options.destroy ? [] : desired.filter((d) => selected(d.name));
+  const declared = new Set(options.destroy ? [] : desired.map((d) => d.path));
   const plans: EnvironmentPlan[] = wanted.map((d) => {
     const rec = state.environments[d.name];
-    return rec ? planExisting(d, rec, observed) : planNew(d, observed);
+    const plan = rec ? planExisting(d, rec, observed, options) : planNew(d, observed, options);
+    return guardRoot(guardRemoval(plan, rec, observed, declared, options), d, observed, options);
   });
   const keep = new Set(desired.map((d) => d.name));
   const gone = Object.keys(state.environments)
@@ -33,14 +46,74 @@ export function planEnvironments(
     .sort();
   for (const name of gone) {
     const rec = state.environments[name]!;
-    plans.push({
+    const plan: EnvironmentPlan = {
       ...base(name, rec.path, 'remove'),
       reasons: [options.destroy ? 'destroy' : 'no longer in the manifest'],
       removeFrom: rec.path,
-      removals: [...rec.entries].reverse(),
-    });
+      removals: markerLast([...rec.entries].reverse()),
+    };
+    plans.push(guardRemoval(plan, rec, observed, declared, options));
   }
   return { manifest, environments: plans };
+}
+
+/**
+ * Removal is confirmed by the disk: a recorded root is removed as an environment only while
+ * it carries the id recorded for it (version-1 records, which have none, only inside the
+ * project), and a root outside the project only when the manifest declares it or the state is
+ * envbuild's own signed record. A root that cannot be confirmed is forgotten, not touched; one
+ * outside everything envbuild may act on is refused.
+ */
+function guardRemoval(plan: EnvironmentPlan, rec: EnvironmentState | undefined, observed: Observations, declared: ReadonlySet<string>, options: PlanOptions): EnvironmentPlan {
+  if (!rec || plan.removeFrom === undefined || (plan.action !== 'remove' && plan.action !== 'replace')) return plan;
+  const root = plan.removeFrom;
+  const obs = rootOf(observed, root);
+  if (obs.children === null || obs.children.length === 0) return plan;
+  const inProject = options.project !== undefined && (root === options.project || root.startsWith(`${options.project}/`));
+  if (!inProject && !declared.has(root) && !options.trusted) {
+    return {
+      ...plan,
+      conflicts: [
+        ...plan.conflicts,
+        `refusing to remove ${root}: it is outside the project, the manifest does not declare it, and the state that names it is not signed by this user's key; if it is yours, remove it by hand (envbuild then forgets it)`,
+      ],
+    };
+  }
+  const confirmed = rec.id !== undefined ? obs.marker === rec.id : inProject;
+  if (confirmed) return plan;
+  const why =
+    rec.id !== undefined
+      ? `it does not carry the id envbuild recorded for it (envbuild-id ${rec.id} in ${markerOf(rec.entries) ?? 'its marker'}${obs.marker ? `; it carries ${obs.marker}` : ''})`
+      : 'it was recorded by an earlier envbuild without an id, and is outside the project';
+  if (plan.action === 'replace' && rec.path === plan.path) {
+    return { ...plan, conflicts: [...plan.conflicts, `${root} is not the environment envbuild recorded: ${why}; move it away, or apply --replace-foreign to move it aside`] };
+  }
+  return { ...plan, removals: [], forget: `not removed: ${why}; envbuild forgets it` };
+}
+
+/** Checks on where an environment is written: through no link in the project, into no other manifest's environment. */
+function guardRoot(plan: EnvironmentPlan, d: DesiredEnvironment, observed: Observations, options: PlanOptions): EnvironmentPlan {
+  const obs = rootOf(observed, d.path);
+  const conflicts: string[] = [];
+  const where = d.at ? `${d.at.file}:${d.at.line}:${d.at.col}: ` : '';
+  if (obs.linked) {
+    conflicts.push(
+      `${where}the path of environment ${d.name} (${d.path}) leads through the symbolic link ${obs.linked.path} -> ${obs.linked.target}; envbuild does not write through links inside the project: remove the link, or write the real location as an absolute path`,
+    );
+  }
+  const other = options.ownedByOthers?.[d.path];
+  if (other !== undefined) {
+    conflicts.push(`${where}${d.path} is an environment of the manifest ${other} beside this one; a manifest never acts on another's environments: destroy it there, or choose another path`);
+  }
+  if (conflicts.length === 0) return plan;
+  const { backup: _none, ...rest } = plan;
+  return { ...rest, conflicts: [...plan.conflicts, ...conflicts] };
+}
+
+/** The marker is removed after everything else, so an interrupted removal can still be confirmed. */
+function markerLast(removals: EntryRemoval[]): EntryRemoval[] {
+  const marker = markerOf(removals);
+  return marker === undefined ? removals : [...removals.filter((r) => r.path !== marker), ...removals.filter((r) => r.path === marker)];
 }
 
 function base(name: string, path: string, action: EnvironmentPlan['action']): EnvironmentPlan {
@@ -55,7 +128,7 @@ function seen(obs: RootObservation, path: string): Observed {
   return obs.entries[path] ?? { kind: 'missing' };
 }
 
-function planNew(d: DesiredEnvironment, observed: Observations): EnvironmentPlan {
+function planNew(d: DesiredEnvironment, observed: Observations, options: PlanOptions): EnvironmentPlan {
   const plan = { ...base(d.name, d.path, 'create'), notes: d.notes, warnings: d.warnings };
   const obs = rootOf(observed, d.path);
   if (obs.children === null || obs.children.length === 0) {
@@ -63,9 +136,12 @@ function planNew(d: DesiredEnvironment, observed: Observations): EnvironmentPlan
   }
   // Something is already there. If it is exactly what we would build (a run interrupted
   // after building but before recording, or a lost state file), take it over as it is;
-  // anything else belongs to somebody else and is never overwritten.
+  // anything else belongs to somebody else and is never overwritten. An environment envbuild
+  // made for another project (outside this one, carrying an id) is never taken over.
   const { foreign, differing } = compareExactly(d, obs);
-  if (foreign.length === 0 && differing.length === 0) {
+  const inProject = options.project === undefined || d.path.startsWith(`${options.project}/`);
+  const elsewhere = !inProject && obs.marker ? 'an environment envbuild created for another project' : null;
+  if (foreign.length === 0 && differing.length === 0 && !elsewhere) {
     // Derived files cannot be verified without a record: rebuilding them is cheap and exact.
     return {
       ...plan,
@@ -74,15 +150,31 @@ function planNew(d: DesiredEnvironment, observed: Observations): EnvironmentPlan
       rebuild: d.derived !== undefined,
     };
   }
-  const what = foreign.length > 0 ? foreign : differing.map((e) => e.path);
+  return foreignInTheWay({ ...plan, writes: d.entries, rebuild: d.derived !== undefined }, d, obs, describeForeign(obs, foreign, differing, elsewhere), options);
+}
+
+/** A directory envbuild did not create where an environment goes: a conflict, or with --replace-foreign a backup. */
+function foreignInTheWay(plan: EnvironmentPlan, d: DesiredEnvironment, obs: RootObservation, holds: string, options: PlanOptions): EnvironmentPlan {
+  if (options.replaceForeign && !obs.linked) {
+    const backup = `${d.path.slice(0, d.path.lastIndexOf('/'))}/.${d.path.slice(d.path.lastIndexOf('/') + 1)}.envbuild-backup-${options.replaceForeign.stamp}`;
+    return { ...plan, reasons: [...plan.reasons, `${d.path} was not created by envbuild (${holds}): it is moved aside to ${backup}`], backup, writes: d.entries };
+  }
   return {
     ...plan,
-    reasons: ['new environment'],
-    writes: d.entries,
-    conflicts: [
-      `${d.path} already exists and was not created by envbuild (${summarise(what)}); move it away or choose another path`,
-    ],
+    reasons: plan.reasons.length > 0 ? plan.reasons : ['new environment'],
+    conflicts: [`${d.path} already exists and was not created by envbuild (${holds}); move it away, choose another path, or apply --replace-foreign to move it aside`],
   };
+}
+
+/** What a directory in the way really holds, and how it differs from the environment. */
+function describeForeign(obs: RootObservation, foreign: readonly string[], differing: readonly TreeEntry[], elsewhere: string | null): string {
+  const children = obs.children ?? [];
+  const parts = [children[0] === '(a file)' ? 'it is a file' : `it holds ${children.length === 1 ? '' : `${children.length} entries: `}${summarise(children).replace(/^holds /, '')}`];
+  if (elsewhere) parts.push(`it is ${elsewhere}`);
+  if (foreign.length > 0 && foreign.length < children.length) parts.push(`not part of the environment: ${summarise(foreign).replace(/^holds /, '')}`);
+  const present = differing.filter((e) => seen(obs, e.path).kind !== 'missing').map((e) => e.path);
+  if (present.length > 0) parts.push(`different from what envbuild writes: ${summarise(present).replace(/^holds /, '')}`);
+  return parts.join('; ');
 }
 
 /** What in a root is not the desired environment: unknown top-level names, entries that differ. */
@@ -93,8 +185,8 @@ function compareExactly(d: DesiredEnvironment, obs: RootObservation): { foreign:
   return { foreign, differing };
 }
 
-function planExisting(d: DesiredEnvironment, rec: EnvironmentState, observed: Observations): EnvironmentPlan {
-  const replaceReasons = replacementReasons(rec, d);
+function planExisting(d: DesiredEnvironment, rec: EnvironmentState, observed: Observations, options: PlanOptions): EnvironmentPlan {
+  const replaceReasons = replacementReasons(rec, d, options.movedFrom);
   if (replaceReasons.length > 0) {
     // A replace interrupted after the new environment was moved into place but before it was
     // recorded: the target already is exactly the new environment. Adopt it, and remove only
@@ -109,7 +201,7 @@ function planExisting(d: DesiredEnvironment, rec: EnvironmentState, observed: Ob
         warnings: d.warnings,
         reasons: [...replaceReasons, 'the new environment is already in place: adopting it'],
         removeFrom: rec.path,
-        removals: [...rec.entries].reverse().filter((e) => rec.path !== d.path || !wanted.has(e.path)),
+        removals: markerLast([...rec.entries].reverse().filter((e) => rec.path !== d.path || !wanted.has(e.path))),
         adopt: true,
         rebuild: d.derived !== undefined,
       };
@@ -120,14 +212,15 @@ function planExisting(d: DesiredEnvironment, rec: EnvironmentState, observed: Ob
       warnings: d.warnings,
       reasons: replaceReasons,
       removeFrom: rec.path,
-      removals: [...rec.entries].reverse(),
+      removals: markerLast([...rec.entries].reverse()),
       writes: d.entries,
       rebuild: d.derived !== undefined,
     };
     if (rec.path !== d.path) {
       const target = rootOf(observed, d.path);
       if (target.children && target.children.length > 0) {
-        return { ...plan, conflicts: [`${d.path} already exists and was not created by envbuild; move it away or choose another path`] };
+        const { foreign, differing } = compareExactly(d, target);
+        return foreignInTheWay(plan, d, target, describeForeign(target, foreign, differing, null), options);
       }
     }
     return plan;
@@ -196,8 +289,11 @@ function planExisting(d: DesiredEnvironment, rec: EnvironmentState, observed: Ob
   };
 }
 
-function replacementReasons(rec: EnvironmentState, d: DesiredEnvironment): string[] {
+function replacementReasons(rec: EnvironmentState, d: DesiredEnvironment, movedFrom?: string): string[] {
   const reasons: string[] = [];
+  if (movedFrom !== undefined && rec.path === d.path) {
+    reasons.push(`the project moved from ${movedFrom}: rebuilt in place, because a virtual environment records its own path`);
+  }
   if (rec.path !== d.path) reasons.push(`path changed ${rec.path} → ${d.path}`);
   const a = rec.inputs.python;
   const b = d.inputs.python;

@@ -27,6 +27,8 @@ export interface DesiredEnvironment {
   readonly allowlist?: ResolvedAllowlist;
   /** The environment as recipes see it. */
   readonly recipeEnv: RecipeEnvironment;
+  /** The id its marker carries (see layout/identity.ts): recorded, found in a matching environment on disk, or new. */
+  readonly id?: string;
   /** Parts in the order they are applied: manifest order, moved after the parts they reference. */
   readonly parts: readonly DesiredPart[];
 }
@@ -41,6 +43,8 @@ export interface DesiredPart {
   readonly at: SourceLocation;
   /** Parts whose outputs this one references. */
   readonly uses: ReadonlyArray<{ readonly env: string; readonly part: string }>;
+  /** How long its apply may run (the part's `timeout:`), in milliseconds. */
+  readonly timeoutMs?: number;
 }
 
 export interface PartPlan {
@@ -70,6 +74,10 @@ export interface RootObservation {
   readonly children: readonly string[] | null;
   /** Observed state of each entry path of interest (desired and recorded). */
   readonly entries: Readonly<Record<string, Observed>>;
+  /** The `envbuild-id` the root's marker carries (pyvenv.cfg or envbuild.cfg); null when none. */
+  readonly marker?: string | null;
+  /** For roots inside the project: the first component on the way that is a symbolic link. */
+  readonly linked?: { readonly path: string; readonly target: string };
 }
 
 export type Observations = Readonly<Record<string /* absolute root */, RootObservation>>;
@@ -101,15 +109,26 @@ export interface EnvironmentPlan {
   readonly rebuild: boolean;
   /** Problems that forbid applying this environment (e.g. a foreign directory in the way). */
   readonly conflicts: readonly string[];
+  /**
+   * The recorded root cannot be confirmed as this environment (it does not carry the recorded
+   * id): nothing in it is removed, the record is dropped, and this says why.
+   */
+  readonly forget?: string;
+  /** `--replace-foreign`: the directory in the way is first renamed to this path (never deleted). */
+  readonly backup?: string;
 }
 
 export interface Plan {
   readonly manifest: string;
   readonly environments: readonly EnvironmentPlan[];
+  /** Facts about the state itself: not signed, migrated, the project moved. */
+  readonly notes?: readonly string[];
+  /** The state must be written even when no environment changes (to sign or migrate it). */
+  readonly stateRewrite?: boolean;
 }
 
 export function hasChanges(plan: Plan): boolean {
-  return plan.environments.some((e) => e.action !== 'no-op' || e.parts.some((p) => p.action !== 'no-op'));
+  return plan.stateRewrite === true || plan.environments.some((e) => e.action !== 'no-op' || e.parts.some((p) => p.action !== 'no-op'));
 }
 
 export function hasConflicts(plan: Plan): boolean {

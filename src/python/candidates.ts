@@ -132,7 +132,7 @@ export async function findCandidates(options: CandidateSearchOptions): Promise<C
     }
     byInode.set(inodeKey, realPath);
     const foundAs = [file];
-    const identity = { size: stats.size, mtimeMs: stats.mtimeMs, ino: stats.ino };
+    const identity = { size: stats.size, mtimeMs: stats.mtimeMs, ino: stats.ino, ctimeMs: stats.ctimeMs };
     byRealPath.set(realPath, { candidate: { realPath, identity, source, foundAs }, foundAs });
   }
 

@@ -33,6 +33,8 @@ export interface DiscoveryOptions extends ProbeOptions {
   readonly cwd?: string;
   /** Directory of `interpreters.json`. Default: see `defaultCacheDir`. Null: nothing is read or written. */
   readonly cacheDir?: string | null;
+  /** Read the cache but never write it: for runs that must write nothing (an invalid manifest). */
+  readonly readOnlyCache?: boolean;
   /** Default `$PYENV_ROOT` or `~/.pyenv`. Null: ignore pyenv installations (shims are still never run). */
   readonly pyenvRoot?: string | null;
   /** Searched after PATH and pyenv. Default `/usr/local/bin`, `/usr/bin`. */
@@ -118,6 +120,7 @@ export function createInterpreterFinder(options: DiscoveryOptions = {}): Interpr
   const openCache = (): Promise<ProbeCache> => (cachePromise ??= ProbeCache.open(cacheFile));
   let saving: Promise<void> = Promise.resolve();
   const persist = async (): Promise<void> => {
+    if (options.readOnlyCache) return;
     saving = saving.then(async () => (await openCache()).save());
     await saving;
   };
@@ -191,8 +194,8 @@ export function createInterpreterFinder(options: DiscoveryOptions = {}): Interpr
     if (!resolved.ok) {
       throw requestError('EPYTHONPROBE', `${label}: ${file} is not a working Python interpreter: ${resolved.problem}`, 'check the path', ro);
     }
-    const { size, mtimeMs, ino } = resolved.stats;
-    const outcome = await probe(resolved.realPath, { size, mtimeMs, ino });
+    const { size, mtimeMs, ino, ctimeMs } = resolved.stats;
+    const outcome = await probe(resolved.realPath, { size, mtimeMs, ino, ctimeMs });
     if (!outcome.ok) {
       const e = notPython(file, outcome.reason);
       throw requestError(e.code, `${label}: ${e.message}`, e.hint ?? '', ro);

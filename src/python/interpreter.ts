@@ -47,6 +47,22 @@ export interface PythonInfo {
   readonly pointerBits: number;
   /** Whether the interpreter understands pyvenv.cfg (PEP 405: CPython 3.3+). */
   readonly supportsVenv: boolean;
+  /**
+   * What wheel tags depend on beyond the version (see `src/install/tags.ts`). Optional so that
+   * hand-written infos in tests stay valid; the probe always reports it.
+   */
+  readonly wheelPlatform?: WheelPlatform;
+}
+
+export interface WheelPlatform {
+  /** `sysconfig.get_platform()`: `linux-x86_64`, `linux-aarch64`, `macosx-11.0-arm64`; null on Python 2 without sysconfig. */
+  readonly platform: string | null;
+  /** glibc's version (`2.36`) from `os.confstr('CS_GNU_LIBC_VERSION')`; null on musl and elsewhere. */
+  readonly glibc: string | null;
+  /** A free-threaded build (`Py_GIL_DISABLED`, the `t` in `cp313t`). */
+  readonly gilDisabled: boolean;
+  /** `sys.maxunicode`: 1114111 on wide (UCS-4) builds, the `u` of Python 2's `cp27mu`. */
+  readonly maxUnicode: number;
 }
 
 /** `major.minor`, the part of a version that names site-packages and ABI. */

@@ -9,8 +9,9 @@ import type { Env } from './pyenv.js';
 
 /**
  * Probe results across runs, so that a second discovery spawns no Python at all. An entry is
- * keyed by the interpreter's real path and trusted only while the file's size, mtime and inode
- * are unchanged (a rebuild or reinstall changes at least one). The file is a cache: anything
+ * keyed by the interpreter's real path and trusted only while the file's size, mtime, inode
+ * and ctime are unchanged (a rebuild or reinstall changes at least one; ctime cannot be set
+ * back, so a binary rewritten in place with its size and mtime restored is still noticed). The file is a cache: anything
  * unreadable, corrupt or written by another format or probe is ignored and rewritten.
  *
  * Concurrent runs: each writes its whole view atomically and the last one wins, so an entry
@@ -28,6 +29,8 @@ export interface FileIdentity {
   readonly size: number;
   readonly mtimeMs: number;
   readonly ino: number;
+  /** Changed by every write, chmod or rename of the inode, and not settable by utimes. */
+  readonly ctimeMs: number;
 }
 
 type StoredEntry = FileIdentity & ({ readonly info: unknown } | { readonly error: string });
@@ -51,11 +54,11 @@ export function defaultCacheDir(env: Env): string {
 }
 
 function sameIdentity(a: FileIdentity, b: FileIdentity): boolean {
-  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino;
+  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino && a.ctimeMs === b.ctimeMs;
 }
 
 function isIdentity(v: Record<string, unknown>): boolean {
-  return typeof v['size'] === 'number' && typeof v['mtimeMs'] === 'number' && typeof v['ino'] === 'number';
+  return typeof v['size'] === 'number' && typeof v['mtimeMs'] === 'number' && typeof v['ino'] === 'number' && typeof v['ctimeMs'] === 'number';
 }
 
 export class ProbeCache {
@@ -98,8 +101,8 @@ export class ProbeCache {
   /** Records a probe; transient failures (timeouts, signals) are not recorded. */
   set(realPath: string, identity: FileIdentity, outcome: ProbeOutcome): void {
     if (!outcome.ok && !outcome.cacheable) return;
-    const { size, mtimeMs, ino } = identity;
-    const entry: StoredEntry = outcome.ok ? { size, mtimeMs, ino, info: outcome.info } : { size, mtimeMs, ino, error: outcome.reason };
+    const { size, mtimeMs, ino, ctimeMs } = identity;
+    const entry: StoredEntry = outcome.ok ? { size, mtimeMs, ino, ctimeMs, info: outcome.info } : { size, mtimeMs, ino, ctimeMs, error: outcome.reason };
     const previous = this.entries.get(realPath);
     if (previous !== undefined && JSON.stringify(previous) === JSON.stringify(entry)) return;
     this.entries.set(realPath, entry);

@@ -19,6 +19,13 @@ const isBoolean: Check = (v) => typeof v === 'boolean';
 const isPointerBits: Check = (v) => v === 32 || v === 64;
 const isVersion: Check = (v) => typeof v === 'string' && /^\d+\.\d+/.test(v);
 
+const isWheelPlatform: Check = (v) => {
+  if (v === undefined) return true;
+  if (typeof v !== 'object' || v === null) return false;
+  const r = v as Record<string, unknown>;
+  return isNullableString(r['platform']) && isNullableString(r['glibc']) && isBoolean(r['gilDisabled']) && isCount(r['maxUnicode']);
+};
+
 const SCHEME_FIELDS = ['purelib', 'platlib', 'scripts', 'include'] as const;
 const isScheme: Check = (v) =>
   typeof v === 'object' && v !== null && SCHEME_FIELDS.every((k) => isRelative((v as Record<string, unknown>)[k]));
@@ -44,6 +51,7 @@ const FIELDS = {
   platform: isString,
   pointerBits: isPointerBits,
   supportsVenv: isBoolean,
+  wheelPlatform: isWheelPlatform,
 } satisfies Record<keyof PythonInfo, Check>;
 
 /** The `PythonInfo` in `value`, or a sentence saying which field is wrong. */
@@ -58,7 +66,7 @@ export function checkPythonInfo(value: unknown): { ok: true; info: PythonInfo } 
     }
   }
   // Keep only known fields: a cache written by a newer envbuild may carry more.
-  const info = Object.fromEntries(Object.keys(FIELDS).map((k) => [k, record[k]])) as unknown as PythonInfo;
+  const info = Object.fromEntries(Object.keys(FIELDS).filter((k) => record[k] !== undefined).map((k) => [k, record[k]])) as unknown as PythonInfo;
   return { ok: true, info };
 }
 

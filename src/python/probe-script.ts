@@ -57,6 +57,17 @@ except ImportError:
     suffixes = [s[0] for s in imp.get_suffixes() if s[2] == imp.C_EXTENSION]
 impl = getattr(sys, 'implementation', None)
 import platform
+# For wheel tags (packaging.tags): the platform, the C library and free threading.
+try:
+    libc = os.confstr('CS_GNU_LIBC_VERSION').split()
+except (AttributeError, ValueError, OSError):
+    libc = None
+wheel_platform = {
+    'platform': sysconfig.get_platform() if sysconfig else None,
+    'glibc': libc[1] if libc and len(libc) == 2 and libc[0] == 'glibc' else None,
+    'gilDisabled': bool(sysconfig.get_config_var('Py_GIL_DISABLED')) if sysconfig else False,
+    'maxUnicode': sys.maxunicode,
+}
 print(json.dumps({
     'executable': os.path.realpath(sys.executable),
     'version': platform.python_version(),
@@ -78,5 +89,6 @@ print(json.dumps({
     'platform': sys.platform,
     'pointerBits': 64 if sys.maxsize > 2 ** 32 else 32,
     'supportsVenv': sys.version_info >= (3, 3),
+    'wheelPlatform': wheel_platform,
 }))
 `;

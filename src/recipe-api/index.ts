@@ -9,3 +9,4 @@ export { readExisting, writeIfChanged, type OnDisk } from './write-if-changed.js
 export { UserError, isUserError } from '../errors/user-error.js';
 export type { PythonInfo } from '../python/interpreter.js';
 export type { IsolationMode } from '../manifest/types.js';
+export { installTarget, installWheelsInto, uninstallFrom, type InstallOptions, type InstallResult, type InstalledDistribution, type LinkMode, type UninstallResult, type WheelRequest, type InstallProgress } from './install.js';

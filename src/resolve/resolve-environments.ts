@@ -11,7 +11,7 @@ import { renderVenvLayout, venvPaths } from '../layout/venv.js';
 import type { EnvironmentSpec, IsolationSpec, Manifest } from '../manifest/types.js';
 import type { PythonInfo } from '../python/interpreter.js';
 import { createInterpreterFinder, type DiscoveryOptions, type InterpreterFinder } from '../python/index.js';
-import type { DerivedFiles, DesiredEnvironment } from '../plan/types.js';
+import type { DerivedFiles, DesiredEnvironment, DesiredPart } from '../plan/types.js';
 import type { RecipeEnvironment } from '../recipe-api/api.js';
 import { resolveParts, checkPartCycles } from './resolve-parts.js';
 
@@ -93,6 +93,23 @@ function orderEnvironments(envs: DesiredEnvironment[], diagnostics: Diagnostic[]
 }
 
 async function resolveOne(manifest: Manifest, spec: EnvironmentSpec, finder: InterpreterFinder, diagnostics: Diagnostic[]): Promise<DesiredEnvironment> {
+  // Recipes are looked up whatever becomes of the interpreter, so that a missing interpreter
+  // and a mistyped recipe are reported together.
+  const partsResolved = resolveParts(manifest, spec, diagnostics);
+  try {
+    return await resolveWithParts(manifest, spec, finder, partsResolved);
+  } catch (e) {
+    await partsResolved;
+    throw e;
+  }
+}
+
+async function resolveWithParts(
+  manifest: Manifest,
+  spec: EnvironmentSpec,
+  finder: InterpreterFinder,
+  partsResolved: Promise<DesiredPart[]>,
+): Promise<DesiredEnvironment> {
   const python = await finder.resolve(spec.python, {
     at: manifest.source.locate(['environments', spec.name, 'python']),
     keyPath: `environments.${spec.name}.python`,
@@ -118,7 +135,7 @@ async function resolveOne(manifest: Manifest, spec: EnvironmentSpec, finder: Int
     choice.layout === 'classic'
       ? renderClassic(spec, python, allowlist)
       : Promise.resolve<{ entries: TreeEntry[]; derived?: DerivedFiles }>({ entries: renderVenv(spec, python) }),
-    resolveParts(manifest, spec, diagnostics),
+    partsResolved,
   ]);
   const overlay = allowlist
     ? renderOverlay(allowlist, {
@@ -239,7 +256,7 @@ async function digestAll(entries: readonly TreeEntry[]): Promise<Record<string, 
   return out;
 }
 
-function sortDiagnostics(ds: Diagnostic[]): Diagnostic[] {
+export function sortDiagnostics(ds: readonly Diagnostic[]): Diagnostic[] {
   return [...ds].sort((a, b) => {
     const la = a.location;
     const lb = b.location;

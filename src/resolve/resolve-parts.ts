@@ -53,7 +53,7 @@ export async function resolveParts(manifest: Manifest, spec: EnvironmentSpec, di
           uses.push(use);
         }
       }
-      return { name: p.name, recipeRef: p.recipe, loaded, options: p.options, at: p.at, uses };
+      return { name: p.name, recipeRef: p.recipe, loaded, options: p.options, at: p.at, uses, ...(p.timeoutMs !== undefined ? { timeoutMs: p.timeoutMs } : {}) };
     }),
   );
   return orderParts(parts.filter((p): p is DesiredPart => p !== null), spec.name);

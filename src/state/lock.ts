@@ -5,7 +5,7 @@ import lockfile from 'proper-lockfile';
 import { UserError } from '../errors/user-error.js';
 import { faultPoint } from '../fault-injection.js';
 import { redactText } from '../secrets/redact.js';
-import { stateDir } from './store.js';
+import { refuseLinkedStateDir, stateDir } from './store.js';
 
 /** Who holds the lock, written beside it so a refused run can say whom it waits for. */
 export interface LockHolder {
@@ -45,7 +45,8 @@ export type Release = () => Promise<void>;
  */
 export async function acquireLock(manifestDir: string, options: LockOptions = {}): Promise<Release> {
   const dir = stateDir(manifestDir);
-  await fs.mkdir(dir, { recursive: true });
+  await refuseLinkedStateDir(manifestDir);
+  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
   const target = path.join(dir, 'state.json');
   const lockPath = path.join(dir, 'lock');
   const holderPath = path.join(dir, 'lock-holder.json');
@@ -70,7 +71,7 @@ export async function acquireLock(manifestDir: string, options: LockOptions = {}
         since: new Date().toISOString(),
         lock: lockIdentity(await fs.stat(lockPath)),
       };
-      await fs.writeFile(holderPath, `${JSON.stringify(holder)}\n`);
+      await fs.writeFile(holderPath, `${JSON.stringify(holder)}\n`, { mode: 0o600 });
       faultPoint('lock taken');
       // A takeover guard left by a process killed inside it: stale once not refreshed for
       // 2 s (a live guard is refreshed every second), and no longer needed.
@@ -102,6 +103,29 @@ export async function acquireLock(manifestDir: string, options: LockOptions = {}
       }
       await new Promise((r) => setTimeout(r, 200));
     }
+  }
+}
+
+/**
+ * A lock left by a killed run is cleared even by a run with nothing to do (which otherwise
+ * takes no lock): when its holder is known dead, take it over and release it at once. A live
+ * holder's lock is left alone.
+ */
+export async function clearAbandonedLock(manifestDir: string): Promise<void> {
+  const dir = stateDir(manifestDir);
+  const present = await fs.lstat(path.join(dir, 'lock')).then(() => true, () => false);
+  const holder = await readHolder(path.join(dir, 'lock-holder.json'));
+  if (!present) {
+    // A holder file without its lock: a run killed while releasing.
+    if (holder && holder.host === os.hostname() && !isAlive(holder.pid)) await fs.rm(path.join(dir, 'lock-holder.json'), { force: true });
+    return;
+  }
+  if (holder && (holder.host !== os.hostname() || isAlive(holder.pid))) return;
+  try {
+    const release = await acquireLock(manifestDir, { waitTimeoutMs: STALE_MS + 2_000, wait: true, command: 'envbuild (clearing a stale lock)' });
+    await release();
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
   }
 }
 

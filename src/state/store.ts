@@ -1,130 +1,206 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { faultPoint } from '../fault-injection.js';
-import { emptyState, type StateFile } from './types.js';
-import { checkStateOnDisk, parseState } from './validate-state.js';
-import { JOURNAL_NAME, readJournal, removeJournal, replayJournal } from './journal.js';
 import { UserError } from '../errors/user-error.js';
+import { faultPoint } from '../fault-injection.js';
+import { ensureKey, keyPath, macMatches, macOf, readKey } from './key.js';
+import { emptyState, STATE_VERSION, type LoadedState, type StateFile } from './types.js';
+import { checkStateOnDisk, isInside, parseState } from './validate-state.js';
 
 export const STATE_DIR = '.envbuild';
+/** Where version 1 kept the one state of every manifest in a directory. */
+export const LEGACY_STATE = 'state.json';
 
 export function stateDir(manifestDir: string): string {
   return path.join(manifestDir, STATE_DIR);
 }
 
-export function statePath(manifestDir: string): string {
-  return path.join(stateDir(manifestDir), 'state.json');
+/** One state per manifest: `.envbuild/<manifest file name>.state.json` beside it. */
+export function statePath(manifestFile: string): string {
+  return path.join(stateDir(path.dirname(manifestFile)), `${path.basename(manifestFile)}.state.json`);
 }
 
-export async function readState(manifestDir: string, writtenBy: string): Promise<StateFile> {
-  const file = statePath(manifestDir);
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    // A first apply killed before compacting has a journal and no state.json yet.
-    text = serializeState(emptyState(writtenBy));
-    if ((await readJournal(stateDir(manifestDir))) === null) return emptyState(writtenBy);
-  }
-  let state = parseState(text, file);
-  // A run killed before it compacted its journal: its records complete the state (checked
-  // again as a whole: the journal is as untrusted as state.json).
-  const journal = await readJournal(stateDir(manifestDir));
-  if (journal !== null) state = withJournal(state, journal, file);
-  await checkStateOnDisk(state, file);
-  return state;
-}
-
-function withJournal(state: StateFile, journal: string, file: string): StateFile {
-  const where = path.join(path.dirname(file), JOURNAL_NAME);
-  let merged: StateFile;
-  try {
-    merged = replayJournal(state, journal);
-  } catch (e) {
-    throw new UserError('ESTATE', `${where} is damaged: ${(e as Error).message}`, {
-      hint: `move it away to go back to the state recorded in ${file}; environments applied since are then adopted or reported`,
-    });
-  }
-  return parseState(serializeState(merged), where);
-}
-
-export function serializeState(state: StateFile): string {
-  return `${JSON.stringify(state, null, 2)}\n`;
+/** The manifest file names with a state in `manifestDir` (other than `except`). */
+export async function otherStates(manifestFile: string): Promise<string[]> {
+  const names = await fs.readdir(stateDir(path.dirname(manifestFile))).catch(() => [] as string[]);
+  const own = path.basename(statePath(manifestFile));
+  return names.filter((n) => n.endsWith('.state.json') && n !== own && !n.includes('.envbuild-')).map((n) => n.slice(0, -'.state.json'.length));
 }
 
 /**
- * Writes the state through a temporary file (fsync'd) and rename, so an interruption leaves
- * either the old or the new file, never a torn one; a temporary left by a killed run is
- * removed by `sweepStateTemporaries`. Returns whether the bytes changed: an unchanged state is
- * not rewritten, so a no-op apply touches no file.
+ * Reads the manifest's state. A missing one is empty; a version-1 `.envbuild/state.json` is
+ * taken over when `belongs` says its environments are this manifest's. The MAC decides trust.
  */
-export async function writeState(manifestDir: string, state: StateFile, previousText?: string): Promise<boolean> {
-  const text = serializeState(state);
-  if (text === previousText) return false;
+export async function readState(manifestFile: string, writtenBy: string, belongs: (s: StateFile) => boolean = () => true): Promise<LoadedState> {
+  const manifestDir = path.dirname(manifestFile);
+  await refuseLinkedStateDir(manifestDir);
+  const file = statePath(manifestFile);
+  const text = await readIfPresent(file);
+  if (text !== null) {
+    const state = parseState(text, file, manifestDir);
+    await checkStateOnDisk(state, file, manifestDir);
+    const signed = await verify(text);
+    const notes = signed ? [] : [unsignedNote(file)];
+    if (signed && state.project !== undefined && state.project !== manifestDir) {
+      notes.push(`the project moved from ${state.project}: its environments are rebuilt in place, because a virtual environment records its own path`);
+    }
+    return { state, trust: signed ? 'signed' : 'unsigned', file, notes };
+  }
+  const legacyFile = path.join(stateDir(manifestDir), LEGACY_STATE);
+  const legacyText = await readIfPresent(legacyFile);
+  if (legacyText === null) return { state: emptyState(writtenBy), trust: 'none', file, notes: [] };
+  const legacy = parseState(legacyText, legacyFile, manifestDir);
+  await checkStateOnDisk(legacy, legacyFile, manifestDir);
+  if (!belongs(legacy)) {
+    return {
+      state: emptyState(writtenBy),
+      trust: 'none',
+      file,
+      notes: [`${legacyFile} (from an earlier envbuild) records environments this manifest does not declare (${Object.keys(legacy.environments).sort().join(', ')}): left for the manifest it belongs to`],
+    };
+  }
+  return {
+    state: legacy,
+    trust: 'unsigned',
+    file,
+    migratedFrom: legacyFile,
+    notes: [`${legacyFile} from an earlier envbuild is taken over as ${path.basename(file)}; ${UNSIGNED_CONSEQUENCE}`],
+  };
+}
+
+const UNSIGNED_CONSEQUENCE =
+  'it is not signed, so no recipe, removal command or pip it names is run: parts it records that the manifest no longer declares are removed by deleting only the files they recorded (if unchanged); the next apply records and signs it';
+
+function unsignedNote(file: string): string {
+  return `${file} is not signed by this user's key (${keyPath()}): it was copied, edited, or written by another user or machine; ${UNSIGNED_CONSEQUENCE}. If you did not expect this, inspect the file before applying`;
+}
+
+async function readIfPresent(file: string): Promise<string | null> {
+  try {
+    return await fs.readFile(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return null;
+    if (code === 'EISDIR') {
+      throw new UserError('ESTATE_CORRUPT', `refusing to use ${file}: it is a directory`, { hint: 'nothing was changed; move it away' });
+    }
+    throw e;
+  }
+}
+
+async function verify(text: string): Promise<boolean> {
+  const key = await readKey();
+  if (!key) return false;
+  const { mac, ...rest } = JSON.parse(text) as Record<string, unknown>;
+  return typeof mac === 'string' && macMatches(key, JSON.stringify(rest, null, 2), mac);
+}
+
+/** `.envbuild` must be a directory of the project, not a link that would carry writes elsewhere. */
+export async function refuseLinkedStateDir(manifestDir: string): Promise<void> {
   const dir = stateDir(manifestDir);
-  if (await fs.mkdir(dir, { recursive: true })) faultPoint(`mkdir ${dir}`);
-  const file = statePath(manifestDir);
+  const st = await fs.lstat(dir).catch(() => null);
+  if (st && !st.isDirectory()) {
+    const what = st.isSymbolicLink() ? `a symbolic link to ${await fs.readlink(dir)}` : 'not a directory';
+    throw new UserError('EPATH', `refusing to use ${dir}: it is ${what}`, {
+      hint: 'envbuild keeps its state in a directory of the project; remove the link (or file) and run again',
+    });
+  }
+}
+
+/**
+ * The state as written to disk, without its MAC: paths inside the project relative to the
+ * manifest's directory (a moved project is recognised), others absolute; site-packages
+ * relative to its environment.
+ */
+export function stateBody(state: StateFile, manifestFile: string): string {
+  const dir = path.dirname(manifestFile);
+  const rel = (p: string) => (isInside(dir, p) ? path.relative(dir, p) : p);
+  const environments = Object.fromEntries(
+    Object.entries(state.environments).map(([name, env]) => [
+      name,
+      {
+        ...env,
+        path: rel(env.path),
+        ...(env.parents !== undefined ? { parents: env.parents.map(rel) } : {}),
+        ...(env.sitePackages !== undefined ? { sitePackages: path.relative(env.path, env.sitePackages) } : {}),
+        parts: Object.fromEntries(Object.entries(env.parts).map(([p, r]) => [p, { ...r, created: r.created.map((c) => ({ ...c, path: rel(c.path) })) }])),
+      },
+    ]),
+  );
+  const body = {
+    format: state.format,
+    version: STATE_VERSION,
+    writtenBy: state.writtenBy,
+    manifest: path.basename(manifestFile),
+    project: dir,
+    environments,
+    ...(state.creating && Object.keys(state.creating).length > 0 ? { creating: state.creating } : {}),
+  };
+  return JSON.stringify(body, null, 2);
+}
+
+/**
+ * Writes the state, signed, through a temporary file (fsync'd, mode 0600) and rename, so an
+ * interruption leaves either the old or the new file, never a torn one; a temporary left by a
+ * killed run is removed by `sweepStateTemporaries`. Returns whether the bytes changed: an
+ * unchanged state is not rewritten, so a no-op apply touches no file.
+ */
+export async function writeState(manifestFile: string, state: StateFile, previousBody?: string): Promise<boolean> {
+  const body = stateBody(state, manifestFile);
+  if (body === previousBody) return false;
+  const manifestDir = path.dirname(manifestFile);
+  const dir = stateDir(manifestDir);
+  await refuseLinkedStateDir(manifestDir);
+  if (await fs.mkdir(dir, { recursive: true, mode: 0o700 })) faultPoint(`mkdir ${dir}`);
+  const key = await ensureKey();
+  const text = `${body.slice(0, -2)},\n  "mac": "${macOf(key, body)}"\n}\n`;
+  const file = statePath(manifestFile);
   const tmp = `${file}.envbuild-${randomBytes(4).toString('hex')}.tmp`;
   try {
-    const handle = await fs.open(tmp, 'wx', 0o644);
+    const handle = await fs.open(tmp, 'wx', 0o600);
     try {
       await handle.writeFile(text);
       await handle.sync();
     } finally {
       await handle.close();
     }
-    faultPoint('temporary of state.json');
+    faultPoint(`temporary of ${path.basename(file)}`);
     await fs.rename(tmp, file);
   } catch (e) {
     await fs.rm(tmp, { force: true });
     throw e;
   }
-  faultPoint('write state.json');
+  faultPoint(`write ${path.basename(file)}`);
   // The rename is durable only once the directory is synced.
   const dirHandle = await fs.open(dir, 'r');
   await dirHandle.sync().finally(() => dirHandle.close());
   return true;
 }
 
-/**
- * Under the lock, before anything else: folds the journal a killed run left into state.json,
- * so this run appends to an empty journal.
- */
-export async function compactJournal(manifestDir: string, writtenBy: string): Promise<void> {
-  if ((await readJournal(stateDir(manifestDir))) === null) return;
-  const state = await readState(manifestDir, writtenBy);
-  if (Object.keys(state.environments).length === 0) {
-    await deleteState(manifestDir);
-    return;
-  }
-  await writeState(manifestDir, state);
-  await removeJournal(stateDir(manifestDir));
-}
-
-/** Whether a killed run left a journal that is not yet in state.json. */
-export async function journalPending(manifestDir: string): Promise<boolean> {
-  return fs.lstat(path.join(stateDir(manifestDir), JOURNAL_NAME)).then(
-    () => true,
-    () => false,
-  );
+/** Once the migrated state is written, the version-1 file it came from goes. */
+export async function removeLegacyState(file: string): Promise<void> {
+  await fs.rm(file, { force: true });
+  faultPoint(`remove ${path.basename(file)}`);
 }
 
 /** Removes temporaries of state writes killed before their rename. */
 export async function sweepStateTemporaries(manifestDir: string): Promise<void> {
   const names = await fs.readdir(stateDir(manifestDir)).catch(() => []);
   for (const name of names) {
-    if (!/^state\.json\.envbuild-[0-9a-f]{8}\.tmp$/.test(name)) continue;
+    if (!/^[^/]*state\.json\.envbuild-[0-9a-f]{8}\.tmp$/.test(name)) continue;
     await fs.rm(path.join(stateDir(manifestDir), name), { force: true });
     faultPoint(`sweep ${name}`);
   }
 }
 
 /** After destroy: drop the state file, and the folder when nothing else is in it. */
-export async function deleteState(manifestDir: string): Promise<void> {
-  await fs.rm(statePath(manifestDir), { force: true });
-  await removeJournal(stateDir(manifestDir));
-  faultPoint('remove state.json');
+export async function deleteState(manifestFile: string, legacy?: string): Promise<void> {
+  await fs.rm(statePath(manifestFile), { force: true });
+  faultPoint(`remove ${path.basename(statePath(manifestFile))}`);
+  if (legacy) await removeLegacyState(legacy);
+}
+
+/** Removes `.envbuild/` when nothing is left in it (no state, no lock). */
+export async function removeStateDirIfEmpty(manifestDir: string): Promise<void> {
   await fs.rmdir(stateDir(manifestDir)).catch(() => undefined);
 }

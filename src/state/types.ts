@@ -2,7 +2,12 @@ import type { EntryDigest } from '../layout/tree.js';
 import type { PartRecord } from '../recipe-api/api.js';
 
 export const STATE_FORMAT = 'envbuild-state';
-export const STATE_VERSION = 1;
+/**
+ * 2: one file per manifest (`.envbuild/<manifest>.state.json`), paths inside the project
+ * written relative to the manifest's directory, an `id` per environment (the `envbuild-id`
+ * its marker carries) and a MAC. 1: `.envbuild/state.json`, absolute paths; read to migrate.
+ */
+export const STATE_VERSION = 2;
 
 /**
  * The inputs that define an environment's base. A change to python or layout replaces the
@@ -25,11 +30,21 @@ export interface RecordedEntry {
 }
 
 export interface EnvironmentState {
-  /** Absolute path of the environment root. */
+  /** Absolute path of the environment root (in memory; on disk relative to the manifest when inside it). */
   readonly path: string;
+  /**
+   * The random id written into the environment's marker (`envbuild-id` in pyvenv.cfg, or
+   * envbuild.cfg for the classic layout) when it was created: a directory is removed as this
+   * environment only while it carries this id. Absent in states migrated from version 1.
+   */
+  readonly id?: string;
+  /** Directories above the root that envbuild created for it (absolute), removed with it when empty. */
+  readonly parents?: readonly string[];
   readonly inputs: EnvironmentInputs;
   /** Every path envbuild created in the environment, in creation order (parents first). */
   readonly entries: readonly RecordedEntry[];
+  /** Parts started and not yet recorded (an interrupted run): part → filesystem time it started. */
+  readonly pending?: Readonly<Record<string, number>>;
   /** Per-part records, owned by the recipe runner. */
   readonly parts: Readonly<Record<string, PartRecord>>;
   /** Where the environment's site-packages is, for removing parts once its interpreter is gone. */
@@ -43,9 +58,37 @@ export interface StateFile {
   readonly version: typeof STATE_VERSION;
   /** Version of envbuild that last wrote the file, for diagnosing mixed installations. */
   readonly writtenBy: string;
+  /** File name of the manifest this state belongs to (one state per manifest). */
+  readonly manifest?: string;
+  /** The manifest's directory when the state was written: a different one means the project moved. */
+  readonly project?: string;
   readonly environments: Readonly<Record<string, EnvironmentState>>;
+  /**
+   * Environments being built and not yet recorded: name → filesystem time the build started.
+   * Directories above the root born since then are the build's own, on a retry too.
+   */
+  readonly creating?: Readonly<Record<string, number>>;
 }
 
 export function emptyState(writtenBy: string): StateFile {
   return { format: STATE_FORMAT, version: STATE_VERSION, writtenBy, environments: {} };
+}
+
+/**
+ * How far a state file is believed. `signed`: its MAC verifies with this user's key, so it is
+ * envbuild's own record on this machine. `unsigned`: no MAC, a MAC that does not verify, or a
+ * version-1 file — read for planning, but nothing it names is run (recipe modules, removal
+ * commands, pip). `none`: there was no state file.
+ */
+export type StateTrust = 'signed' | 'unsigned' | 'none';
+
+export interface LoadedState {
+  readonly state: StateFile;
+  readonly trust: StateTrust;
+  /** The file read (or to be written). */
+  readonly file: string;
+  /** A version-1 `.envbuild/state.json` taken over for this manifest; removed at the first write. */
+  readonly migratedFrom?: string;
+  /** Facts about the state to show in plan and apply output. */
+  readonly notes: readonly string[];
 }

@@ -4,13 +4,14 @@ import { UserError } from '../errors/user-error.js';
 import { joinInside } from '../layout/safe-path.js';
 import type { EntryDigest } from '../layout/tree.js';
 import { STATE_FORMAT, STATE_VERSION, type StateFile } from './types.js';
+import { ENVIRONMENT_ID } from '../layout/identity.js';
 
 /**
  * state.json is untrusted input: it may be hand-edited, truncated or written by another
  * version. Everything envbuild later deletes is named here, so each field is checked before
  * any of it is believed, and a bad file is refused as a whole rather than partly acted on.
  */
-export function parseState(text: string, file: string): StateFile {
+export function parseState(text: string, file: string, manifestDir: string): StateFile {
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -27,28 +28,62 @@ export function parseState(text: string, file: string): StateFile {
       { hint: 'upgrade envbuild; the file is left untouched' },
     );
   }
-  if (version !== STATE_VERSION) throw corrupt(file, `unsupported state version ${version}`);
+  if (version !== STATE_VERSION && version !== 1) throw corrupt(file, `unsupported state version ${version}`);
   if (typeof data['writtenBy'] !== 'string') throw corrupt(file, '"writtenBy" is not a string');
+  for (const key of ['manifest', 'project', 'mac'] as const) {
+    if (data[key] !== undefined && typeof data[key] !== 'string') throw corrupt(file, `"${key}" is not a string`);
+  }
   const envs = data['environments'];
   if (!isRecord(envs)) throw corrupt(file, '"environments" is not an object');
-  // The state lives in <manifest dir>/.envbuild/state.json.
-  const manifestDir = path.dirname(path.dirname(path.resolve(file)));
-  for (const [name, env] of Object.entries(envs)) checkEnvironment(file, manifestDir, name, env);
-  return data as unknown as StateFile;
+  // Version 2 writes paths inside the project relative to the manifest's directory.
+  const relative = version === STATE_VERSION;
+  const environments: Record<string, unknown> = {};
+  for (const [name, env] of Object.entries(envs)) environments[name] = checkEnvironment(file, manifestDir, name, env, relative);
+  const creating = data['creating'];
+  if (creating !== undefined && !(isRecord(creating) && Object.values(creating).every((t) => typeof t === 'number' && Number.isFinite(t)))) {
+    throw corrupt(file, '"creating" is malformed');
+  }
+  const { mac: _mac, ...rest } = data;
+  return { ...rest, version: STATE_VERSION, environments } as unknown as StateFile;
 }
 
-function checkEnvironment(file: string, manifestDir: string, name: string, env: unknown): void {
+/** An absolute path for a path as written: relative ones (version 2) are inside the manifest's directory. */
+function absoluteFrom(manifestDir: string, p: unknown, relative: boolean): string | null {
+  if (typeof p !== 'string' || p.includes('\0')) return null;
+  if (path.isAbsolute(p)) return isNormalisedAbsolute(p) ? p : null;
+  if (!relative || p === '' || path.normalize(p) !== p || p.split('/').includes('..') || p.endsWith('/')) return null;
+  return path.join(manifestDir, p);
+}
+
+function checkEnvironment(file: string, manifestDir: string, name: string, env: unknown, relative: boolean): Record<string, unknown> {
   const where = `environments.${name}`;
   if (!/^[a-z0-9][a-z0-9._-]*$/.test(name)) throw corrupt(file, `bad environment name "${name}"`);
   if (!isRecord(env)) throw corrupt(file, `${where} is not an object`);
-  const root = env['path'];
-  if (typeof root !== 'string' || !isNormalisedAbsolute(root)) {
-    throw corrupt(file, `${where}.path is not a normalised absolute path`);
+  const root = absoluteFrom(manifestDir, env['path'], relative);
+  if (root === null) {
+    throw corrupt(file, `${where}.path is not a normalised absolute path${relative ? ' or a path inside the project' : ''}`);
   }
+  const pending = env['pending'];
+  if (pending !== undefined && !(isRecord(pending) && Object.values(pending).every((t) => typeof t === 'number' && Number.isFinite(t)))) {
+    throw corrupt(file, `${where}.pending is malformed`);
+  }
+  const writtenParents = env['parents'];
+  if (writtenParents !== undefined && !Array.isArray(writtenParents)) throw corrupt(file, `${where}.parents is not a list`);
+  // Only directories above this environment's root, inside the project; others are ignored
+  // (they are only ever removed when empty, so dropping one is always safe).
+  const parents = (writtenParents ?? []).flatMap((p: unknown) => {
+    const abs = absoluteFrom(manifestDir, p, relative);
+    return abs !== null && isInside(abs, root) && isInside(manifestDir, abs) ? [abs] : [];
+  });
+  const id = env['id'];
+  if (id !== undefined && (typeof id !== 'string' || !ENVIRONMENT_ID.test(id))) throw corrupt(file, `${where}.id is not an envbuild id`);
   if (isInside(root, manifestDir) || root === manifestDir) {
     throw corrupt(file, `${where}.path ${root} contains the project itself`);
   }
-  const sitePackages = env['sitePackages'];
+  const writtenSite = env['sitePackages'];
+  // Version 2 writes it relative to the environment.
+  const sitePackages =
+    writtenSite === undefined ? undefined : typeof writtenSite === 'string' && relative && !path.isAbsolute(writtenSite) ? path.join(root, writtenSite) : writtenSite;
   if (sitePackages !== undefined && (typeof sitePackages !== 'string' || !isNormalisedAbsolute(sitePackages) || !isInside(root, sitePackages))) {
     throw corrupt(file, `${where}.sitePackages is not a normalised absolute path inside the environment`);
   }
@@ -79,11 +114,15 @@ function checkEnvironment(file: string, manifestDir: string, name: string, env: 
   });
   const parts = env['parts'];
   if (!isRecord(parts)) throw corrupt(file, `${where}.parts is not an object`);
-  for (const [part, record] of Object.entries(parts)) checkPart(file, `${where}.parts.${part}`, record, [root, manifestDir]);
+  const checked: Record<string, unknown> = {};
+  for (const [part, record] of Object.entries(parts)) {
+    checked[part] = checkPart(file, `${where}.parts.${part}`, record, [root, manifestDir], manifestDir, relative);
+  }
+  return { ...env, path: root, ...(sitePackages !== undefined ? { sitePackages } : {}), ...(writtenParents !== undefined ? { parents } : {}), parts: checked };
 }
 
 /** A part record; what it created must lie inside the environment or the project. */
-function checkPart(file: string, where: string, record: unknown, within: readonly string[]): void {
+function checkPart(file: string, where: string, record: unknown, within: readonly string[], manifestDir: string, relative: boolean): Record<string, unknown> {
   if (
     !isRecord(record) ||
     typeof record['recipe'] !== 'string' ||
@@ -95,13 +134,15 @@ function checkPart(file: string, where: string, record: unknown, within: readonl
   ) {
     throw corrupt(file, `${where} is malformed`);
   }
-  record['created'].forEach((c: unknown, i) => {
+  const created = record['created'].map((c: unknown, i) => {
     const at = `${where}.created[${i}]`;
     if (!isRecord(c) || typeof c['path'] !== 'string' || !isCreated(c)) throw corrupt(file, `${at} is malformed`);
-    const p = c['path'];
-    if (!isNormalisedAbsolute(p)) throw corrupt(file, `${at} "${p}" is not a normalised absolute path`);
+    const p = absoluteFrom(manifestDir, c['path'], relative);
+    if (p === null) throw corrupt(file, `${at} "${c['path']}" is not a normalised absolute path`);
     if (!within.some((dir) => isInside(dir, p))) throw corrupt(file, `${at} "${p}" is outside the environment and the project`);
+    return { ...c, path: p };
   });
+  return { ...record, created };
 }
 
 function isCreated(c: Record<string, unknown>): boolean {
@@ -131,8 +172,7 @@ export function isInside(dir: string, p: string): boolean {
  * The checks that need the disk: an environment root inside the project must stay inside it
  * when symbolic links are followed, or removing its recorded entries would act elsewhere.
  */
-export async function checkStateOnDisk(state: StateFile, file: string): Promise<void> {
-  const manifestDir = path.dirname(path.dirname(path.resolve(file)));
+export async function checkStateOnDisk(state: StateFile, file: string, manifestDir: string): Promise<void> {
   const realProject = await fs.realpath(manifestDir);
   for (const [name, env] of Object.entries(state.environments)) {
     if (!isInside(manifestDir, env.path)) {
@@ -152,9 +192,11 @@ export async function checkStateOnDisk(state: StateFile, file: string): Promise<
   }
 }
 
-async function enclosingProject(p: string): Promise<string | null> {
+/** The nearest directory above `p` holding an envbuild state (`.envbuild/*state.json`), if any. */
+export async function enclosingProject(p: string): Promise<string | null> {
   for (let at = path.dirname(p); at !== path.dirname(at); at = path.dirname(at)) {
-    if (await fs.lstat(path.join(at, '.envbuild', 'state.json')).then(() => true, () => false)) return at;
+    const names = await fs.readdir(path.join(at, '.envbuild')).catch(() => [] as string[]);
+    if (names.some((n) => n.endsWith('state.json'))) return at;
   }
   return null;
 }

@@ -17,7 +17,7 @@ function validators(): Record<string, ValidateFunction> {
   const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
   for (const f of fs.readdirSync(SCHEMAS)) ajv.addSchema(JSON.parse(fs.readFileSync(path.join(SCHEMAS, f), 'utf8')) as object);
   const out: Record<string, ValidateFunction> = {};
-  for (const name of ['plan', 'apply', 'destroy', 'check', 'validate', 'error', 'pythons']) {
+  for (const name of ['plan', 'apply', 'destroy', 'check', 'validate', 'error', 'pythons', 'cache']) {
     const v = ajv.getSchema(`https://envbuild.dev/schemas/json/${name}.schema.json`);
     if (!v) throw new Error(`schemas/json/${name}.schema.json is missing`);
     out[name] = v;
@@ -38,7 +38,7 @@ function conforms(v: Record<string, ValidateFunction>, schema: string, stdout: s
 describe('the --json contract', () => {
   it('every schema is valid JSON Schema with an $id, a title and format 1', () => {
     const files = fs.readdirSync(SCHEMAS).sort();
-    expect(files).toEqual(['apply', 'check', 'common', 'destroy', 'error', 'plan', 'pythons', 'validate'].map((n) => `${n}.schema.json`));
+    expect(files).toEqual(['apply', 'cache', 'check', 'common', 'destroy', 'error', 'plan', 'pythons', 'validate'].map((n) => `${n}.schema.json`));
     validators();
   });
 

@@ -91,7 +91,7 @@ describe('envbuild apply / plan / destroy (real interpreters, real binary)', () 
     expect(p.run('apply').code).toBe(0);
     expect(fs.existsSync(p.env('a'))).toBe(false);
     expect(snapshotTree(p.env('b'), { mtimes: true })).toEqual(bBefore);
-    const state = JSON.parse(fs.readFileSync(path.join(p.dir, '.envbuild', 'state.json'), 'utf8'));
+    const state = JSON.parse(fs.readFileSync(path.join(p.dir, '.envbuild', 'env.yaml.state.json'), 'utf8'));
     expect(Object.keys(state.environments)).toEqual(['b']);
   });
 
@@ -107,7 +107,7 @@ describe('envbuild apply / plan / destroy (real interpreters, real binary)', () 
     expect(snapshotTree(p.env('app')).map((l) => l.split(' ')[0])).toEqual(['bin/', 'bin/my-tool', 'notes.txt']);
     expect(fs.readFileSync(path.join(p.env('app'), 'notes.txt'), 'utf8')).toBe('mine');
     expect(fs.existsSync(path.join(p.env('app'), 'pyvenv.cfg'))).toBe(false);
-    expect(fs.existsSync(path.join(p.dir, '.envbuild', 'state.json'))).toBe(false);
+    expect(fs.existsSync(path.join(p.dir, '.envbuild', 'env.yaml.state.json'))).toBe(false);
   });
 
   it('refuses to build over a directory it did not create', (ctx) => {
@@ -116,7 +116,7 @@ describe('envbuild apply / plan / destroy (real interpreters, real binary)', () 
     fs.writeFileSync(path.join(p.env('app'), 'data.db'), 'precious');
     const r = p.run('apply');
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('already exists and was not created by envbuild (holds data.db)');
+    expect(r.stderr).toContain('already exists and was not created by envbuild (it holds data.db)');
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(snapshotTree(p.env('app'))).toHaveLength(1);
   });

@@ -10,11 +10,23 @@ describe('envbuild command line', () => {
     const p = makeProject();
     const help = p.run('--help');
     expect(help.code).toBe(0);
-    for (const word of ['apply', 'plan', 'validate', 'destroy', 'pythons', '--env', '--json', '--detailed-exitcode', '--wait']) {
+    for (const word of ['apply', 'plan', 'validate', 'destroy', 'pythons', 'help <command>']) {
       expect(help.stdout).toContain(word);
     }
+    // Options are in each command's own help.
+    expect(p.run('help', 'plan').stdout).toContain('--detailed-exitcode');
+    for (const word of ['--env', '--json', '--wait']) expect(p.run('apply', '--help').stdout).toContain(word);
     const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8'));
     expect(p.run('--version').stdout.trim()).toBe(pkg.version);
+  });
+
+  it('runs under the Node major CI asks for (.ci/run tests Node 22 and 24 as well as 20)', () => {
+    const major = process.versions.node.split('.')[0];
+    expect(Number(major)).toBeGreaterThanOrEqual(20);
+    const wanted = process.env['ENVBUILD_EXPECT_NODE_MAJOR'];
+    if (wanted !== undefined) expect(major).toBe(wanted);
+    // The CLI under test runs on the same Node.
+    expect(makeProject().run('--version').code).toBe(0);
   });
 
   it('exits 2 on bad usage', () => {
@@ -84,11 +96,11 @@ describe('envbuild command line', () => {
     const p = makeProject(`envbuild: 1\nenvironments:\n  app:\n    python: ${debianPython(ctx, 11)}\n`);
     fs.mkdirSync(path.join(p.dir, '.envbuild'));
     const newer = JSON.stringify({ format: 'envbuild-state', version: 99, writtenBy: '9.0.0', environments: {} });
-    fs.writeFileSync(path.join(p.dir, '.envbuild', 'state.json'), newer);
+    fs.writeFileSync(path.join(p.dir, '.envbuild', 'env.yaml.state.json'), newer);
     const r = p.run('apply');
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('written by a newer envbuild');
-    expect(fs.readFileSync(path.join(p.dir, '.envbuild', 'state.json'), 'utf8')).toBe(newer);
+    expect(fs.readFileSync(path.join(p.dir, '.envbuild', 'env.yaml.state.json'), 'utf8')).toBe(newer);
     expect(fs.existsSync(p.env('app'))).toBe(false);
   });
 });

@@ -45,7 +45,7 @@ describe('parts and the recipe runner', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('parts: hello create');
     expect(fs.readFileSync(path.join(p.env('app'), 'NOTE.txt'), 'utf8')).toBe('hi');
-    const state = JSON.parse(fs.readFileSync(path.join(p.dir, '.envbuild', 'state.json'), 'utf8'));
+    const state = JSON.parse(fs.readFileSync(path.join(p.dir, '.envbuild', 'env.yaml.state.json'), 'utf8'));
     expect(state.environments.app.parts.hello.outputs).toEqual({ file: path.join(p.env('app'), 'NOTE.txt'), length: 2 });
     expect(p.run('plan', '--detailed-exitcode').code).toBe(0);
   });
@@ -132,7 +132,7 @@ describe('parts and the recipe runner', () => {
     expect(r.stderr).toContain('exited with code 3');
     expect(r.stderr).toContain('the note machine is broken');
     expect(r.stderr).not.toMatch(/\n\s+at /);
-    const state = JSON.parse(fs.readFileSync(path.join(p.dir, '.envbuild', 'state.json'), 'utf8'));
+    const state = JSON.parse(fs.readFileSync(path.join(p.dir, '.envbuild', 'env.yaml.state.json'), 'utf8'));
     expect(Object.keys(state.environments.app.parts)).toEqual(['ok']);
     expect(p.run('plan').stdout).toMatch(/part broken \(\.\/recipes\/note\.mjs\): create/);
   });

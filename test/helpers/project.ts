@@ -34,7 +34,8 @@ export function makeProject(yaml?: string): Project {
   const manifest = path.join(dir, 'env.yaml');
   const cacheDir = path.join(dir, '.cache');
   const childEnv = (): NodeJS.ProcessEnv => {
-    const env: NodeJS.ProcessEnv = { ...process.env, ENVBUILD_CACHE_DIR: cacheDir, NO_COLOR: '1' };
+    // The key that signs state lives in the project's .cache: tests never touch ~/.config.
+    const env: NodeJS.ProcessEnv = { ...process.env, ENVBUILD_CACHE_DIR: cacheDir, ENVBUILD_CONFIG_DIR: path.join(cacheDir, 'config'), NO_COLOR: '1' };
     // The CLI picks its renderer from the terminal; tests see the non-interactive one.
     env['CI'] = 'true';
     return env;

@@ -36,6 +36,16 @@ export interface WheelSpec {
   readonly entryPoints?: Readonly<Record<string, Readonly<Record<string, string>>>>;
   /** The compatibility tag; `py3-none-any` by default. */
   readonly tag?: string;
+  /** `.data` files by `<scheme>/<path>`: `{ 'scripts/run': '#!python\n…', 'data/share/x.txt': '…' }`. */
+  readonly data?: Readonly<Record<string, string | Uint8Array>>;
+  /** `Root-Is-Purelib` (true by default; false for a wheel with extension modules). */
+  readonly rootIsPurelib?: boolean;
+  /** Members (by path in the wheel, `.data` ones included) stored with mode 0755. */
+  readonly executable?: readonly string[];
+  /** Members added without any path check, listed in RECORD: for tests of hostile wheels. */
+  readonly unsafeMembers?: Readonly<Record<string, string>>;
+  /** Members whose content is replaced after RECORD was computed: a tampered wheel. */
+  readonly tamper?: Readonly<Record<string, string>>;
 }
 
 /** Writes the wheel into `dir` (created if needed) and returns its absolute path. */
@@ -49,6 +59,11 @@ export async function buildWheel(dir: string, spec: WheelSpec): Promise<string> 
     checkMemberPath(name, distInfo);
     files.push([name, toBytes(content)]);
   }
+  for (const [name, content] of Object.entries(spec.data ?? {})) {
+    checkMemberPath(name, distInfo);
+    files.push([`${escaped}-${spec.version}.data/${name}`, toBytes(content)]);
+  }
+  for (const [name, content] of Object.entries(spec.unsafeMembers ?? {})) files.push([name, toBytes(content)]);
   const metadata = [
     'Metadata-Version: 2.1',
     `Name: ${spec.name}`,
@@ -58,7 +73,7 @@ export async function buildWheel(dir: string, spec: WheelSpec): Promise<string> 
   files.push([`${distInfo}/METADATA`, toBytes(`${metadata.join('\n')}\n`)]);
   files.push([
     `${distInfo}/WHEEL`,
-    toBytes(`Wheel-Version: 1.0\nGenerator: envbuild-tests\nRoot-Is-Purelib: true\nTag: ${tag}\n`),
+    toBytes(`Wheel-Version: 1.0\nGenerator: envbuild-tests\nRoot-Is-Purelib: ${spec.rootIsPurelib === false ? 'false' : 'true'}\n${tag.split('-')[0]!.split('.').map((py) => `Tag: ${py}-${tag.split('-').slice(1).join('-')}\n`).join('')}`),
   ]);
   if (spec.entryPoints && Object.keys(spec.entryPoints).length > 0) {
     const sections = Object.entries(spec.entryPoints).map(
@@ -69,10 +84,11 @@ export async function buildWheel(dir: string, spec: WheelSpec): Promise<string> 
   const record = files.map(([name, data]) => `${csvField(name)},sha256=${urlsafeSha256(data)},${data.length}\n`);
   record.push(`${distInfo}/RECORD,,\n`);
   files.push([`${distInfo}/RECORD`, toBytes(record.join(''))]);
+  const final = files.map(([name, data]): [string, Uint8Array] => [name, spec.tamper?.[name] === undefined ? data : toBytes(spec.tamper[name])]);
 
   await fs.mkdir(dir, { recursive: true });
   const file = path.resolve(dir, `${escaped}-${spec.version}-${tag}.whl`);
-  await fs.writeFile(file, zip(files));
+  await fs.writeFile(file, zip(final, new Set(spec.executable ?? [])));
   return file;
 }
 
@@ -111,7 +127,9 @@ const UTF8_NAMES = 0x0800;
 /** Regular file, rw-r--r--, in the high 16 bits of the external attributes (made by Unix). */
 const UNIX_FILE_MODE = (0o100644 << 16) >>> 0;
 
-function zip(files: readonly (readonly [string, Uint8Array])[]): Buffer {
+const UNIX_EXECUTABLE_MODE = (0o100755 << 16) >>> 0;
+
+function zip(files: readonly (readonly [string, Uint8Array])[], executable: ReadonlySet<string> = new Set()): Buffer {
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];
   let offset = 0;
@@ -147,7 +165,7 @@ function zip(files: readonly (readonly [string, Uint8Array])[]): Buffer {
     central.writeUInt32LE(data.length, 24);
     central.writeUInt16LE(nameBytes.length, 28);
     // extra length, comment length, disk number, internal attributes: all 0
-    central.writeUInt32LE(UNIX_FILE_MODE, 38);
+    central.writeUInt32LE(executable.has(name) ? UNIX_EXECUTABLE_MODE : UNIX_FILE_MODE, 38);
     central.writeUInt32LE(offset, 42);
     centrals.push(central, nameBytes);
 

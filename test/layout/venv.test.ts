@@ -23,7 +23,7 @@ import {
   type TreeEntry,
   type VenvLayoutOptions,
 } from '../../src/layout/index.js';
-import { cshQuote, fishQuote, nuQuote, powershellQuote, shQuote } from '../../src/layout/activate/quote.js';
+import { cshPromptLiteral, cshQuote, fishQuote, nuQuote, powershellQuote, shQuote } from '../../src/layout/activate/quote.js';
 import { digestEntry, observe, observedMatches, writeEntry } from '../../src/layout/materialize.js';
 import type { PythonInfo } from '../../src/python/interpreter.js';
 import { PROBE_SCRIPT } from '../../src/python/probe-script.js';
@@ -378,7 +378,8 @@ function snapshot(dir: string): string[] {
 describe('activation scripts', () => {
   // A parent with a space and a quote, and a prompt full of characters shells care about.
   const TRICKY_PROMPT = `it's $HOME \`id\` \\w %n "q"`;
-  let env: { root: string; other: string; home: string; info: PythonInfo } | undefined;
+  const UNICODE_PROMPT = 'ünï 環境';
+  let env: { root: string; other: string; unicode: string; home: string; info: PythonInfo } | undefined;
 
   beforeAll(async () => {
     const python = findPyenvPython('3.12') ?? findDebianPython(11);
@@ -391,7 +392,9 @@ describe('activation scripts', () => {
     const other = path.join(dir, 'other env');
     await materialize(root, renderVenvLayout(info, { root, prompt: TRICKY_PROMPT, systemSitePackages: false }));
     await materialize(other, renderVenvLayout(info, { root: other, prompt: 'other', systemSitePackages: false }));
-    env = { root, other, home, info };
+    const unicode = path.join(dir, 'ünïcödé 環境');
+    await materialize(unicode, renderVenvLayout(info, { root: unicode, prompt: UNICODE_PROMPT, systemSitePackages: false }));
+    env = { root, other, unicode, home, info };
   });
 
   const need = (ctx: SkippableContext): NonNullable<typeof env> => requirePresent(ctx, env, 'pyenv Python 3.12 or /usr/bin/python3.11');
@@ -491,23 +494,94 @@ describe('activation scripts', () => {
     expect(out.slice(0, 3)).toEqual([e.root, `${e.root}/bin/python`, `unset ${BASE_PATH}`]);
   });
 
-  // Optional shells: exercised where installed, never installed by the tests.
-  const optional: { shell: string; script: string; args: (e: NonNullable<typeof env>) => string[] }[] = [
+  /**
+   * zsh, fish and tcsh are Debian packages that `.ci/run` installs: each script runs in its own
+   * shell, read from a file as a user's shell reads a sourced script line by line. (tcsh
+   * expands aliases when it reads a line, so `deactivate`, an alias the script defines, only
+   * exists on the lines after the one that sources it: a one-line `tcsh -c` cannot call it.)
+   * Absent locally they are skipped; under CI=true they must be there.
+   */
+  function requireShell(ctx: SkippableContext, name: string): string {
+    const exe = which(name);
+    if (exe !== undefined) return exe;
+    if (process.env['CI'] === 'true') throw new Error(`${name} is not installed, and CI must test activation in it: .ci/run installs it with apt`);
+    return ctx.skip(`${name} is not installed (.ci/run installs it)`);
+  }
+  const realShells: { shell: string; args: (file: string, root: string) => string[]; lines: string[] }[] = [
     {
       shell: 'zsh',
-      script: 'activate',
-      args: (e) => ['-c', 'source "$1/bin/activate"; echo "$VIRTUAL_ENV"; command -v python; deactivate; echo "${VIRTUAL_ENV:-unset} $PATH"', 'zsh', e.root],
+      args: (file, root) => ['-f', file, root],
+      lines: [
+        `PS1='%# '`,
+        'source "$1/bin/activate"',
+        'echo "$VIRTUAL_ENV"',
+        'command -v python',
+        'python -c "import sys; print(sys.prefix)"',
+        'print -rP -- "$PS1"',
+        'deactivate',
+        'echo "${VIRTUAL_ENV:-unset} $PATH"',
+        'print -r -- "$PS1"',
+      ],
     },
     {
       shell: 'fish',
-      script: 'activate.fish',
-      args: (e) => ['-c', `source ${fishQuote(`${e.root}/bin/activate.fish`)}; echo $VIRTUAL_ENV; command -v python; deactivate; set -q VIRTUAL_ENV; or echo unset (string join : $PATH)`],
+      args: (file, root) => ['--no-config', file, root],
+      lines: [
+        `function fish_prompt; printf '%s' '> '; end`,
+        'source $argv[1]/bin/activate.fish',
+        'echo $VIRTUAL_ENV',
+        'command -v python',
+        `python -c "import sys; print(sys.prefix)"`,
+        // The prompt as fish shows it, without the trailing newline of the multi-line form.
+        'echo (fish_prompt | string collect)',
+        'deactivate',
+        'set -q VIRTUAL_ENV; or echo unset (string join : $PATH)',
+        'echo (fish_prompt | string collect)',
+      ],
     },
     {
       shell: 'tcsh',
-      script: 'activate.csh',
-      args: (e) => ['-c', `source ${cshQuote(`${e.root}/bin/activate.csh`)}; echo "$VIRTUAL_ENV"; which python; deactivate; if (! $?VIRTUAL_ENV) echo unset "$PATH"`],
+      args: (file, root) => ['-f', file, root],
+      lines: [
+        `set prompt='> '`,
+        'source "$1/bin/activate.csh"',
+        'echo "$VIRTUAL_ENV"',
+        'which python',
+        `python -c "import sys; print(sys.prefix)"`,
+        'echo "$prompt:q"',
+        'deactivate',
+        'if (! $?VIRTUAL_ENV) echo unset "$PATH"',
+        'echo "$prompt:q"',
+      ],
     },
+  ];
+  const promptShown: Record<string, (prompt: string) => string> = {
+    zsh: (p) => `(${p}) # `,
+    fish: (p) => `(${p}) > `,
+    // tcsh's prompt variable holds the text with its `%` and `!` escaped; tcsh shows them plain.
+    tcsh: (p) => `(${cshPromptLiteral(p)}) > `,
+  };
+  const restored: Record<string, string> = { zsh: '%# ', fish: '> ', tcsh: '> ' };
+  for (const { shell, args, lines } of realShells) {
+    for (const which of ['root', 'unicode'] as const) {
+      it(`${shell}: sources its script, finds the env's python, shows the prompt, deactivate restores PATH and prompt (${which === 'root' ? "path with a space and a quote" : 'non-ASCII path with a space'})`, (ctx) => {
+        const e = need(ctx);
+        const exe = requireShell(ctx, shell);
+        const root = e[which];
+        const file = path.join(tempDir(`${shell}-script`), 'script');
+        fs.writeFileSync(file, `${lines.join('\n')}\n`);
+        const prompt = which === 'root' ? TRICKY_PROMPT : UNICODE_PROMPT;
+        // zsh runs as root here in CI: its `%#` shows `#`; as another user `%`.
+        const expectedPrompt = promptShown[shell]!(prompt).replace(/# $/, `${process.getuid?.() === 0 ? '#' : '%'} `);
+        const out = ok(run(exe, args(file, root), childEnv(e.home, { PATH: BASE_PATH })), shell).split('\n');
+        expect(out.slice(0, 7)).toEqual([root, `${root}/bin/python`, root, expectedPrompt, `unset ${BASE_PATH}`, restored[shell], '']);
+      });
+    }
+  }
+
+  // PowerShell and nushell are not Debian packages: where absent (CI included), the content
+  // checks below ("every script names the environment…") are what tests their scripts.
+  const optional: { shell: string; script: string; args: (e: NonNullable<typeof env>) => string[] }[] = [
     {
       shell: 'pwsh',
       script: 'Activate.ps1',
@@ -518,7 +592,7 @@ describe('activation scripts', () => {
     it(`${shell}: ${script} activates and deactivates`, (ctx) => {
       const e = need(ctx);
       const exe = which(shell);
-      if (exe === undefined) return ctx.skip(`${shell} is not installed (optional: tested only where present)`);
+      if (exe === undefined) return ctx.skip(`${shell} is not installed (not a Debian package: content checks only)`);
       const out = ok(run(exe, args(e), childEnv(e.home, { PATH: BASE_PATH })), shell).split('\n');
       expect(out.slice(0, 3)).toEqual([e.root, `${e.root}/bin/python`, `unset ${BASE_PATH}`]);
     });
@@ -527,7 +601,7 @@ describe('activation scripts', () => {
   it('nu: activate.nu works as an overlay', (ctx) => {
     const e = need(ctx);
     const nu = which('nu');
-    if (nu === undefined) return ctx.skip('nu is not installed (optional: tested only where present)');
+    if (nu === undefined) return ctx.skip('nu is not installed (not a Debian package: content checks only)');
     const out = ok(
       run(nu, ['-c', `overlay use ${nuQuote(`${e.root}/bin/activate.nu`)}; print $env.VIRTUAL_ENV; print (which python | get 0.path); deactivate; print ('VIRTUAL_ENV' in $env)`], childEnv(e.home, { PATH: BASE_PATH })),
       'nu',

@@ -152,7 +152,8 @@ async function runCase(name: string, { files }: CaseFiles): Promise<Outcome> {
   const result = await new Promise<Pick<Outcome, 'code' | 'signal' | 'stdout' | 'stderr'>>((resolve) => {
     const child = spawn(process.execPath, [CLI, 'validate', 'env.yaml'], {
       cwd: dir,
-      env: { ...process.env, ENVBUILD_CACHE_DIR: path.join(dir, '.cache'), NO_COLOR: '1', CI: 'true' },
+      // A fixed PATH: an interpreter that cannot be found is reported with the PATH searched.
+      env: { ...process.env, PATH: '/usr/local/bin:/usr/bin:/bin', ENVBUILD_CACHE_DIR: path.join(dir, '.cache'), NO_COLOR: '1', CI: 'true' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const out: Buffer[] = [];

@@ -1,3 +1,6 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { UserError } from '../../src/errors/user-error.js';
 import { loadManifest } from '../../src/manifest/index.js';
@@ -148,7 +151,7 @@ describe('schema problems', () => {
     const m = manifestDir({ 'env.yaml': `${HEADER}  app:\n    python: "3.11"\n    colour: blue\n` });
     const p = await onlyProblemOf(m.path('env.yaml'));
     expect(p.message).toBe('unknown key `colour`');
-    expect(p.hint).toBe('expected `python`, `path`, `prompt`, `layout`, `isolation` or `parts`');
+    expect(p.hint).toBe('expected `python`, `path`, `prompt`, `layout`, `isolation`, `pip` or `parts`');
   });
 
   test('an environment field at the top level says where it belongs', async () => {
@@ -389,6 +392,50 @@ describe('extends', () => {
     const p = await onlyProblemOf(m.path('env.yaml'));
     expect(p.location).toEqual(m.at('env.yaml', 2, 11));
     expect(p.message).toBe('base manifest `base.yaml` not found');
+  });
+
+  test('a chain of 30 diamonds loads each file once, in well under a second', async () => {
+    // level i: a<i>.yaml and b<i>.yaml both extend a<i+1>.yaml and b<i+1>.yaml: 2^30 paths.
+    const depth = 30;
+    const files: Record<string, string> = { 'env.yaml': 'envbuild: 1\nextends: [a0.yaml, b0.yaml]\nenvironments:\n  app: {python: "3"}\n' };
+    for (let i = 0; i < depth; i++) {
+      const next = i + 1 < depth ? `extends: [a${i + 1}.yaml, b${i + 1}.yaml]\n` : '';
+      files[`a${i}.yaml`] = `envbuild: 1\n${next}environments:\n  app: {prompt: a${i}}\n`;
+      files[`b${i}.yaml`] = `envbuild: 1\n${next}defaults:\n  layout: venv\n`;
+    }
+    const m = manifestDir(files);
+    const started = performance.now();
+    const manifest = await loadManifest(m.path('env.yaml'));
+    expect(performance.now() - started).toBeLessThan(2_000);
+    // b<i> sets no prompt, so the one merged last comes from the deepest a.
+    expect(manifest.environments.map((e) => e.prompt)).toEqual(['a29']);
+  }, 10_000);
+
+  const special: Array<[string, (dir: string) => string, RegExp]> = [
+    ['a FIFO', (dir) => { const f = path.join(dir, 'pipe.yaml'); execFileSync('mkfifo', [f]); return f; }, /is not a regular file but a named pipe \(FIFO\)/],
+    ['a device', () => '/dev/zero', /is not a regular file but a device/],
+    ['a directory', (dir) => { fs.mkdirSync(path.join(dir, 'shared')); return path.join(dir, 'shared'); }, /is a directory/],
+  ];
+  test.for(special)('a base that is %s is a located error, without reading it', async ([, make, message]) => {
+    const m = manifestDir({});
+    const target = make(m.dir);
+    fs.writeFileSync(m.path('env.yaml'), `envbuild: 1\nextends: [${JSON.stringify(target)}]\nenvironments:\n  app: {python: "3"}\n`);
+    const p = await onlyProblemOf(m.path('env.yaml'));
+    expect(p.location).toEqual(m.at('env.yaml', 2, 11));
+    expect(p.message).toMatch(message);
+    expect(p.hint).toBeTruthy();
+  });
+
+  const notYaml: Array<[string, string | Uint8Array]> = [
+    ['a Python script', 'import os\nos.system("id")\n'],
+    ['a binary', new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0, 0xff, 0xfe, 0, 0])],
+    ['a JSON list', '[1, 2, 3]\n'],
+  ];
+  test.for(notYaml)('a base that is %s is a located error', async ([, content]) => {
+    const m = manifestDir({ 'env.yaml': 'envbuild: 1\nextends: base.yaml\nenvironments:\n  app: {python: "3"}\n', 'base.yaml': content });
+    const problems = await problemsOf(m.path('env.yaml'));
+    expect(problems.length).toBeGreaterThan(0);
+    for (const p of problems) expect(p.location?.file).toBe(m.path('base.yaml'));
   });
 
   test('a base needs its own `envbuild: 1`', async () => {

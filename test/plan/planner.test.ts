@@ -111,7 +111,7 @@ describe('planner', () => {
     const d = desired({ version: '3.12.1', executable: '/usr/bin/python3.12' });
     const plan = planEnvironments('/p/env.yaml', [d], stateWith(['app', recorded(old)]), disk(old));
     expect(plan.environments[0]).toMatchObject({ action: 'replace', reasons: ['python changed 3.11.2 → 3.12.1'] });
-    expect(plan.environments[0]!.removals.map((r) => r.path)).toEqual(['pyvenv.cfg', 'bin/python', 'bin']);
+    expect(plan.environments[0]!.removals.map((r) => r.path)).toEqual(['bin/python', 'bin', 'pyvenv.cfg']); // the marker last
   });
 
   it('replaces when the interpreter moves but keeps its version', () => {
@@ -154,7 +154,7 @@ describe('planner', () => {
     const d = desired();
     const plan = planEnvironments('/p/env.yaml', [], stateWith(['app', recorded(d)]), disk(d));
     expect(plan.environments[0]).toMatchObject({ action: 'remove', reasons: ['no longer in the manifest'] });
-    expect(plan.environments[0]!.removals.map((r) => r.path)).toEqual(['pyvenv.cfg', 'bin/python', 'bin']);
+    expect(plan.environments[0]!.removals.map((r) => r.path)).toEqual(['bin/python', 'bin', 'pyvenv.cfg']); // the marker last
   });
 
   it('leaves environments outside --env alone, even when dropped from the manifest', () => {
@@ -166,7 +166,7 @@ describe('planner', () => {
   it('refuses to build over a directory envbuild did not create', () => {
     const d = desired();
     const plan = planEnvironments('/p/env.yaml', [d], emptyState('t'), { [ROOT]: { children: ['notes.txt'], entries: {} } });
-    expect(plan.environments[0]!.conflicts[0]).toMatch(/already exists and was not created by envbuild \(holds notes.txt\)/);
+    expect(plan.environments[0]!.conflicts[0]).toMatch(/already exists and was not created by envbuild \(it holds notes.txt\)/);
   });
 
   it('adopts an unrecorded environment that matches exactly', () => {

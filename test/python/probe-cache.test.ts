@@ -110,6 +110,29 @@ describe('probe cache', () => {
     expect(await w.runs()).toEqual({ python3: 4 });
   });
 
+  it('probes again a binary rewritten in place with its size and mtime restored (ctime tells)', async (ctx) => {
+    const debian = debianPython(ctx, 11);
+    const w = await world({ python3: debian });
+    const wrapper = path.join(w.bin, 'python3');
+    await appendFile(wrapper, '# build a\n');
+    const built = new Date(Date.now() - 3_600_000);
+    await utimes(wrapper, built, built);
+    const before = await stat(wrapper);
+    const options = w.box.options([w.bin]);
+    await listInterpreters(options);
+    expect(await w.runs()).toEqual({ python3: 1 });
+
+    // Same inode, same size, mtime set back: only ctime (which utimes cannot restore) moved.
+    await new Promise((r) => setTimeout(r, 20));
+    await writeFile(wrapper, (await readFile(wrapper, 'utf8')).replace('# build a', '# build b'));
+    await utimes(wrapper, built, built);
+    const after = await stat(wrapper);
+    expect([after.ino, after.size, after.mtimeMs]).toEqual([before.ino, before.size, before.mtimeMs]);
+    expect(after.ctimeMs).not.toBe(before.ctimeMs);
+    await listInterpreters(options);
+    expect(await w.runs()).toEqual({ python3: 2 });
+  });
+
   const corruptions: Array<[string, (current: string) => string]> = [
     ['is not JSON', () => '{"format": 1, "entr'],
     ['has another format', () => JSON.stringify({ format: 99, probe: 'x', entries: {} })],

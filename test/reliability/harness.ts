@@ -121,9 +121,18 @@ export interface Run {
 // ENVBUILD_TEST_CLI runs another build (e.g. a private copy, safe from concurrent rebuilds).
 const BIN = process.env['ENVBUILD_TEST_CLI'] ?? CLI;
 
-function childEnv(dir: string, extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return { ...process.env, ENVBUILD_CACHE_DIR: path.join(dir, '.cache'), NO_COLOR: '1', CI: 'true', ...extra };
+/** The per-user key that signs state lives in the project's (ignored) .cache here: tests never touch ~/.config. */
+export function childEnv(dir: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return { ...process.env, ENVBUILD_CACHE_DIR: path.join(dir, '.cache'), ENVBUILD_CONFIG_DIR: path.join(dir, '.cache', 'config'), NO_COLOR: '1', CI: 'true', ...extra };
 }
+
+/** The state file of the scenario's manifest (one per manifest). */
+export function stateFile(dir: string, manifest = 'env.yaml'): string {
+  return path.join(dir, '.envbuild', `${manifest}.state.json`);
+}
+
+/** Environment ids are random by design: two projects converge when everything else is equal. */
+const ID_LINE = /envbuild-id = [0-9a-f]{32}/g;
 
 /** The real CLI in `dir`; `killAfter` makes it SIGKILL itself after that many disk changes. */
 export function cli(dir: string, args: readonly string[], options: { killAfter?: number; env?: NodeJS.ProcessEnv } = {}): Run {
@@ -157,7 +166,7 @@ export function faultPoints(stderr: string): string[] {
   return [...stderr.matchAll(/^envbuild-fault-point (\d+) (.*)$/gm)].map((m) => m[2]!);
 }
 
-const EXCLUDED = /^(\.cache(\/|$)|\.envbuild\/lock|\.envbuild\/state\.json$|mutex-probe)/;
+const EXCLUDED = /^(\.cache(\/|$)|\.envbuild\/lock|\.envbuild\/[^/]*state\.json$|mutex-probe)/;
 
 /**
  * Every path under the project with its kind, mode and content hash (link target), the
@@ -179,7 +188,7 @@ export function normalisedTree(dir: string): string[] {
         out.push(`${r}/ ${(st.mode & 0o777).toString(8)}`);
         walk(r);
       } else {
-        const hash = createHash('sha256').update(norm(fs.readFileSync(abs, 'latin1'))).digest('hex').slice(0, 12);
+        const hash = createHash('sha256').update(norm(fs.readFileSync(abs, 'latin1')).replace(ID_LINE, 'envbuild-id = <id>')).digest('hex').slice(0, 12);
         out.push(`${r} ${(st.mode & 0o777).toString(8)} ${hash}`);
       }
     }
@@ -188,9 +197,13 @@ export function normalisedTree(dir: string): string[] {
   return out;
 }
 
-/** state.json with the project path normalised and keys sorted; null when there is none. */
+/**
+ * The state with the project path normalised, keys sorted, and what is random by design left
+ * out (the MAC, environment ids and the digest of the marker that holds them); null when
+ * there is none.
+ */
 export function normalisedState(dir: string): unknown {
-  const file = path.join(dir, '.envbuild', 'state.json');
+  const file = stateFile(dir);
   if (!fs.existsSync(file)) return null;
   const sort = (v: unknown): unknown =>
     Array.isArray(v)
@@ -198,7 +211,15 @@ export function normalisedState(dir: string): unknown {
       : v && typeof v === 'object'
         ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, x]) => [k, sort(x)]))
         : v;
-  return sort(JSON.parse(fs.readFileSync(file, 'utf8').split(dir).join('<project>')));
+  const data = JSON.parse(fs.readFileSync(file, 'utf8').split(dir).join('<project>')) as Record<string, unknown> & {
+    environments: Record<string, Record<string, unknown> & { entries: Array<{ path: string; digest: Record<string, unknown> }> }>;
+  };
+  delete data['mac'];
+  for (const env of Object.values(data.environments)) {
+    if (typeof env['id'] === 'string') env['id'] = '<id>';
+    for (const e of env.entries) if (e.path === 'pyvenv.cfg' || e.path === 'envbuild.cfg') e.digest = { ...e.digest, sha256: '<marker>' };
+  }
+  return sort(data);
 }
 
 /** Staging directories and temporaries anywhere under `dir`. */

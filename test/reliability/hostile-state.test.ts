@@ -28,7 +28,7 @@ const json = (s: unknown) => JSON.stringify(s, null, 2);
 const CASES: Case[] = [
   { name: 'truncated JSON', corrupt: (_s, text) => text.slice(0, Math.floor(text.length / 2)), message: /it is not valid JSON/ },
   { name: 'not a state file', corrupt: () => '[]', message: /it is not an envbuild state file/ },
-  { name: 'a newer version', corrupt: (s) => json({ ...s, version: 2, writtenBy: '9.0.0' }), message: /written by a newer envbuild \(state version 2, this one reads up to 1; written by envbuild 9\.0\.0\)/ },
+  { name: 'a newer version', corrupt: (s) => json({ ...s, version: 3, writtenBy: '9.0.0' }), message: /written by a newer envbuild \(state version 3, this one reads up to 2; written by envbuild 9\.0\.0\)/ },
   { name: 'version of the wrong type', corrupt: (s) => json({ ...s, version: '1' }), message: /"version" is not an integer/ },
   { name: 'environments of the wrong type', corrupt: (s) => json({ ...s, environments: [] }), message: /"environments" is not an object/ },
   { name: 'entries of the wrong type', corrupt: (s) => json(edit(s, (e) => ((e as Record<string, unknown>)['entries'] = 'bin'))), message: /environments\.app\.entries is not a list/ },
@@ -118,7 +118,7 @@ describe('a hostile state file', () => {
     expect(cli(p.dir, ['apply']).code).toBe(0);
     const built = fs.mkdtempSync(path.join(os.tmpdir(), 'envbuild-hostile-built-'));
     resetTo(built, p.dir);
-    const statePath = path.join(p.dir, '.envbuild', 'state.json');
+    const statePath = path.join(p.dir, '.envbuild', 'env.yaml.state.json');
     const text = fs.readFileSync(statePath, 'utf8');
 
     const problems: string[] = [];
@@ -150,7 +150,7 @@ describe('a hostile state file', () => {
 });
 
 describe('a missing state with environments on disk', () => {
-  it('adopts an environment and parts that match the manifest exactly, converging to the same tree and state', (ctx) => {
+  it('adopts an environment that matches the manifest exactly; its parts run again and own nothing that was already there', (ctx) => {
     const python = debianPython(ctx, 11);
     // The part writes inside a directory of the environment's own layout.
     const p = makeScenario(`envbuild: 1\nenvironments:\n  app:\n    python: ${python}\n    parts:\n      note: {recipe: ./recipes/note.mjs, text: hi, dir: lib/extra}\n`);
@@ -165,7 +165,14 @@ describe('a missing state with environments on disk', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('created app (envs/app): 0 written, 0 removed; parts: note create');
     expect(normalisedTree(p.dir)).toEqual(tree);
-    expect(normalisedState(p.dir)).toEqual(state);
+    // A path that existed before a part ran is never recorded as created (issue 9.3): the
+    // part's files from the lost state are the user's now, and destroy keeps them.
+    const adopted = normalisedState(p.dir) as { environments: { app: { parts: { note: { created: unknown[] } } } } };
+    const before = state as typeof adopted;
+    expect(adopted.environments.app.parts.note.created).toEqual([]);
+    // Nor is envs/, which was there before this apply.
+    const strip = (s: typeof adopted) => ({ ...s, environments: { app: { ...s.environments.app, parts: {}, parents: undefined } } });
+    expect(strip(adopted)).toEqual(strip(before));
   });
 
   it('reports, and never overwrites, an environment with anything more or different in it', (ctx) => {
@@ -176,7 +183,7 @@ describe('a missing state with environments on disk', () => {
     const before = withoutCache(snapshotTree(p.dir, { mtimes: true }));
     const r = cli(p.dir, ['apply']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`${path.join(p.dir, 'envs', 'app')} already exists and was not created by envbuild (holds share); move it away or choose another path`);
+    expect(r.stderr).toContain(`${path.join(p.dir, 'envs', 'app')} already exists and was not created by envbuild (it holds 7 entries: .gitignore, bin, include, lib, …; not part of the environment: share); move it away`);
     expect(withoutCache(snapshotTree(p.dir, { mtimes: true }))).toEqual(before);
 
     // The same with a generated file edited rather than a file added.
@@ -185,7 +192,7 @@ describe('a missing state with environments on disk', () => {
     const edited = withoutCache(snapshotTree(p.dir, { mtimes: true }));
     const again = cli(p.dir, ['apply']);
     expect(again.code).toBe(1);
-    expect(again.stderr).toContain('already exists and was not created by envbuild (holds pyvenv.cfg)');
+    expect(again.stderr).toContain('already exists and was not created by envbuild (it holds 6 entries: .gitignore, bin, include, lib, …; different from what envbuild writes: pyvenv.cfg)');
     expect(withoutCache(snapshotTree(p.dir, { mtimes: true }))).toEqual(edited);
   });
 });

@@ -42,10 +42,10 @@ describe('SIGINT during apply', () => {
       expect(r.stderr).toContain('run the same command again to finish');
       expect(r.stderr).not.toMatch(/\n\s+at /);
 
-      const state = JSON.parse(fs.readFileSync(path.join(p.dir, '.envbuild', 'state.json'), 'utf8'));
+      const state = JSON.parse(fs.readFileSync(path.join(p.dir, '.envbuild', 'env.yaml.state.json'), 'utf8'));
       expect(Object.keys(state.environments)).toEqual(['a']);
       expect(Object.keys(state.environments.a.parts)).toEqual(['first']);
-      expect(fs.readdirSync(path.join(p.dir, '.envbuild'))).toEqual(['state.json']);
+      expect(fs.readdirSync(path.join(p.dir, '.envbuild'))).toEqual(['env.yaml.state.json']);
 
       p.write(manifest(python, '0'));
       const again = cli(p.dir, ['apply']);

@@ -74,7 +74,7 @@ function killTrials(work: Scenario, start: string, trial: Trial, count: number, 
 }
 
 describe('SIGKILL during an apply that changes a built project, and during destroy', () => {
-  it('converges from every kill point', { timeout: 900_000 }, (ctx) => {
+  it('converges from every kill point', { timeout: 1_800_000 }, (ctx) => {
     const python = debianPython(ctx, 11);
     // The reference, in another directory: a clean apply of the first manifest, then the second.
     const reference = makeScenario(threeEnvironments(python));

@@ -56,7 +56,7 @@ describe('the apply lock', () => {
     expect(took).toBeLessThan(5_000);
     expect(cli(reference.dir, ['apply']).code).toBe(0);
     expect(normalisedTree(p.dir)).toEqual(normalisedTree(reference.dir));
-    expect(fs.readdirSync(path.join(p.dir, '.envbuild'))).toEqual(['state.json']);
+    expect(fs.readdirSync(path.join(p.dir, '.envbuild'))).toEqual(['env.yaml.state.json']);
     expect(leftovers(p.dir)).toEqual([]);
   });
 
@@ -103,6 +103,6 @@ describe('the apply lock', () => {
       expect(r.code).toBe(0);
       expect(r.stdout).toContain('parts: each update');
     }
-    expect(fs.readdirSync(path.join(p.dir, '.envbuild'))).toEqual(['state.json']);
+    expect(fs.readdirSync(path.join(p.dir, '.envbuild'))).toEqual(['env.yaml.state.json']);
   });
 });

@@ -48,7 +48,7 @@ describe('removal deletes only what envbuild made, as it made it', () => {
       'share/NOTE.txt',
     ]);
     expect(fs.readFileSync(path.join(env, 'share', 'NOTE.txt'), 'utf8')).toBe('edited by me');
-    expect(fs.existsSync(path.join(p.dir, '.envbuild', 'state.json'))).toBe(false);
+    expect(fs.existsSync(path.join(p.dir, '.envbuild', 'env.yaml.state.json'))).toBe(false);
   });
 
   it('refuses a recorded entry whose parent directory is now a link elsewhere, touching nothing there', (ctx) => {

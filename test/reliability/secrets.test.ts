@@ -61,7 +61,7 @@ describe('credentials in index URLs', () => {
     expect(applied.stdout).toContain('looking in https://alice:***@pypi.example.com/simple');
     expect(applied.stdout).toContain('looking in https://bob:***@pypi.example.com/simple');
 
-    const state = fs.readFileSync(path.join(p.dir, '.envbuild', 'state.json'), 'utf8');
+    const state = fs.readFileSync(path.join(p.dir, '.envbuild', 'env.yaml.state.json'), 'utf8');
     expect(JSON.parse(state).environments.app.parts.idx.options['index-url']).toBe('https://alice:***@pypi.example.com/simple');
     expect(filesHolding(p.dir, TOKEN)).toEqual([]);
     expect(filesHolding(p.dir, ENV_TOKEN)).toEqual([]);
@@ -98,5 +98,62 @@ describe('credentials in index URLs', () => {
       expect(r.stdout + r.stderr).toContain('token alone: ***');
     }
     expect(filesHolding(p.dir, TOKEN)).toEqual([]);
+  });
+});
+
+describe('values from ${env:...}', () => {
+  const SECRET = 'dEpl0y-S3cret-value-77';
+  const deploy = (python: string, command: string) => `envbuild: 1
+environments:
+  app:
+    python: ${python}
+    parts:
+      deploy:
+        recipe: command
+        command: "${command}"
+        env: {TOKEN: "\${env:DEPLOY_TOKEN}", PLAIN: "from-\${env:DEPLOY_TOKEN}-x"}
+        remove-command: 'printf %s "$TOKEN" > removed.txt'
+`;
+
+  it('are recorded as the reference, never shown, re-plan when changed, and are whole again at removal', (ctx) => {
+    const python = debianPython(ctx, 11);
+    const p = makeScenario(deploy(python, 'printf %s $TOKEN > used.txt; echo deployed with $TOKEN'));
+    const withSecret = { DEPLOY_TOKEN: SECRET };
+    const plan = cli(p.dir, ['plan', '--json'], { env: withSecret });
+    expect(plan.code).toBe(0);
+    expect(plan.stdout + plan.stderr).not.toContain(SECRET);
+    const applied = cli(p.dir, ['apply', '--json'], { env: withSecret });
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(applied.stdout + applied.stderr).not.toContain(SECRET);
+    // The command itself got the value.
+    expect(fs.readFileSync(path.join(p.dir, 'used.txt'), 'utf8')).toBe(SECRET);
+
+    const state = JSON.parse(fs.readFileSync(path.join(p.dir, '.envbuild', 'state.json'), 'utf8'));
+    expect(state.environments.app.parts.deploy.options.env).toEqual({ TOKEN: '${env:DEPLOY_TOKEN}', PLAIN: 'from-${env:DEPLOY_TOKEN}-x' });
+    expect(filesHolding(p.dir, SECRET).filter((f) => f !== 'used.txt')).toEqual([]);
+
+    // Same value: nothing to do. Another value: re-planned, neither value shown.
+    expect(cli(p.dir, ['plan', '--detailed-exitcode'], { env: withSecret }).code).toBe(0);
+    const rotated = cli(p.dir, ['plan'], { env: { DEPLOY_TOKEN: 'r0tated-S3cret-88' } });
+    expect(rotated.stdout).toContain('credentials changed in options: env');
+    expect(rotated.stdout + rotated.stderr).not.toMatch(/r0tated-S3cret-88|dEpl0y/);
+
+    // Removal runs the recorded remove-command with the value from this run's environment.
+    p.write(`envbuild: 1\nenvironments:\n  app:\n    python: ${python}\n`);
+    const removed = cli(p.dir, ['apply'], { env: withSecret });
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(fs.readFileSync(path.join(p.dir, 'removed.txt'), 'utf8')).toBe(SECRET);
+  });
+
+  it('are hidden in a failing command\'s output, plain and --json', (ctx) => {
+    const python = debianPython(ctx, 11);
+    const p = makeScenario(deploy(python, 'echo token is $TOKEN; echo url https://x:$TOKEN@h/; exit 1'));
+    for (const args of [['apply'], ['apply', '--json']]) {
+      const r = cli(p.dir, args, { env: { DEPLOY_TOKEN: SECRET } });
+      expect(r.code).toBe(1);
+      expect(r.stdout + r.stderr).not.toContain(SECRET);
+      expect(r.stdout + r.stderr).toContain('token is ***');
+    }
+    expect(filesHolding(p.dir, SECRET)).toEqual([]);
   });
 });
