@@ -16,8 +16,9 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // The per-user key that signs state files: never the real ~/.config during tests.
     env: { ENVBUILD_CONFIG_DIR: process.env['ENVBUILD_CONFIG_DIR'] ?? path.join(os.tmpdir(), `envbuild-test-config-${process.pid}`) },
-    // Fails the run if the suite changed the system's site directories (issue 6).
-    globalSetup: ['test/system-untouched.global-setup.ts'],
+    // Rebuilds dist/ when a source is newer (e2e tests run it), and fails the run if the
+    // suite changed the system's site directories (issue 6).
+    globalSetup: ['test/dist-fresh.global-setup.ts', 'test/system-untouched.global-setup.ts'],
     // Real interpreters and real pip runs: some tests take seconds, not milliseconds.
     testTimeout: 120_000,
     hookTimeout: 120_000,

@@ -368,7 +368,57 @@ for i in range(20 - len(real)):
   ratioLine('ten vs one (disk)', tenKb, oneKb, 1.2);
 }
 
-const SCENARIOS = { freshOne, noopTen, scale, interpreterStartup, installer };
+function locks() {
+  function row(label, samples, baseline) {
+    const m = median(samples);
+    console.log(`  ${label.padEnd(52)}${fmt(m)}${baseline ? `  ×${(m / baseline).toFixed(2)}` : ''}`);
+    return m;
+  }
+  // Locks: resolving 20 wheels (`envbuild lock`) and a fresh environment installed from the lock
+  // (`apply --locked`), against a fresh `venv` + plain `pip install` of the same wheels, paired.
+  console.log('\nLocks, 20 local wheels (fresh environment each run):');
+  const lockRuns = Math.min(RUNS, 5);
+  const wheelhouse = path.join(work, 'lock-wheelhouse');
+  spawnSync(PY, ['-c', `
+import os, sys, zipfile, hashlib, base64
+d = sys.argv[1]; os.makedirs(d, exist_ok=True)
+for i in range(20):
+    n = 'w%d' % i; di = n + '-1.0.dist-info'
+    files = {n + '.py': 'X = %d\\n' % i, di + '/METADATA': 'Metadata-Version: 2.1\\nName: %s\\nVersion: 1.0\\n' % n,
+             di + '/WHEEL': 'Wheel-Version: 1.0\\nGenerator: bench\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n'}
+    rec = ''.join('%s,sha256=%s,%d\\n' % (k, base64.urlsafe_b64encode(hashlib.sha256(v.encode()).digest()).rstrip(b'=').decode(), len(v)) for k, v in files.items())
+    with zipfile.ZipFile(os.path.join(d, n + '-1.0-py3-none-any.whl'), 'w') as z:
+        for k, v in files.items(): z.writestr(k, v)
+        z.writestr(di + '/RECORD', rec + di + '/RECORD,,\\n')
+`, wheelhouse]);
+  const wheelNames = Array.from({ length: 20 }, (_, i) => `w${i}`);
+  const lockProject = path.join(work, 'lock-src');
+  fs.mkdirSync(lockProject, { recursive: true });
+  fs.writeFileSync(
+    path.join(lockProject, 'env.yaml'),
+    `envbuild: 1\nenvironments:\n  app:\n    python: ${PY}\n    parts:\n      deps:\n        recipe: packages\n        requirements: [${wheelNames.join(', ')}]\n        find-links: [${wheelhouse}]\n        no-index: true\n`,
+  );
+  time(process.execPath, [cli, 'lock', path.join(lockProject, 'env.yaml')]);
+  const samples = { lock: [], locked: [], pip: [] };
+  const pipEnv = { ...env, PIP_CONFIG_FILE: os.devNull, PIP_FIND_LINKS: '' };
+  for (let i = 0; i < lockRuns; i++) {
+    samples.lock.push(time(process.execPath, [cli, 'lock', path.join(lockProject, 'env.yaml')]));
+    const copy = path.join(work, `lock-copy-${i}`);
+    fs.mkdirSync(copy);
+    for (const f of ['env.yaml', 'pylock.app.toml']) fs.copyFileSync(path.join(lockProject, f), path.join(copy, f));
+    samples.locked.push(time(process.execPath, [cli, 'apply', '--locked', path.join(copy, 'env.yaml')]));
+    const plain = path.join(work, `lock-pip-${i}`);
+    samples.pip.push(
+      time(PY, ['-m', 'venv', '--without-pip', plain]) +
+        time(PY, ['-m', 'pip', '--python', path.join(plain, 'bin', 'python'), 'install', '--disable-pip-version-check', '-q', '--no-index', '-f', wheelhouse, ...wheelNames], { env: pipEnv }),
+    );
+  }
+  const pipMedian = row('venv --without-pip + pip install (20 wheels)', samples.pip);
+  row('envbuild lock (resolve 20 wheels)', samples.lock, pipMedian);
+  row('envbuild apply --locked (fresh env, 20 wheels)', samples.locked, pipMedian);
+}
+
+const SCENARIOS = { freshOne, noopTen, scale, interpreterStartup, installer, locks };
 
 // ---------------------------------------------------------------------------------------------
 

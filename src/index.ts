@@ -2,6 +2,8 @@
  * envbuild's public API: what the CLI uses, for other build tools to drive envbuild directly.
  * Data flows one way: load → resolve → plan (pure) → apply → state.
  */
+import './ambient-globals.js';
+
 export { loadManifest as load } from './manifest/index.js';
 export { prepare as plan, type EngineOptions, type Prepared } from './commands/prepare.js';
 export { apply, destroy, type ApplyOptions, type ApplyResult, type ProgressMode } from './commands/run-apply.js';

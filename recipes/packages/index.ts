@@ -4,13 +4,17 @@
  * needs is uninstalled. See README.md beside this file.
  */
 import { constants } from 'node:fs';
-import { access, mkdir } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { defineRecipe, UserError, type PartDecision, type PartRecord, type RecipeEnvironment, type RemoveContext } from 'envbuild/recipe';
+import { defineRecipe, UserError, type LockedPackage, type PartDecision, type PartRecord, type RecipeEnvironment, type RemoveContext } from 'envbuild/recipe';
 import { canonicalName, describeRequirementChanges, readDeclared, type Declared, type PackagesOptions } from './declared.js';
 import { inspect, listSitePackages, removable, sameVersion } from './installed.js';
-import { bundledWheelDirs, existingDirs, findBundledWheel, locatePip, locateRecordedPip, pipFailure, PipSession } from './pip.js';
+import { applyLocked } from './install-locked.js';
+import { lockInputs, resolvePart } from './lock.js';
+import { keepSitePackages, ownedBy, recordOf } from './owned.js';
+import { failureHint, indexArgs, seedWheel } from './pip-args.js';
+import { locatePip, locateRecordedPip, pipFailure, PipSession } from './pip.js';
 
 const stringList = (description: string) => ({ type: 'array', items: { type: 'string', minLength: 1 }, description }) as const;
 
@@ -47,12 +51,15 @@ export default defineRecipe<PackagesOptions>({
   description: 'Installs Python packages with pip and keeps the installed set in sync with the declared requirements.',
   options: OPTIONS,
 
-  async plan({ options, previous, changes, env, manifestDir }): Promise<PartDecision> {
+  lock: { inputs: lockInputs, resolve: resolvePart },
+
+  async plan({ options, previous, changes, env, manifestDir, locked }): Promise<PartDecision> {
     const declared = await readDeclared(options, manifestDir);
     if (previous === null) return { action: 'create', reasons: [`install ${summary(options)}`] };
     // Only when the runner saw a change: recorded options are redacted (URL credentials), so
     // comparing them with the live ones would invent differences.
     const reasons = changes.length > 0 ? [...describeRequirementChanges(previous.options as PackagesOptions, options), ...changes] : [];
+    if (locked) reasons.push(...lockChanges(ownedBy(previous), locked));
     reasons.push(...(await drift(previous, env)));
     reasons.push(...sourceChanges(previous, declared, manifestDir));
     const unique = [...new Set(reasons)];
@@ -60,6 +67,7 @@ export default defineRecipe<PackagesOptions>({
   },
 
   async apply(ctx) {
+    if (ctx.locked !== undefined) return applyLocked(ctx, ctx.locked);
     const { options, env, manifestDir } = ctx;
     const declared = await readDeclared(options, manifestDir);
     const seed = options['seed-pip'] ? await seedWheel(env) : undefined;
@@ -109,7 +117,12 @@ export default defineRecipe<PackagesOptions>({
       for (const problem of seen.problems) ctx.log(`warning: ${problem}`);
 
       const installed = Object.fromEntries([...owned].sort().map((n) => [n, inEnv.get(n)?.version ?? '']));
-      return { outputs: { installed, sources: declared.sources, pip: session.pip.location }, created: [] };
+      // Without a lock beforehand (a pip without --report), what was installed is what gets pinned.
+      const rootNames = new Set(seen.roots);
+      const pinned = [...owned].sort().map(
+        (n): LockedPackage => ({ name: inEnv.get(n)?.display ?? n, version: inEnv.get(n)?.version ?? '', dependencies: [], requested: rootNames.has(n), source: { kind: 'pinned' } }),
+      );
+      return { outputs: { installed, sources: declared.sources, pip: session.pip.location }, created: [], pinned };
     } finally {
       await session.close();
     }
@@ -154,14 +167,6 @@ async function uninstallOwned(ctx: RemoveContext, candidates: readonly string[])
   }
 }
 
-/**
- * pip removes directories an uninstall leaves empty, site-packages itself included; it is part
- * of the environment's layout (recorded by the engine), so it is put back.
- */
-async function keepSitePackages(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true });
-}
-
 async function runnable(file: string): Promise<boolean> {
   try {
     await access(file, constants.X_OK);
@@ -169,20 +174,6 @@ async function runnable(file: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/** A recorded output that should be a mapping; state is input like any other, so checked. */
-function recordOf(value: unknown): Readonly<Record<string, unknown>> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
-}
-
-/** The distributions a previous apply recorded as this part's: canonical name → version. */
-function ownedBy(previous: PartRecord | null): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const [name, version] of Object.entries(recordOf(previous?.outputs['installed']))) {
-    if (/^[a-z0-9][a-z0-9-]*$/.test(name) && typeof version === 'string') out.set(name, version);
-  }
-  return out;
 }
 
 /** Distributions this part installed that are gone or changed in site-packages (pip uninstall by hand). */
@@ -210,6 +201,22 @@ function sourceChanges(previous: PartRecord, declared: Declared, manifestDir: st
   return reasons;
 }
 
+/** `+ attrs 23.2.0`, `~ idna 3.6 → 3.7`, `- six 1.16.0`: the locked set against what the part owns now. */
+function lockChanges(owned: ReadonlyMap<string, string>, locked: readonly LockedPackage[]): string[] {
+  const out: string[] = [];
+  const names = new Set<string>();
+  for (const p of [...locked].sort((a, b) => canonicalName(a.name).localeCompare(canonicalName(b.name)))) {
+    const n = canonicalName(p.name);
+    names.add(n);
+    const was = owned.get(n);
+    const now = p.version ?? '';
+    if (was === undefined) out.push(`+ ${p.name} ${now}`.trimEnd());
+    else if (now !== '' && was !== '' && !sameVersion(was, now)) out.push(`~ ${p.name} ${was} → ${now}`);
+  }
+  for (const [n, v] of owned) if (!names.has(n)) out.push(`- ${n} ${v}`.trimEnd());
+  return out;
+}
+
 function display(dir: string, file: string): string {
   const rel = path.relative(dir, file);
   return rel.startsWith('..') || path.isAbsolute(rel) ? file : rel;
@@ -219,38 +226,6 @@ function summary(options: PackagesOptions): string {
   const entries = [...(options.requirements ?? []), ...(options.editable ?? []).map((e) => `-e ${e}`), ...(options['seed-pip'] ? ['pip (seed)'] : [])];
   if (entries.length === 0) return 'nothing';
   return entries.length <= 5 ? entries.join(', ') : `${entries.slice(0, 4).join(', ')} and ${entries.length - 4} more`;
-}
-
-async function indexArgs(options: PackagesOptions, manifestDir: string, env: RecipeEnvironment): Promise<string[]> {
-  const args: string[] = [];
-  if (options['no-index']) args.push('--no-index');
-  if (options['index-url'] !== undefined) args.push('--index-url', options['index-url']);
-  for (const url of options['extra-index-url'] ?? []) args.push('--extra-index-url', url);
-  for (const link of findLinks(options, manifestDir)) args.push('--find-links', link);
-  if (options['bundled-wheels']) for (const dir of await existingDirs(bundledWheelDirs(env))) args.push('--find-links', dir);
-  return args;
-}
-
-function findLinks(options: PackagesOptions, manifestDir: string): string[] {
-  return (options['find-links'] ?? []).map((l) => (/^[a-z][a-z0-9+.-]*:\/\//i.test(l) ? l : path.resolve(manifestDir, l)));
-}
-
-async function seedWheel(env: RecipeEnvironment): Promise<{ path: string; version: string }> {
-  const wheel = await findBundledWheel(env, 'pip');
-  if (wheel) return wheel;
-  throw new UserError('EPACKAGES', `seed-pip: no pip wheel comes with Python ${env.base.version} (${env.base.executable})`, {
-    hint: `looked in ${bundledWheelDirs(env).join(', ')}; on Debian install python3-pip-whl, or list "pip" in requirements with a find-links that has it`,
-  });
-}
-
-function failureHint(options: PackagesOptions, manifestDir: string): string {
-  const links = findLinks(options, manifestDir);
-  if (options['no-index']) {
-    return links.length > 0
-      ? `no-index is set, so pip looked only in ${links.join(', ')}${options['bundled-wheels'] ? ' and the bundled wheels' : ''}: check the names and versions, and that those directories hold them`
-      : 'no-index is set and no find-links are given, so pip can only install local paths';
-  }
-  return 'check the names and versions of the requirements, and that the index can be reached';
 }
 
 /** `Successfully installed alpha-2.0 beta-1.0` → `['alpha-2.0', 'beta-1.0']`. */

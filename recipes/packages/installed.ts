@@ -49,7 +49,7 @@ export interface InspectedDist {
   /** Physically inside the environment's site-packages (or linked from there, for legacy editables). */
   readonly inEnv: boolean;
   readonly editable: boolean;
-  /** Names it may require (markers of the environment's interpreter applied; extras counted in). */
+  /** Names it requires (markers of the environment's interpreter applied; a requirement behind an extra is not counted). */
   readonly needs: readonly string[];
 }
 

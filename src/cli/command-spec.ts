@@ -58,3 +58,12 @@ export const MANIFEST_OPTION: OptionSpec = {
   value: 'FILE',
   help: 'the manifest (default: env.yaml in this directory or the nearest parent that has one)',
 };
+
+/** How apply and plan use the lock files (`pylock.<env>.toml`). */
+export const LOCK_OPTIONS: Readonly<Record<string, OptionSpec>> = {
+  locked: {
+    type: 'boolean',
+    help: 'install exactly what the locks pin; fail, changing nothing, if they are out of date or this machine differs',
+  },
+  frozen: { type: 'boolean', help: 'install from the locks as they are, without checking them against the manifest' },
+};

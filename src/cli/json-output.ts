@@ -6,7 +6,7 @@
  */
 export const JSON_FORMAT = 1;
 
-export type JsonCommand = 'plan' | 'apply' | 'destroy' | 'check' | 'validate' | 'pythons' | 'error';
+export type JsonCommand = 'plan' | 'apply' | 'destroy' | 'check' | 'validate' | 'pythons' | 'lock' | 'error';
 
 export function jsonDocument(command: JsonCommand | string, body: object): string {
   return JSON.stringify({ format: JSON_FORMAT, command, ...body }, null, 2);

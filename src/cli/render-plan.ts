@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { EnvironmentOutcome } from '../apply/execute-environment.js';
 import type { Action, EnvironmentPlan, Plan } from '../plan/types.js';
 import { findManifest } from './find-manifest.js';
+import type { LockResultLine } from '../commands/lock.js';
 
 const SIGN: Record<Action, string> = { create: '+', update: '~', replace: '±', remove: '-', 'no-op': '=' };
 
@@ -22,6 +23,11 @@ export function renderPlan(plan: Plan): string {
     for (const n of e.action === 'no-op' ? [] : e.notes) lines.push(`    · ${n}`);
     for (const w of e.warnings) lines.push(`    warning: ${w}`);
     for (const c of e.conflicts) lines.push(`    conflict: ${c}`);
+    if (e.lock && (e.lock.write || e.lock.problems.length > 0)) {
+      lines.push(`    lock ${shown(e.lock.file, dir)}${e.lock.write ? ' (written by apply)' : ''}`);
+      for (const c of e.lock.changes) lines.push(`      ${c}`);
+      for (const p of e.lock.problems) lines.push(`      problem: ${p}`);
+    }
     if (e.forget) lines.push(`    ${e.forget}`);
     for (const part of e.parts) {
       if (part.action === 'no-op') continue;
@@ -30,6 +36,16 @@ export function renderPlan(plan: Plan): string {
     }
   }
   lines.push('', summaryLine(plan.environments));
+  return lines.join('\n');
+}
+
+export function renderLocks(manifest: string, result: { readonly environments: readonly LockResultLine[] }): string {
+  const dir = path.dirname(manifest);
+  const lines: string[] = [];
+  for (const e of result.environments) {
+    lines.push(`${e.written ? 'wrote' : 'unchanged'} ${shown(e.file, dir)}: ${e.packages} package${e.packages === 1 ? '' : 's'} (${e.resolver})`);
+    for (const c of e.changes) lines.push(`    ${c}`);
+  }
   return lines.join('\n');
 }
 
@@ -89,6 +105,7 @@ export function planToJson(plan: Plan): unknown {
       writes: e.writes.map((w) => w.path),
       removals: e.removals.map((r) => r.path),
       parts: e.parts,
+      ...(e.lock ? { lock: e.lock } : {}),
     })),
   };
 }

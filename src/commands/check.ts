@@ -39,7 +39,8 @@ export async function check(manifestFile: string, options: EngineOptions = {}): 
   let plan: Plan | null = null;
   let planProblem: string | null = null;
   try {
-    plan = (await prepare(manifestFile, options)).plan;
+    // Locks are compared, never resolved: check reports an environment that left its lock.
+    plan = (await prepare(manifestFile, { ...options, lockMode: 'check' })).plan;
   } catch (e) {
     // A manifest the engine cannot plan (say, an interpreter that is gone) still has
     // environments on disk worth auditing: report why, and audit what state describes.
@@ -60,6 +61,7 @@ export async function check(manifestFile: string, options: EngineOptions = {}): 
         ]
       : [];
     const problems: string[] = planProblem ? [`cannot plan: ${planProblem}`] : [];
+    problems.push(...(envPlan?.lock?.problems ?? []).map((p) => `lock: ${p}`));
     if (!recorded) {
       results.push({ name, path: spec.path, mode: spec.isolation.mode, drift, audit: null, problems: [...problems, 'not built yet: run envbuild apply'], clean: false });
       continue;

@@ -17,11 +17,16 @@ import { otherStates, readState, stateBody, statePath } from '../state/store.js'
 import { emptyState, type LoadedState, type StateFile, type StateTrust } from '../state/types.js';
 import { parseState } from '../state/validate-state.js';
 import { ENVBUILD_VERSION } from '../version.js';
+import { lockedVersions, lockEnvironments, type LockMode } from './locks.js';
+import { traceStage } from '../trace.js';
 
 export interface EngineOptions {
   /** Limit the command to these environments (repeatable `--env`). */
   readonly only?: readonly string[];
   readonly discovery?: DiscoveryOptions;
+  /** How locks are used (default `auto`: a current lock is used, a stale one is resolved again). */
+  readonly lockMode?: LockMode;
+  readonly signal?: AbortSignal;
   /** apply: move a directory envbuild did not create out of an environment's way (to a named backup). */
   readonly replaceForeign?: boolean;
 }
@@ -46,17 +51,25 @@ export interface Prepared {
  * fifth of the work.
  */
 export async function prepare(manifestFile: string, options: EngineOptions & { destroy?: boolean; validate?: boolean } = {}): Promise<Prepared> {
+  traceStage('load manifest');
   const manifest = await loadOrStandIn(manifestFile, options);
   const loaded = await readState(manifest.file, ENVBUILD_VERSION, (s) => belongsTo(manifest, s));
   const { state } = loaded;
   checkSelection(manifest, state, options.only);
   const only = options.only && options.only.length > 0 ? { only: options.only } : {};
   // Destroy needs no interpreter: what to remove is all in the state.
+  if (!options.destroy) traceStage('resolve');
+  const prefer = options.destroy ? undefined : await lockedVersions(manifest);
   const resolved = options.destroy
     ? []
-    : await resolveEnvironments(manifest, { ...only, ...(options.discovery ? { discovery: options.discovery } : {}) });
-  if (options.validate) return validated(manifest, resolved, loaded);
-  const desired = await Promise.all(resolved.map((d) => identify(d, state)));
+    : await resolveEnvironments(manifest, { ...only, ...(options.discovery ? { discovery: options.discovery } : {}), ...(prefer ? { prefer } : {}) });
+  const locks = options.destroy
+    ? new Map()
+    : await lockEnvironments(manifest, resolved, state, { mode: options.lockMode ?? 'auto', ...(options.signal ? { signal: options.signal } : {}) });
+  const identified = await Promise.all(resolved.map((d) => identify(d, state)));
+  const desired = identified.map((d) => (locks.has(d.name) ? { ...d, locked: locks.get(d.name) } : d));
+  if (options.validate) return validated(manifest, desired, loaded);
+  traceStage('observe and plan');
   const observed = await observeDisk(desired, state, manifest.dir);
   const envPlan = planEnvironments(manifest.file, desired, state, observed, {
     ...only,
@@ -67,7 +80,7 @@ export async function prepare(manifestFile: string, options: EngineOptions & { d
     ownedByOthers: await othersEnvironments(manifest.file),
     ...(options.replaceForeign ? { replaceForeign: { stamp: backupStamp() } } : {}),
   });
-  const plan = await withParts(envPlan, manifest, desired, state);
+  const plan = withLocks(await withParts(envPlan, manifest, desired, state), desired);
   // An unsigned (or migrated) state with environments is recorded again, signed, by apply.
   const stateRewrite = loaded.trust === 'unsigned' && !options.destroy && Object.keys(state.environments).length > 0;
   return {
@@ -163,6 +176,7 @@ async function loadOrStandIn(manifestFile: string, options: EngineOptions & { de
       format: 1,
       environments: [],
       source: { locate: () => at, locateKey: () => at } as unknown as Manifest['source'],
+      locks: { dir: path.dirname(file), write: false },
     };
   }
 }
@@ -185,6 +199,18 @@ async function withParts(plan: Plan, manifest: Manifest, desired: readonly Desir
   }
   if (diagnostics.length > 0) throw new ManifestError(diagnostics);
   return { ...plan, environments };
+}
+
+/** Each environment's lock file: what changes in it, and where this machine differs from it. */
+function withLocks(plan: Plan, desired: readonly DesiredEnvironment[]): Plan {
+  const byName = new Map(desired.map((d) => [d.name, d.locked]));
+  return {
+    ...plan,
+    environments: plan.environments.map((e) => {
+      const l = byName.get(e.name);
+      return l ? { ...e, lock: { file: l.file, write: l.write, changes: l.changes, problems: l.problems } } : e;
+    }),
+  };
 }
 
 function checkSelection(manifest: Manifest, state: StateFile, only: readonly string[] | undefined): void {

@@ -7,6 +7,7 @@ import { faultPoint } from '../fault-injection.js';
 import { redactText } from '../secrets/redact.js';
 import type { EnvironmentState, StateFile } from '../state/types.js';
 import { prepare, type EngineOptions, type Prepared } from './prepare.js';
+import { writeLocks } from './locks.js';
 import { ENVBUILD_VERSION } from '../version.js';
 import type { PartRecord, RemovalEnvironment } from '../recipe-api/api.js';
 import { applyPart, removePart } from '../parts/run-part.js';
@@ -17,6 +18,8 @@ import type { DesiredEnvironment } from '../plan/types.js';
 import type { IsolationMode } from '../manifest/types.js';
 import path from 'node:path';
 import { dependencies, jobsFor, runScheduled, type ScheduledStep } from './schedule.js';
+import { stateIdentity } from './state-identity.js';
+import { traceStage } from '../trace.js';
 
 /** How progress is shown: listr2's live renderer, plain lines (CI, pipes), or nothing (JSON, library use). */
 export type ProgressMode = 'interactive' | 'plain' | 'silent';
@@ -49,7 +52,7 @@ export function destroy(manifestFile: string, options: ApplyOptions = {}): Promi
 
 async function run(manifestFile: string, options: ApplyOptions, destroying: boolean): Promise<ApplyResult> {
   // A first, lock-free look: a no-op run must not write anything, not even a lock.
-  const first = await prepare(manifestFile, { ...options, destroy: destroying });
+  const { identity, prepared: first } = await prepareWithIdentity(manifestFile, options, destroying);
   if (!hasChanges(first.plan)) {
     // ... except to clear what a killed run left: its lock, and after destroy an empty .envbuild/.
     await clearLeftovers(first.manifest.dir, destroying);
@@ -66,14 +69,29 @@ async function run(manifestFile: string, options: ApplyOptions, destroying: bool
   });
   try {
     await sweepStateTemporaries(first.manifest.dir);
-    // Another process may have changed things between the look and the lock: plan again.
-    const prepared = await prepare(manifestFile, { ...options, destroy: destroying });
+    // Only another apply could have changed things between the look and the lock, and it
+    // would have rewritten the state: plan again only then.
+    let prepared = first;
+    if ((await stateIdentity(first.manifest.file)) !== identity) {
+      traceStage('replan: state changed since planning');
+      prepared = await prepare(manifestFile, { ...options, destroy: destroying });
+    }
     refuseConflicts(prepared.plan);
     return await execute(prepared, options, destroying);
   } finally {
     await release();
     if (destroying) await removeStateDirIfEmpty(first.manifest.dir);
   }
+}
+
+/**
+ * Plans, with the state file's identity taken first: a change after that point (even while
+ * planning) shows as a different identity once the lock is held.
+ */
+async function prepareWithIdentity(manifestFile: string, options: ApplyOptions, destroying: boolean) {
+  const identity = await stateIdentity(path.resolve(manifestFile));
+  const prepared = await prepare(manifestFile, { ...options, destroy: destroying });
+  return { identity, prepared };
 }
 
 async function clearLeftovers(manifestDir: string, destroying: boolean): Promise<void> {
@@ -246,6 +264,8 @@ async function execute(prepared: Prepared, options: ApplyOptions, destroying: bo
       },
     }));
 
+  // Locks first, as uv and pixi do: the environment is then made from what they pin.
+  if (!destroying) await writeLocks(desired);
   // Outcomes are reported in plan order, whichever environment finished first.
   const order = new Map(working.map((e, i) => [e.name, i]));
   try {

@@ -7,6 +7,7 @@ import { overlayLinks, type ResolvedAllowlist } from './allowlist.js';
 import { AUDIT_SCRIPT, type AuditScriptOutput } from './audit-script.js';
 import { GlobalPackages } from './discover-globals.js';
 import { OVERLAY_DIR } from './overlay.js';
+import { joinInside, relativeEntryPath } from '../layout/safe-path.js';
 
 export interface AuditOptions {
   /** The environment's interpreter (`<env>/bin/python`), not the base. */
@@ -145,8 +146,10 @@ function listLinks(dir: string, rel = ''): Array<{ path: string; target: string;
  */
 export async function auditEnvironment(opts: AuditOptions): Promise<AuditReport> {
   const envRoot = real(opts.envRoot);
-  const overlayRel = opts.overlayDir ?? OVERLAY_DIR;
-  const overlayAbs = path.join(envRoot, overlayRel);
+  const overlayDir = opts.overlayDir ?? OVERLAY_DIR;
+  // Findings name the overlay relative to the environment (`../.app.envbuild-overlay`).
+  const overlayRel = relativeEntryPath(path.basename(opts.envRoot), '', overlayDir);
+  const overlayAbs = joinInside(opts.envRoot, overlayDir);
   const overlayReal = real(overlayAbs);
   const out = await runAuditScript(opts.envPython, envRoot, opts.timeoutMs);
   const findings: AuditFinding[] = [];
@@ -202,31 +205,7 @@ export async function auditEnvironment(opts: AuditOptions): Promise<AuditReport>
     }
   };
 
-  const rank: Record<NameClass, number> = { stdlib: 0, env: 1, allowed: 2, global: 3, leak: 4 };
-  const modules: ModuleReport[] = [];
-  const seen = new Set<string>();
-  for (const b of out.builtins) {
-    seen.add(b);
-    modules.push({ name: b, class: 'stdlib', from: [], kind: 'builtin' });
-  }
-  // Python's path finder: the first regular module or package wins; namespace portions count
-  // only when no entry has a regular one, and then all of them make the package.
-  const portions = new Map<string, string[]>();
-  const regular = new Map<string, { entry: string; kind: 'module' | 'package' }>();
-  for (const e of out.entries) {
-    for (const m of e.modules) {
-      if (seen.has(m.name) || regular.has(m.name)) continue;
-      if (m.kind === 'namespace') portions.set(m.name, [...(portions.get(m.name) ?? []), e.path]);
-      else regular.set(m.name, { entry: e.path, kind: m.kind });
-    }
-  }
-  for (const [name, r] of regular) modules.push({ name, class: classifyName(name, r.entry), from: [r.entry], kind: r.kind });
-  for (const [name, from] of portions) {
-    if (regular.has(name)) continue;
-    const worst = from.map((f) => classifyName(name, f)).sort((a, b) => rank[b] - rank[a])[0] ?? 'leak';
-    modules.push({ name, class: worst, from, kind: 'namespace' });
-  }
-  modules.sort((a, b) => cmp(a.name, b.name));
+  const modules = moduleReports(out, classifyName);
 
   for (const m of modules) {
     if (m.class !== 'leak') continue;
@@ -239,18 +218,7 @@ export async function auditEnvironment(opts: AuditOptions): Promise<AuditReport>
     });
   }
 
-  const distributions: DistributionReport[] = out.distributions.map((d) => {
-    const c = classOf.get(d.entry) ?? 'other';
-    let cls: NameClass;
-    if (c === 'overlay' || c === 'allowed-path') cls = 'allowed';
-    else if (c === 'stdlib' || c === 'env') cls = c;
-    else if (opts.mode === 'system') cls = 'global';
-    else {
-      const metadata = real(path.join(d.entry, d.metadata));
-      cls = allowlist?.distributions.some((a) => real(a.metadataDir) === metadata) ? 'allowed' : 'leak';
-    }
-    return { name: d.name, version: d.version, entry: d.entry, metadata: d.metadata, dangling: d.dangling, class: cls };
-  });
+  const distributions = distributionReports(out, classOf, opts.mode, allowlist);
   for (const d of distributions) {
     if (d.class !== 'leak') continue;
     findings.push({
@@ -276,75 +244,8 @@ export async function auditEnvironment(opts: AuditOptions): Promise<AuditReport>
   }
 
   if (opts.mode === 'cherry-pick') {
-    if (!sysPath.some((e) => e.class === 'overlay')) {
-      findings.push({
-        kind: 'overlay-not-on-path',
-        path: overlayRel,
-        message: `the overlay ${overlayRel} is not on sys.path: allowed packages cannot be imported`,
-      });
-    }
-    const links = listLinks(overlayAbs);
-    for (const l of links) {
-      if (l.resolves) continue;
-      findings.push({
-        kind: 'dangling-link',
-        path: `${overlayRel}/${l.path}`,
-        target: l.target,
-        message: `${overlayRel}/${l.path} points to ${l.target}, which no longer exists (upgraded or removed globally?)`,
-      });
-    }
-    if (allowlist) {
-      const expected = overlayLinks(allowlist);
-      const actual = new Map(links.map((l) => [l.path, l.target]));
-      const wanted = new Set(expected.map((e) => e.path));
-      for (const e of expected) {
-        const got = actual.get(e.path);
-        if (got === e.target) continue;
-        findings.push({
-          kind: 'link-missing',
-          path: `${overlayRel}/${e.path}`,
-          target: e.target,
-          message: `${overlayRel}/${e.path} should link to ${e.target}${got === undefined ? ', but is missing' : `, but links to ${got}`}`,
-        });
-      }
-      for (const l of links) {
-        if (wanted.has(l.path)) continue;
-        findings.push({
-          kind: 'unexpected-link',
-          path: `${overlayRel}/${l.path}`,
-          target: l.target,
-          message: `${overlayRel}/${l.path} (→ ${l.target}) is not in the recorded allowlist`,
-        });
-      }
-      // Versions on disk now, against what was recorded.
-      const byLocation = new Map<string, GlobalPackages>();
-      for (const d of allowlist.distributions) {
-        let globals = byLocation.get(d.location);
-        if (!globals) {
-          globals = new GlobalPackages({ globalSitePackages: [d.location] }, { dpkg: null });
-          byLocation.set(d.location, globals);
-        }
-        const now = globals.findDistribution(d.normalizedName);
-        if (!now) {
-          findings.push({
-            kind: 'distribution-missing',
-            name: d.name,
-            recorded: d.version,
-            location: d.location,
-            message: `${d.name} ${d.version} was allowed from ${d.location}, which no longer has it`,
-          });
-        } else if (now.version !== d.version) {
-          findings.push({
-            kind: 'version-changed',
-            name: d.name,
-            recorded: d.version,
-            found: now.version,
-            location: d.location,
-            message: `${d.name} is ${now.version} in ${d.location}, but ${d.version} was recorded: run "envbuild apply" to re-link`,
-          });
-        }
-      }
-    }
+    findings.push(...overlayFindings(sysPath, overlayRel, overlayAbs, allowlist));
+    if (allowlist) findings.push(...versionFindings(allowlist));
   }
 
   const findingKey = (f: AuditFinding): string =>
@@ -359,4 +260,145 @@ export async function auditEnvironment(opts: AuditOptions): Promise<AuditReport>
     findings,
     clean: findings.length === 0,
   };
+}
+
+/** The overlay on sys.path, its links resolving, and (with the recorded allowlist) exactly the links it should have. */
+function overlayFindings(
+  sysPath: readonly PathEntryReport[],
+  overlayRel: string,
+  overlayAbs: string,
+  allowlist: ResolvedAllowlist | null,
+): AuditFinding[] {
+  const findings: AuditFinding[] = [];
+  if (!sysPath.some((e) => e.class === 'overlay')) {
+    findings.push({
+      kind: 'overlay-not-on-path',
+      path: overlayRel,
+      message: `the overlay ${overlayRel} is not on sys.path: allowed packages cannot be imported`,
+    });
+  }
+  const links = listLinks(overlayAbs);
+  for (const l of links) {
+    if (l.resolves) continue;
+    findings.push({
+      kind: 'dangling-link',
+      path: `${overlayRel}/${l.path}`,
+      target: l.target,
+      message: `${overlayRel}/${l.path} points to ${l.target}, which no longer exists (upgraded or removed globally?)`,
+    });
+  }
+  if (allowlist) {
+    const expected = overlayLinks(allowlist);
+    const actual = new Map(links.map((l) => [l.path, l.target]));
+    const wanted = new Set(expected.map((e) => e.path));
+    for (const e of expected) {
+      const got = actual.get(e.path);
+      if (got === e.target) continue;
+      findings.push({
+        kind: 'link-missing',
+        path: `${overlayRel}/${e.path}`,
+        target: e.target,
+        message: `${overlayRel}/${e.path} should link to ${e.target}${got === undefined ? ', but is missing' : `, but links to ${got}`}`,
+      });
+    }
+    for (const l of links) {
+      if (wanted.has(l.path)) continue;
+      findings.push({
+        kind: 'unexpected-link',
+        path: `${overlayRel}/${l.path}`,
+        target: l.target,
+        message: `${overlayRel}/${l.path} (→ ${l.target}) is not in the recorded allowlist`,
+      });
+    }
+  }
+  return findings;
+}
+
+/** Allowed distributions whose version on disk is not the recorded one, or that are gone. */
+function versionFindings(allowlist: ResolvedAllowlist): AuditFinding[] {
+  const findings: AuditFinding[] = [];
+  // Versions on disk now, against what was recorded.
+  const byLocation = new Map<string, GlobalPackages>();
+  for (const d of allowlist.distributions) {
+    let globals = byLocation.get(d.location);
+    if (!globals) {
+      globals = new GlobalPackages({ globalSitePackages: [d.location] }, { dpkg: null });
+      byLocation.set(d.location, globals);
+    }
+    const now = globals.findDistribution(d.normalizedName);
+    if (!now) {
+      findings.push({
+        kind: 'distribution-missing',
+        name: d.name,
+        recorded: d.version,
+        location: d.location,
+        message: `${d.name} ${d.version} was allowed from ${d.location}, which no longer has it`,
+      });
+    } else if (now.version !== d.version) {
+      findings.push({
+        kind: 'version-changed',
+        name: d.name,
+        recorded: d.version,
+        found: now.version,
+        location: d.location,
+        message: `${d.name} is ${now.version} in ${d.location}, but ${d.version} was recorded: run "envbuild apply" to re-link`,
+      });
+    }
+  }
+  return findings;
+}
+
+/**
+ * Every importable top-level name, classified. Python's path finder: the first regular module
+ * or package wins; namespace portions count only when no entry has a regular one, and then all
+ * of them make the package (classified by the worst of them).
+ */
+function moduleReports(out: AuditScriptOutput, classifyName: (name: string, entry: string) => NameClass): ModuleReport[] {
+const rank: Record<NameClass, number> = { stdlib: 0, env: 1, allowed: 2, global: 3, leak: 4 };
+const modules: ModuleReport[] = [];
+const seen = new Set<string>();
+for (const b of out.builtins) {
+  seen.add(b);
+  modules.push({ name: b, class: 'stdlib', from: [], kind: 'builtin' });
+}
+// Python's path finder: the first regular module or package wins; namespace portions count
+// only when no entry has a regular one, and then all of them make the package.
+const portions = new Map<string, string[]>();
+const regular = new Map<string, { entry: string; kind: 'module' | 'package' }>();
+for (const e of out.entries) {
+  for (const m of e.modules) {
+    if (seen.has(m.name) || regular.has(m.name)) continue;
+    if (m.kind === 'namespace') portions.set(m.name, [...(portions.get(m.name) ?? []), e.path]);
+    else regular.set(m.name, { entry: e.path, kind: m.kind });
+  }
+}
+for (const [name, r] of regular) modules.push({ name, class: classifyName(name, r.entry), from: [r.entry], kind: r.kind });
+for (const [name, from] of portions) {
+  if (regular.has(name)) continue;
+  const worst = from.map((f) => classifyName(name, f)).sort((a, b) => rank[b] - rank[a])[0] ?? 'leak';
+  modules.push({ name, class: worst, from, kind: 'namespace' });
+}
+modules.sort((a, b) => cmp(a.name, b.name));
+  return modules;
+}
+
+/** Every distribution importlib.metadata sees, classified by where its metadata is found. */
+function distributionReports(
+  out: AuditScriptOutput,
+  classOf: ReadonlyMap<string, PathClass>,
+  mode: IsolationMode,
+  allowlist: ResolvedAllowlist | null,
+): DistributionReport[] {
+  return out.distributions.map((d) => {
+    const c = classOf.get(d.entry) ?? 'other';
+    let cls: NameClass;
+    if (c === 'overlay' || c === 'allowed-path') cls = 'allowed';
+    else if (c === 'stdlib' || c === 'env') cls = c;
+    else if (mode === 'system') cls = 'global';
+    else {
+      const metadata = real(path.join(d.entry, d.metadata));
+      cls = allowlist?.distributions.some((a) => real(a.metadataDir) === metadata) ? 'allowed' : 'leak';
+    }
+    return { name: d.name, version: d.version, entry: d.entry, metadata: d.metadata, dangling: d.dangling, class: cls };
+  });
 }

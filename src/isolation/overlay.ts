@@ -3,20 +3,29 @@ import type { PythonInfo } from '../python/interpreter.js';
 import type { TreeEntry } from '../layout/tree.js';
 import { overlayLinks, type ResolvedAllowlist } from './allowlist.js';
 import { OVERLAY_PTH_NAME, renderSitePth } from './site-pth.js';
+import { OVERLAY_ROOT } from '../layout/safe-path.js';
 
 /**
- * Where the overlay lives, relative to the environment root: inside the environment (so it moves
- * and is removed with it) but outside site-packages, which pip owns and scans for `.pth` files,
- * and away from the directories Debian's Python adds by itself (`lib/python3/dist-packages`,
- * `local/`).
+ * Where the overlay lives: the entry-path root `@overlay`, which is the directory
+ * `<parent>/.<name>.envbuild-overlay` beside the environment (see `overlayRootOf`). Outside the
+ * environment's prefix, so pip treats the allowed packages as it treats global ones with
+ * `--system-site-packages` (not "local": `pip freeze --local` leaves them out, `pip uninstall`
+ * refuses them); outside site-packages, which pip owns and scans for `.pth` files; and away from
+ * the directories Debian's Python adds by itself. It is recorded, moved and removed with the
+ * environment's other entries, and reached through a relative `.pth` line.
  */
-export const OVERLAY_DIR = 'lib/envbuild-overlay';
+export const OVERLAY_DIR = OVERLAY_ROOT;
+
+/** Keeps the overlay out of `git status` when environments live in the project (as `envs/` does). */
+const OVERLAY_GITIGNORE = '# Created by envbuild: the links of a cherry-pick environment.\n*\n';
 
 export interface OverlayContext {
   /** Absolute path of the manifest, written in the `.pth` header. */
   readonly manifestFile: string;
   /** The environment's name, written in the `.pth` header. */
   readonly environment: string;
+  /** The environment's directory: the overlay sits beside it, reached from site-packages by its name. */
+  readonly root: string;
   /** The base interpreter: its venv scheme's `purelib` is the environment's site-packages. */
   readonly python: Pick<PythonInfo, 'venvScheme'>;
   /** Overrides `OVERLAY_DIR` (relative to the environment root). */
@@ -32,7 +41,7 @@ const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
  * The overlay of a cherry-pick environment as tree entries, paths relative to the environment
- * root: the overlay directory; a real directory for each namespace split between allowed and
+ * root: the overlay directory (with a `.gitignore`); a real directory for each namespace split between allowed and
  * other distributions (`lazr/`); an absolute symlink for every exposed package, module,
  * `-stubs` package and metadata directory; and the `.pth` file in site-packages (whose parent
  * directories belong to the layout). Pure: same inputs, same entries, same bytes.
@@ -40,6 +49,9 @@ const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 export function renderOverlay(allowlist: ResolvedAllowlist, ctx: OverlayContext): TreeEntry[] {
   const overlayDir = ctx.overlayDir ?? OVERLAY_DIR;
   const entries: TreeEntry[] = [{ kind: 'dir', path: overlayDir }];
+  if (overlayDir === OVERLAY_ROOT) {
+    entries.push({ kind: 'file', path: `${overlayDir}/.gitignore`, content: OVERLAY_GITIGNORE, mode: 0o644 });
+  }
   const links = overlayLinks(allowlist);
   // Parents before children: state records entries in this order and removes them in reverse.
   const dirs = new Set<string>();
@@ -62,6 +74,7 @@ export function renderOverlay(allowlist: ResolvedAllowlist, ctx: OverlayContext)
         environment: ctx.environment,
         sitePackages,
         overlayDir,
+        rootName: path.basename(ctx.root),
       }),
     });
   }

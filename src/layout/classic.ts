@@ -4,8 +4,9 @@ import { UserError } from '../errors/user-error.js';
 import type { IsolationMode, LayoutRequest } from '../manifest/types.js';
 import type { PythonInfo } from '../python/interpreter.js';
 import { renderActivationScripts } from './activate/index.js';
+import { venvPromptVariable } from './activate/context.js';
 import { renderClassicSitePy } from './classic-site-py.js';
-import { joinInside } from './safe-path.js';
+import { joinInside, relativeEntryPath } from './safe-path.js';
 import type { TreeEntry } from './tree.js';
 import { VENV_GITIGNORE } from './venv.js';
 
@@ -119,7 +120,12 @@ export function classicPaths(python: PythonInfo): ClassicPaths {
 export function renderClassicLayout(python: PythonInfo, options: ClassicLayoutOptions): TreeEntry[] {
   const paths = classicPaths(python);
   const [major, minor] = python.versionInfo;
-  const activation = renderActivationScripts({ envDir: options.root, prompt: options.prompt, binName: paths.bin });
+  const activation = renderActivationScripts({
+    envDir: options.root,
+    prompt: options.prompt,
+    promptVariable: venvPromptVariable(python.versionInfo, options.prompt),
+    binName: paths.bin,
+  });
   const aliases = [`python${major}`, `python${major}.${minor}`, path.posix.basename(python.executable)].filter(
     (name, i, all) => name !== 'python' && all.indexOf(name) === i && !activation.some((s) => s.fileName === name),
   );
@@ -159,7 +165,8 @@ export function renderClassicLayout(python: PythonInfo, options: ClassicLayoutOp
         sitePackages: paths.sitePackages,
         isolation: options.isolation,
         globalSitePackages: python.globalSitePackages,
-        overlayDir: cherryPick ? options.overlayDir : undefined,
+        // site.py joins it to sys.prefix: the overlay's place relative to the environment root.
+        overlayDir: cherryPick && options.overlayDir !== undefined ? relativeEntryPath(path.basename(options.root), '', options.overlayDir) : undefined,
         extraPaths: cherryPick ? (options.extraPaths ?? []) : [],
         baseSiteSource: options.baseSiteSource,
       }),

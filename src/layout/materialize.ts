@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { EntryDigest, Observed, TreeEntry } from './tree.js';
 import { UserError } from '../errors/user-error.js';
-import { joinInside } from './safe-path.js';
+import { entryBase, joinInside } from './safe-path.js';
 import { faultPoint } from '../fault-injection.js';
 
 const DEFAULT_FILE_MODE = 0o644;
@@ -183,8 +183,9 @@ export async function writeFreshTree(root: string, entries: readonly TreeEntry[]
  * environment: refuse to go through a symlinked parent. The root itself may be a link.
  */
 async function assertNoLinkedParent(root: string, rel: string): Promise<void> {
-  const parents = rel.split('/').slice(0, -1);
-  let dir = root;
+  const { base, parts } = entryBase(root, rel);
+  const parents = parts.slice(0, -1);
+  let dir = base;
   for (const part of parents) {
     dir = path.join(dir, part);
     const st = await fs.lstat(dir).catch((e: unknown) => (isNotFound(e) ? null : Promise.reject(e)));
@@ -239,8 +240,9 @@ export async function sweepTemporaries(root: string, dirs: Iterable<string>): Pr
 
 /** Whether `rel` under `root` is a directory reached through real directories only. */
 async function isRealDirectory(root: string, rel: string): Promise<boolean> {
-  let dir = root;
-  for (const part of ['', ...(rel === '' ? [] : rel.split('/'))]) {
+  const { base, parts } = rel === '' ? { base: root, parts: [] } : entryBase(root, rel);
+  let dir = base;
+  for (const part of ['', ...parts]) {
     dir = part === '' ? dir : path.join(dir, part);
     const st = await fs.lstat(dir).catch(() => null);
     if (!st?.isDirectory()) return false;

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { UserError } from '../errors/user-error.js';
 import { majorMinor, type PythonInfo } from '../python/interpreter.js';
 import { renderActivationEntries } from './activate/index.js';
+import { venvPromptVariable } from './activate/context.js';
 import { findControlCharacter } from './activate/validate.js';
 import type { TreeEntry } from './tree.js';
 
@@ -48,7 +49,12 @@ export const VENV_GITIGNORE = '# Created by envbuild: an environment is built fr
  */
 export function renderVenvLayout(python: PythonInfo, options: VenvLayoutOptions): TreeEntry[] {
   const paths = venvPaths(python);
-  const activation = renderActivationEntries({ envDir: options.root, prompt: options.prompt, binName: paths.scripts });
+  const activation = renderActivationEntries({
+    envDir: options.root,
+    prompt: options.prompt,
+    promptVariable: venvPromptVariable(python.versionInfo, options.prompt),
+    binName: paths.scripts,
+  });
   const config = renderPyvenvCfg(python, options);
 
   const entries: TreeEntry[] = [];

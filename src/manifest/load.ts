@@ -13,7 +13,7 @@ import { checkVersionSpecifiers } from './version-specifier.js';
 
 export interface LoadManifestOptions {
   /** Environment for `${env:NAME}` references (default `process.env`). */
-  readonly env?: NodeJS.ProcessEnv;
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 /**
@@ -53,7 +53,22 @@ export async function loadManifestWithProblems(
   const specifiers: PendingSpecifier[] = [];
   const environments = normaliseEnvironments(root, { dir, source, diagnostics, specifiers });
   await checkVersionSpecifiers(specifiers, diagnostics);
-  return { manifest: { file: absolute, dir, format: 1, environments, source }, diagnostics: diagnostics.sorted() };
+  const lockDir = root.entries.get('lock-dir')?.value;
+  const locks = root.entries.get('locks')?.value;
+  return {
+    manifest: {
+      file: absolute,
+      dir,
+      format: 1,
+      environments,
+      source,
+      locks: {
+        dir: lockDir?.kind === 'scalar' && typeof lockDir.value === 'string' ? path.resolve(dir, lockDir.value) : dir,
+        write: !(locks?.kind === 'scalar' && locks.value === false),
+      },
+    },
+    diagnostics: diagnostics.sorted(),
+  };
 }
 
 async function readManifest(file: string): Promise<Uint8Array> {

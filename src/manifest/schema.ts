@@ -7,7 +7,7 @@ import { PACKAGE_ROOT } from '../version.js';
  * Found from the package root, not from this module, which lives at a different depth in src/
  * and in the bundle (dist/chunks/).
  */
-export const MANIFEST_SCHEMA_URL = new URL('schemas/envbuild.schema.json', pathToFileURL(`${PACKAGE_ROOT}/`));
+export const MANIFEST_SCHEMA_URL: URL = new URL('schemas/envbuild.schema.json', pathToFileURL(`${PACKAGE_ROOT}/`));
 
 let loaded: Promise<ValidateFunction> | undefined;
 

@@ -68,4 +68,6 @@ export interface Manifest {
   readonly format: 1;
   readonly environments: readonly EnvironmentSpec[];
   readonly source: SourceMap;
+  /** Lock files: where (`lock-dir:`, absolute; default the manifest's directory) and whether to write them (`locks:`). */
+  readonly locks: { readonly dir: string; readonly write: boolean };
 }

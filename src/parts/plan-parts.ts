@@ -3,7 +3,7 @@ import { interpolate, recordedForm } from '../interpolate/interpolate.js';
 import type { Manifest } from '../manifest/types.js';
 import type { Action, DesiredEnvironment, DesiredPart, EnvironmentPlan, PartPlan } from '../plan/types.js';
 import type { EnvironmentState } from '../state/types.js';
-import type { PartDecision, PartRecord } from '../recipe-api/api.js';
+import type { PartDecision, PartRecord, PlanInput } from '../recipe-api/api.js';
 import { createdDrift } from './created-paths.js';
 import { changedKeys, partFingerprint } from './fingerprint.js';
 import { makeLookup } from './scope.js';
@@ -119,12 +119,18 @@ async function planPart(
   let decision: PartDecision;
   try {
     decision = recipe.plan
-      ? await recipe.plan({ part: part.name, options, previous: prev, changes, env: d.recipeEnv, manifestDir: ctx.manifest.dir })
+      ? await recipe.plan({ part: part.name, options, previous: prev, changes, env: d.recipeEnv, manifestDir: ctx.manifest.dir, ...lockedFor(d, part.name) })
       : defaultDecision(prev, changes);
   } catch (e) {
     throw recipeFailure(`${d.name}.${part.name}`, recipe.name, 'plan', e, (option) => ctx.manifest.source.locate([...keyBase, ...option]));
   }
   return { ...base, action: decision.action satisfies Action, reasons: decision.action === 'no-op' ? [] : decision.reasons };
+}
+
+/** The packages the environment's lock pins for a part, as the optional `locked` of plan and apply. */
+export function lockedFor(d: DesiredEnvironment, part: string): { locked?: NonNullable<PlanInput<unknown>['locked']> } {
+  const locked = d.locked?.byPart.get(part);
+  return locked ? { locked } : {};
 }
 
 export function defaultDecision(prev: PartRecord | null, changes: readonly string[]): PartDecision {

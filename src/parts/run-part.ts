@@ -12,6 +12,7 @@ import { recipeFailure } from './recipe-failure.js';
 import { checkOutputs } from './recipe-outputs.js';
 import { settleRecipeCall } from './settle.js';
 import { validateOptions } from './validate-options.js';
+import { lockedFor } from './plan-parts.js';
 import { digestSecrets, redactValue, rememberSecrets } from '../secrets/redact.js';
 
 /** What the runner needs to check a part's claims (see claims.ts). */
@@ -68,6 +69,7 @@ export async function applyPart(
         ...baseContext(label, recipe, d.recipeEnv, part.name, manifest.dir, { ...hooks, signal }),
         options,
         previous,
+        ...lockedFor(d, part.name),
       };
       return recipe.apply(ctx);
     });
@@ -75,6 +77,8 @@ export async function applyPart(
     if (hooks.signal.aborted) throw e;
     throw recipeFailure(label, recipe.name, 'apply', e, (option) => manifest.source.locate([...keyBase, ...option]));
   }
+  // A part that could only be resolved by installing it (pip without --report) is pinned now.
+  if (outcome?.pinned && d.locked && !d.locked.byPart.has(part.name)) await d.locked.pin(part.name, outcome.pinned);
   const outputs = checkOutputs(label, recipe.name, outcome?.outputs);
   const claimed: unknown[] = Array.isArray(outcome?.created) ? outcome.created : [];
   const created: CreatedPath[] = await checkClaims(

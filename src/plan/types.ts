@@ -4,6 +4,7 @@ import type { EnvironmentInputs } from '../state/types.js';
 import type { RecipeEnvironment } from '../recipe-api/api.js';
 import type { LoadedRecipe } from '../parts/loaded-recipe.js';
 import type { ResolvedAllowlist } from '../isolation/index.js';
+import type { EnvironmentLockStatus } from '../lock/model.js';
 
 export type Action = 'create' | 'update' | 'replace' | 'remove' | 'no-op';
 
@@ -31,6 +32,8 @@ export interface DesiredEnvironment {
   readonly id?: string;
   /** Parts in the order they are applied: manifest order, moved after the parts they reference. */
   readonly parts: readonly DesiredPart[];
+  /** The environment's lock, after the lock stage (absent for destroy). */
+  readonly locked?: EnvironmentLockStatus;
 }
 
 /** A part as the manifest wants it; its options are interpolated only when planned or applied. */
@@ -116,6 +119,16 @@ export interface EnvironmentPlan {
   readonly forget?: string;
   /** `--replace-foreign`: the directory in the way is first renamed to this path (never deleted). */
   readonly backup?: string;
+  /** The environment's lock file: what changes in it (written by apply), and where the machine differs. */
+  readonly lock?: LockPlan;
+}
+
+export interface LockPlan {
+  /** Absolute path. */
+  readonly file: string;
+  readonly write: boolean;
+  readonly changes: readonly string[];
+  readonly problems: readonly string[];
 }
 
 export interface Plan {
@@ -128,7 +141,7 @@ export interface Plan {
 }
 
 export function hasChanges(plan: Plan): boolean {
-  return plan.stateRewrite === true || plan.environments.some((e) => e.action !== 'no-op' || e.parts.some((p) => p.action !== 'no-op'));
+  return plan.stateRewrite === true || plan.environments.some((e) => e.action !== 'no-op' || e.parts.some((p) => p.action !== 'no-op') || e.lock?.write === true);
 }
 
 export function hasConflicts(plan: Plan): boolean {

@@ -75,6 +75,8 @@ export interface ResolveOptions {
   readonly at?: SourceLocation | undefined;
   /** The request's key path, e.g. `environments.app.python`, shown with a located error. */
   readonly keyPath?: string | undefined;
+  /** An exact version (the one a lock pins) that wins over higher versions in the range. */
+  readonly prefer?: string | undefined;
 }
 
 /** One discovery session: every candidate is probed at most once, however many requests. */
@@ -148,46 +150,10 @@ export function createInterpreterFinder(options: DiscoveryOptions = {}): Interpr
   async function runSurvey(): Promise<InterpreterSurvey> {
     const search = await findCandidates({ env, pyenvRoot: configuredRoot, systemDirs: options.systemDirs });
     const outcomes = await Promise.all(search.candidates.map((c) => probe(c.realPath, c.identity)));
-    const found: FoundInterpreter[] = [];
-    const rejected: RejectedCandidate[] = [];
-    const byExecutable = new Map<string, FoundInterpreter>();
-    search.candidates.forEach((candidate: Candidate, i) => {
-      const outcome = outcomes[i];
-      const base = { path: candidate.realPath, source: candidate.source, foundAs: candidate.foundAs };
-      if (outcome === undefined) return;
-      if (!outcome.ok) {
-        rejected.push({ ...base, info: undefined, reason: `not a working Python interpreter: ${outcome.reason}` });
-        return;
-      }
-      const { info } = outcome;
-      if (info.prefix !== info.basePrefix) {
-        rejected.push({ ...base, info, reason: `a virtual environment (its base is ${info.basePrefix})` });
-        return;
-      }
-      // A wrapper script and the binary it runs are one interpreter.
-      const same = byExecutable.get(info.executable);
-      if (same !== undefined) {
-        byExecutable.set(info.executable, { ...same, foundAs: [...same.foundAs, ...candidate.foundAs] });
-        return;
-      }
-      byExecutable.set(info.executable, { info, source: candidate.source, foundAs: candidate.foundAs });
-    });
-    found.push(...byExecutable.values());
-    found.sort(compareInterpreters);
-    return { found, rejected, searched: search.searched };
+    return { ...classifyCandidates(search.candidates, outcomes), searched: search.searched };
   }
 
-  /** The first executable named `command` on PATH, pyenv shims included (resolved later). */
-  async function which(command: string, skipPyenvShims: boolean): Promise<string | undefined> {
-    for (const dir of pathDirs(env)) {
-      const file = path.join(dir, command);
-      const resolved = await resolveExecutable(file);
-      if (!resolved.ok) continue;
-      if (skipPyenvShims && (await readFileKind(resolved.realPath)).kind === 'pyenv-shim') continue;
-      return file;
-    }
-    return undefined;
-  }
+  const which = (command: string, skipPyenvShims: boolean): Promise<string | undefined> => whichOnPath(env, command, skipPyenvShims);
 
   async function probeFile(file: string, label: string, ro: ResolveOptions): Promise<PythonInfo> {
     const resolved = await resolveExecutable(file);
@@ -225,7 +191,8 @@ export function createInterpreterFinder(options: DiscoveryOptions = {}): Interpr
 
   async function resolveRange(request: RangeRequest, ro: ResolveOptions): Promise<PythonInfo> {
     const result = await survey();
-    const match = result.found.find((f) => rangeMatches(request, f.info.versionInfo));
+    const matching = result.found.filter((f) => rangeMatches(request, f.info.versionInfo));
+    const match = matching.find((f) => f.info.version === ro.prefer) ?? matching[0];
     if (match !== undefined) return match.info;
     throw requestError('ENOPYTHON', noMatchMessage(request, result), noMatchHint(request), ro);
   }
@@ -326,4 +293,53 @@ export async function resolveInterpreter(
 /** Every working base interpreter found, highest version first, then by path. */
 export async function listInterpreters(options: DiscoveryOptions = {}): Promise<FoundInterpreter[]> {
   return createInterpreterFinder(options).list();
+}
+
+/**
+ * Working base interpreters among the probed candidates, best first (a wrapper script and the
+ * binary it runs are one interpreter), and why the others were rejected.
+ */
+function classifyCandidates(
+  candidates: readonly Candidate[],
+  outcomes: ReadonlyArray<ProbeOutcome | undefined>,
+): { found: FoundInterpreter[]; rejected: RejectedCandidate[] } {
+  const found: FoundInterpreter[] = [];
+  const rejected: RejectedCandidate[] = [];
+  const byExecutable = new Map<string, FoundInterpreter>();
+  candidates.forEach((candidate: Candidate, i) => {
+    const outcome = outcomes[i];
+    const base = { path: candidate.realPath, source: candidate.source, foundAs: candidate.foundAs };
+    if (outcome === undefined) return;
+    if (!outcome.ok) {
+      rejected.push({ ...base, info: undefined, reason: `not a working Python interpreter: ${outcome.reason}` });
+      return;
+    }
+    const { info } = outcome;
+    if (info.prefix !== info.basePrefix) {
+      rejected.push({ ...base, info, reason: `a virtual environment (its base is ${info.basePrefix})` });
+      return;
+    }
+    // A wrapper script and the binary it runs are one interpreter.
+    const same = byExecutable.get(info.executable);
+    if (same !== undefined) {
+      byExecutable.set(info.executable, { ...same, foundAs: [...same.foundAs, ...candidate.foundAs] });
+      return;
+    }
+    byExecutable.set(info.executable, { info, source: candidate.source, foundAs: candidate.foundAs });
+  });
+  found.push(...byExecutable.values());
+  found.sort(compareInterpreters);
+  return { found, rejected };
+}
+
+/** The first executable named `command` on PATH, pyenv shims included (resolved later) unless skipped. */
+async function whichOnPath(env: Env, command: string, skipPyenvShims: boolean): Promise<string | undefined> {
+  for (const dir of pathDirs(env)) {
+    const file = path.join(dir, command);
+    const resolved = await resolveExecutable(file);
+    if (!resolved.ok) continue;
+    if (skipPyenvShims && (await readFileKind(resolved.realPath)).kind === 'pyenv-shim') continue;
+    return file;
+  }
+  return undefined;
 }

@@ -27,8 +27,8 @@ const MODERN_FLAGS = ['-I', '-S'] as const;
 const LEGACY_FLAGS = ['-E', '-s', '-S'] as const;
 
 /** PYTHONHOME, PYTHONPATH and friends would change what is probed (`-E` ignores them, but a wrapper script might not). */
-export function sanitizedEnv(env: Env): NodeJS.ProcessEnv {
-  const out: NodeJS.ProcessEnv = {};
+export function sanitizedEnv(env: Env): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
   for (const [key, value] of Object.entries(env)) {
     if (value !== undefined && !key.startsWith('PYTHON')) out[key] = value;
   }
@@ -47,7 +47,7 @@ interface RunResult {
 
 const MAX_OUTPUT = 4 * 1024 * 1024;
 
-async function run(file: string, args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<RunResult> {
+async function run(file: string, args: readonly string[], env: Record<string, string | undefined>, timeoutMs: number): Promise<RunResult> {
   // Loaded on first use: a run whose interpreters are all in the probe cache never spawns.
   const { spawn } = await import('node:child_process');
   return new Promise((resolve) => {

@@ -6,6 +6,7 @@
  */
 import type { IsolationMode } from '../manifest/types.js';
 import type { PythonInfo } from '../python/interpreter.js';
+import type { LockedPackage } from '../lock/model.js';
 
 /** A JSON Schema (draft-07 / 2019-09 subset that ajv accepts) for a recipe's options. */
 export type OptionsSchema = Readonly<Record<string, unknown>>;
@@ -67,6 +68,31 @@ export interface PlanInput<Options> {
   readonly changes: readonly string[];
   readonly env: RecipeEnvironment;
   readonly manifestDir: string;
+  /**
+   * For a recipe with a `lock` hook: what the environment's lock pins for this part (absolute
+   * paths), which `apply` will install. Undefined when the part is not locked (no hook, or a
+   * resolver that can only pin after installing).
+   */
+  readonly locked?: readonly LockedPackage[];
+}
+
+export type { LockedPackage };
+
+/** What `lock.resolve` found: the packages, and how (`pip 23.0.1 --report`). */
+export type LockResolution =
+  | { readonly packages: readonly LockedPackage[]; readonly resolver: string }
+  /** Nothing can be resolved without installing (pip < 22.2): the part is applied, then `pinned`. */
+  | { readonly pinAfterInstall: string };
+
+/** The lock hooks of a recipe whose part installs distributions (the packages recipe). */
+export interface LockHooks<Options> {
+  /**
+   * Files whose content decides what `resolve` finds (requirement files, local archives), as
+   * absolute path → sha256 (null: missing). Reads only; the lock's input digest includes them.
+   */
+  inputs(input: { readonly options: Options; readonly manifestDir: string }): Promise<Readonly<Record<string, string | null>>>;
+  /** Resolves the part's requirements without installing anything. */
+  resolve(ctx: Omit<ApplyContext<Options>, 'previous' | 'locked'>): Promise<LockResolution>;
 }
 
 export interface ExecOptions {
@@ -100,6 +126,8 @@ export interface ApplyContext<Options> {
    * non-zero exit fails the part with the command and its output, unless `allowFailure`.
    */
   exec(command: string, args: readonly string[], options?: ExecOptions): Promise<ExecResult>;
+  /** What the lock pins for this part: install exactly these (see PlanInput.locked). */
+  readonly locked?: readonly LockedPackage[];
 }
 
 export interface ApplyOutcome {
@@ -110,6 +138,8 @@ export interface ApplyOutcome {
    * drift on later runs, and removes them (if still unchanged) when the part goes away.
    */
   readonly created?: readonly string[];
+  /** When the part could not be resolved beforehand (LockResolution.pinAfterInstall): what it installed, to pin. */
+  readonly pinned?: readonly LockedPackage[];
 }
 
 /**
@@ -118,7 +148,7 @@ export interface ApplyOutcome {
  */
 export type RemovalEnvironment = Omit<RecipeEnvironment, 'base'>;
 
-export interface RemoveContext extends Omit<ApplyContext<Readonly<Record<string, unknown>>>, 'previous' | 'env'> {
+export interface RemoveContext extends Omit<ApplyContext<Readonly<Record<string, unknown>>>, 'previous' | 'env' | 'locked'> {
   readonly env: RemovalEnvironment;
   readonly previous: PartRecord;
   /**
@@ -146,6 +176,8 @@ export interface RecipeDefinition<Options = Readonly<Record<string, unknown>>> {
   apply(ctx: ApplyContext<Options>): Promise<ApplyOutcome | void>;
   /** Undoes the part. By default: `removeCreated()`. */
   remove?(ctx: RemoveContext): Promise<void>;
+  /** For a part that installs distributions: how to lock them (see LockHooks). */
+  readonly lock?: LockHooks<Options>;
 }
 
 declare const recipeBrand: unique symbol;
@@ -181,6 +213,10 @@ export function recipeProblems(value: unknown): string[] {
   if (typeof r['apply'] !== 'function') problems.push('"apply" must be a function');
   for (const k of ['plan', 'remove'] as const) {
     if (r[k] !== undefined && typeof r[k] !== 'function') problems.push(`"${k}" must be a function when given`);
+  }
+  const lock = r['lock'] as Record<string, unknown> | undefined;
+  if (lock !== undefined && (typeof lock !== 'object' || lock === null || typeof lock['inputs'] !== 'function' || typeof lock['resolve'] !== 'function')) {
+    problems.push('"lock" must be an object with "inputs" and "resolve" functions when given');
   }
   return problems;
 }

@@ -8,7 +8,7 @@ import { chmod, lstat, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path';
 
 export interface OnDisk {
-  readonly content: Buffer;
+  readonly content: Uint8Array & { equals(other: Uint8Array): boolean };
   readonly mode: number;
 }
 

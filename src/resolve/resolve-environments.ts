@@ -19,6 +19,8 @@ export interface ResolveOptions {
   /** Only these environments (others are not resolved: their interpreters may be absent). */
   readonly only?: readonly string[];
   readonly discovery?: DiscoveryOptions;
+  /** Per environment, the interpreter version its lock pins: preferred when several match. */
+  readonly prefer?: ReadonlyMap<string, string>;
 }
 
 /**
@@ -34,7 +36,7 @@ export async function resolveEnvironments(manifest: Manifest, options: ResolveOp
   const results = await Promise.all(
     specs.map(async (spec) => {
       try {
-        return await resolveOne(manifest, spec, finder, diagnostics);
+        return await resolveOne(manifest, spec, finder, diagnostics, options.prefer?.get(spec.name));
       } catch (e) {
         if (e instanceof ManifestError) {
           diagnostics.push(...e.diagnostics);
@@ -92,12 +94,12 @@ function orderEnvironments(envs: DesiredEnvironment[], diagnostics: Diagnostic[]
   return out;
 }
 
-async function resolveOne(manifest: Manifest, spec: EnvironmentSpec, finder: InterpreterFinder, diagnostics: Diagnostic[]): Promise<DesiredEnvironment> {
+async function resolveOne(manifest: Manifest, spec: EnvironmentSpec, finder: InterpreterFinder, diagnostics: Diagnostic[], prefer: string | undefined): Promise<DesiredEnvironment> {
   // Recipes are looked up whatever becomes of the interpreter, so that a missing interpreter
   // and a mistyped recipe are reported together.
   const partsResolved = resolveParts(manifest, spec, diagnostics);
   try {
-    return await resolveWithParts(manifest, spec, finder, partsResolved);
+    return await resolveWithParts(manifest, spec, finder, partsResolved, prefer);
   } catch (e) {
     await partsResolved;
     throw e;
@@ -109,10 +111,12 @@ async function resolveWithParts(
   spec: EnvironmentSpec,
   finder: InterpreterFinder,
   partsResolved: Promise<DesiredPart[]>,
+  prefer: string | undefined,
 ): Promise<DesiredEnvironment> {
   const python = await finder.resolve(spec.python, {
     at: manifest.source.locate(['environments', spec.name, 'python']),
     keyPath: `environments.${spec.name}.python`,
+    ...(prefer ? { prefer } : {}),
   });
   const choice = chooseLayout(python, spec.layout);
   if ('error' in choice) {
@@ -141,6 +145,7 @@ async function resolveWithParts(
     ? renderOverlay(allowlist, {
         manifestFile: manifest.file,
         environment: spec.name,
+        root: spec.path,
         python,
         // The classic site.py adds the overlay itself (so -nspkg.pth files there work).
         ...(choice.layout === 'classic' ? { pth: false } : {}),

@@ -38,7 +38,7 @@ function conforms(v: Record<string, ValidateFunction>, schema: string, stdout: s
 describe('the --json contract', () => {
   it('every schema is valid JSON Schema with an $id, a title and format 1', () => {
     const files = fs.readdirSync(SCHEMAS).sort();
-    expect(files).toEqual(['apply', 'cache', 'check', 'common', 'destroy', 'error', 'plan', 'pythons', 'validate'].map((n) => `${n}.schema.json`));
+    expect(files).toEqual(['apply', 'cache', 'check', 'common', 'destroy', 'error', 'lock', 'plan', 'pythons', 'validate'].map((n) => `${n}.schema.json`));
     validators();
   });
 

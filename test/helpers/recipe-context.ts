@@ -1,45 +1,34 @@
 /**
- * Runs one recipe the way the runner does, without the runner: a real environment made by the
- * engine (a manifest with no parts), then the recipe's own `plan`, `apply` and `remove` called
- * with a context built here, its record kept between calls like state would keep it.
+ * Fixtures for recipe tests: a real environment made by the engine, and a part driven through
+ * the real runner — `planParts` to plan, `applyPart` / `removePart` to apply and remove — with
+ * its record kept between calls as state keeps it. Nothing here decides what changed, what to
+ * record or what to remove: that is the runner's job, and what the recipe tests exercise.
  *
  * ```ts
  * const t = await makeTestEnvironment(python);            // envbuild apply of an empty env
  * const part = new PartHarness(packages, t);
- * await part.apply({ requirements: ['alpha==1.0'], 'no-index': true, 'find-links': [wheels] });
+ * await part.converge({ requirements: ['alpha==1.0'], 'no-index': true, 'find-links': [wheels] });
  * expect((await part.plan(sameOptions)).action).toBe('no-op');
  * ```
- *
- * What it mimics of the runner: `changes` (options changed, created paths missing or edited),
- * the default plan, recording `created` with digests, `removeCreated` removing only unchanged
- * paths, and an `exec` that captures output and fails on a non-zero exit unless allowFailure.
- * One thing more than the runner does today: after an apply, paths recorded before but not
- * created any more are removed when unchanged (asked of the runner; see the recipes' READMEs).
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import type {
-  ApplyContext,
-  ApplyOutcome,
-  CreatedPath,
-  ExecOptions,
-  ExecResult,
-  PartDecision,
-  PartRecord,
-  Recipe,
-  RecipeEnvironment,
-  RemoveContext,
-} from '../../src/index.js';
+import type { Diagnostic } from '../../src/errors/diagnostic.js';
+import { ManifestError } from '../../src/errors/user-error.js';
+import type { DesiredEnvironment, DesiredPart, EnvironmentState, Manifest, PartDecision, PartRecord, Recipe, RecipeEnvironment } from '../../src/index.js';
 import { apply, plan } from '../../src/index.js';
-import { execForPart } from '../../src/parts/exec.js';
-import { defaultDecision } from '../../src/parts/plan-parts.js';
+import { planParts } from '../../src/parts/plan-parts.js';
+import { filesystemNow } from '../../src/parts/claims.js';
+import { applyPart, removePart } from '../../src/parts/run-part.js';
+import { makeLookup } from '../../src/parts/scope.js';
+import { scratchDir } from './temp-dir.js';
 
 export interface TestEnvironment {
   /** The temporary project directory holding env.yaml (the manifest directory). */
   readonly dir: string;
   readonly env: RecipeEnvironment;
+  readonly manifest: Manifest;
+  readonly desired: DesiredEnvironment;
   cleanup(): void;
 }
 
@@ -48,34 +37,30 @@ export interface TestEnvironment {
  * temporary directory; `extra` is YAML added under the environment (`layout: classic`, isolation).
  */
 export async function makeTestEnvironment(python: string, extra = ''): Promise<TestEnvironment> {
-  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'envbuild-recipe-')));
-  const manifest = path.join(dir, 'env.yaml');
+  const { dir, cleanup } = scratchDir('envbuild-recipe-');
+  const manifestFile = path.join(dir, 'env.yaml');
   const indented = extra
     .split('\n')
     .filter((l) => l.trim() !== '')
     .map((l) => `    ${l}\n`)
     .join('');
-  fs.writeFileSync(manifest, `envbuild: 1\nenvironments:\n  app:\n    python: ${python}\n${indented}`);
+  fs.writeFileSync(manifestFile, `envbuild: 1\nenvironments:\n  app:\n    python: ${python}\n${indented}`);
   const discovery = { cacheDir: path.join(dir, '.cache') };
-  await apply(manifest, { progress: 'silent', discovery });
-  const prepared = await plan(manifest, { discovery });
+  await apply(manifestFile, { progress: 'silent', discovery });
+  const prepared = await plan(manifestFile, { discovery });
   const desired = prepared.desired[0];
   if (!desired) throw new Error('the engine resolved no environment');
-  return { dir, env: desired.recipeEnv, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+  return { dir, env: desired.recipeEnv, manifest: prepared.manifest, desired, cleanup };
 }
 
-export interface ExecCall {
-  readonly command: string;
-  readonly args: readonly string[];
-  readonly ms: number;
-}
-
+/** One part of the test environment, planned, applied and removed by the runner. */
 export class PartHarness<Options> {
   /** The record state would hold after the last apply; null before the first. */
   previous: PartRecord | null = null;
+  /** What the runner reported while this part ran: recipe logs, program output, kept paths. */
   readonly logs: string[] = [];
-  readonly execs: ExecCall[] = [];
-  readonly kept: Array<{ path: string; why: string }> = [];
+  /** Paths the runner kept on the last removal, and why. */
+  kept: Array<{ path: string; why: string }> = [];
 
   constructor(
     readonly recipe: Recipe<Options>,
@@ -83,127 +68,56 @@ export class PartHarness<Options> {
     readonly part = 'part',
   ) {}
 
-  /** What the runner passes as `changes`: options and created paths compared with the record. */
-  changes(options: Options): string[] {
-    if (!this.previous) return ['new part'];
-    const reasons: string[] = [];
-    if (JSON.stringify(this.previous.options) !== JSON.stringify(options)) reasons.push('options changed');
-    for (const c of this.previous.created) {
-      const now = describe(c.path);
-      if (!now) reasons.push(`${path.relative(this.t.env.path, c.path)} missing`);
-      else if (!same(c, now)) reasons.push(`${path.relative(this.t.env.path, c.path)} edited`);
-    }
-    return reasons;
+  private desiredPart(options: Options): DesiredPart {
+    const recipe = this.recipe as unknown as Recipe;
+    return {
+      name: this.part,
+      recipeRef: recipe.name,
+      loaded: { recipe, identity: `${recipe.name}@${recipe.version}`, kind: 'builtin' },
+      options: options as Record<string, unknown>,
+      at: this.t.manifest.source.locate(['environments', 'app']),
+      uses: [],
+    };
   }
 
+  private hooks(signal: AbortSignal = new AbortController().signal) {
+    return { signal, progress: (m: string) => void this.logs.push(m) };
+  }
+
+  /** The runner's plan for this part, given the record of the last apply. */
   async plan(options: Options): Promise<PartDecision> {
-    const before = this.execs.length;
-    const changes = this.changes(options);
-    const input = { part: this.part, options, previous: this.previous, changes, env: this.t.env, manifestDir: this.t.dir };
-    const decision = this.recipe.plan ? await this.recipe.plan(input) : defaultDecision(this.previous, changes);
-    if (this.execs.length !== before) throw new Error('plan ran a program');
-    return decision;
+    const d: DesiredEnvironment = { ...this.t.desired, parts: [this.desiredPart(options)] };
+    const recorded = { ...this.t.desired, parts: this.previous ? { [this.part]: this.previous } : {} } as unknown as EnvironmentState;
+    const envPlan = { name: d.name, action: 'no-op' as const, path: d.path, reasons: [], notes: [], warnings: [], removals: [], writes: [], adopt: false, parts: [], rebuild: false, conflicts: [] };
+    const diagnostics: Diagnostic[] = [];
+    const ctx = { manifest: this.t.manifest, desired: [d], environments: { [d.name]: recorded }, processEnv: process.env };
+    const [decision] = await planParts(envPlan, d, ctx, new Set(), diagnostics);
+    if (diagnostics.length > 0) throw new ManifestError(diagnostics);
+    if (!decision) throw new Error('the runner planned nothing for the part');
+    return { action: decision.action as PartDecision['action'], reasons: [...decision.reasons] };
   }
 
-  /** Plans, and applies unless the plan is a no-op (as the runner does). Returns the decision. */
+  /** Plans, and applies unless the plan is a no-op (as the engine does). Returns the decision. */
   async converge(options: Options): Promise<PartDecision> {
     const decision = await this.plan(options);
     if (decision.action !== 'no-op') await this.apply(options);
     return decision;
   }
 
-  async apply(options: Options, signal: AbortSignal = new AbortController().signal): Promise<ApplyOutcome> {
-    const ctx: ApplyContext<Options> = { ...this.context(signal), options, previous: this.previous };
-    const outcome = (await this.recipe.apply(ctx)) ?? {};
-    const created: CreatedPath[] = [];
-    for (const p of outcome.created ?? []) {
-      if (!path.isAbsolute(p)) throw new Error(`created path is not absolute: ${p}`);
-      const now = describe(p);
-      if (now) created.push(now);
-    }
-    // Paths the part made before and no longer makes (a file whose path changed, a script
-    // dropped from the options) are removed if unchanged: what the runner is asked to do.
-    const still = new Set(created.map((c) => c.path));
-    this.kept.push(...removeCreatedPaths((this.previous?.created ?? []).filter((c) => !still.has(c.path))));
-    this.previous = {
-      recipe: this.recipe.name,
-      version: this.recipe.version,
-      fingerprint: JSON.stringify(options),
-      options: JSON.parse(JSON.stringify(options)) as Record<string, unknown>,
-      outputs: JSON.parse(JSON.stringify(outcome.outputs ?? {})) as Record<string, unknown>,
-      created,
-    };
-    return outcome;
+  /** Applies through the runner; on success the returned record becomes `previous`. */
+  async apply(options: Options, signal?: AbortSignal): Promise<PartRecord> {
+    const d = this.t.desired;
+    const lookup = makeLookup(this.t.manifest, [d], d.name, () => undefined, process.env);
+    // As the engine does: the part's start by the filesystem's clock, so what it makes is its own.
+    const claims = { project: this.t.dir, otherRoots: [], otherClaims: [], since: await filesystemNow() };
+    this.previous = await applyPart(this.t.manifest, d, this.desiredPart(options), this.previous, lookup, this.hooks(signal), claims);
+    return this.previous;
   }
 
   async remove(): Promise<void> {
-    const record = this.previous;
-    if (!record) throw new Error('nothing applied');
-    const removeCreated = async () => {
-      this.kept.push(...removeCreatedPaths(record.created));
-    };
-    if (this.recipe.remove) {
-      const ctx: RemoveContext = { ...this.context(new AbortController().signal), options: record.options, previous: record, reason: 'part-removed', removeCreated };
-      await this.recipe.remove(ctx);
-    } else {
-      await removeCreated();
-    }
+    if (!this.previous) throw new Error('nothing applied');
+    const { base: _base, ...env } = this.t.env;
+    this.kept = await removePart(this.t.dir, env, this.part, this.previous, this.hooks());
     this.previous = null;
   }
-
-  private context(signal: AbortSignal) {
-    return {
-      part: this.part,
-      env: this.t.env,
-      manifestDir: this.t.dir,
-      signal,
-      log: (m: string) => void this.logs.push(m),
-      exec: (command: string, args: readonly string[], options: ExecOptions = {}) => this.exec(command, args, options, signal),
-    };
-  }
-
-  /** The runner's own exec (same failure messages), timed so tests can count pip runs. */
-  private async exec(command: string, args: readonly string[], options: ExecOptions, signal: AbortSignal): Promise<ExecResult> {
-    const started = performance.now();
-    try {
-      return await execForPart('part (test)', command, args, options, signal, () => undefined);
-    } finally {
-      this.execs.push({ command, args, ms: performance.now() - started });
-    }
-  }
-}
-
-function describe(file: string): CreatedPath | null {
-  let st: fs.Stats;
-  try {
-    st = fs.lstatSync(file);
-  } catch {
-    return null;
-  }
-  if (st.isSymbolicLink()) return { path: file, kind: 'symlink', target: fs.readlinkSync(file) };
-  if (st.isDirectory()) return { path: file, kind: 'dir' };
-  return { path: file, kind: 'file', sha256: createHash('sha256').update(fs.readFileSync(file)).digest('hex'), mode: st.mode & 0o7777 };
-}
-
-function same(a: CreatedPath, b: CreatedPath): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
-}
-
-function removeCreatedPaths(created: readonly CreatedPath[]): Array<{ path: string; why: string }> {
-  const kept: Array<{ path: string; why: string }> = [];
-  for (const c of [...created].sort((a, b) => b.path.length - a.path.length)) {
-    const now = describe(c.path);
-    if (!now) continue;
-    if (!same(c, now)) {
-      kept.push({ path: c.path, why: 'changed' });
-      continue;
-    }
-    try {
-      if (c.kind === 'dir') fs.rmdirSync(c.path);
-      else fs.unlinkSync(c.path);
-    } catch {
-      kept.push({ path: c.path, why: 'not empty' });
-    }
-  }
-  return kept;
 }

@@ -4,12 +4,13 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { joinInside } from '../../src/layout/safe-path.js';
 import type { TreeEntry } from '../../src/layout/tree.js';
 
 export function writeTree(root: string, entries: readonly TreeEntry[]): void {
   for (const e of entries) {
     if (path.isAbsolute(e.path) || e.path.split('/').includes('..')) throw new Error(`entry escapes the root: ${e.path}`);
-    const p = path.join(root, e.path);
+    const p = joinInside(root, e.path);
     fs.mkdirSync(path.dirname(p), { recursive: true });
     switch (e.kind) {
       case 'dir':

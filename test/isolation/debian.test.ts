@@ -11,6 +11,7 @@ import { ManifestError } from '../../src/errors/user-error.js';
 import { discoverGlobals } from '../../src/isolation/discover-globals.js';
 import { DpkgDatabase } from '../../src/isolation/dpkg.js';
 import { OVERLAY_DIR, renderOverlay } from '../../src/isolation/overlay.js';
+import { joinInside } from '../../src/layout/safe-path.js';
 import { resolveAllowlist } from '../../src/isolation/resolve-allowlist.js';
 import type { AllowEntry, IsolationSpec } from '../../src/manifest/types.js';
 import type { PythonInfo } from '../../src/python/interpreter.js';
@@ -135,7 +136,7 @@ describe('on Debian with python3.11', () => {
     const allowlist = resolveAllowlist(cherryPick([{ kind: 'dist', name: 'python-apt' }, { kind: 'dist', name: 'PyYAML' }]), python);
     const root = path.join(tempDir('envbuild-deb-'), 'ubuntu');
     const bin = writeMiniVenv(root, { executable: python.executable, version: python.version, sitePackages: python.venvScheme.purelib });
-    writeTree(root, renderOverlay(allowlist, { manifestFile: '/project/env.yaml', environment: 'ubuntu', python }));
+    writeTree(root, renderOverlay(allowlist, { manifestFile: '/project/env.yaml', environment: 'ubuntu', root, python }));
     const watched = [DIST_PACKAGES, `${DIST_PACKAGES}/apt`, `${DIST_PACKAGES}/yaml`, `${DIST_PACKAGES}/aptsources`];
     const before = watched.map(snapshot);
 
@@ -143,7 +144,7 @@ describe('on Debian with python3.11', () => {
     const env = { PATH: process.env['PATH'] ?? '' };
     const run = (exe: string, code: string): string => execFileSync(exe, ['-c', code], { encoding: 'utf8', env }).trim();
     expect(run(bin, 'import apt, apt_pkg, yaml; apt_pkg.init(); print(apt_pkg.VERSION != "", yaml.__file__)')).toBe(
-      `True ${path.join(root, OVERLAY_DIR, 'yaml', '__init__.py')}`,
+      `True ${path.join(joinInside(root, OVERLAY_DIR), 'yaml', '__init__.py')}`,
     );
     const blocked = run(
       bin,

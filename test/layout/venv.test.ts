@@ -24,6 +24,7 @@ import {
   type VenvLayoutOptions,
 } from '../../src/layout/index.js';
 import { cshPromptLiteral, cshQuote, fishQuote, nuQuote, powershellQuote, shQuote } from '../../src/layout/activate/quote.js';
+import { venvPromptVariable } from '../../src/layout/activate/context.js';
 import { digestEntry, observe, observedMatches, writeEntry } from '../../src/layout/materialize.js';
 import type { PythonInfo } from '../../src/python/interpreter.js';
 import { PROBE_SCRIPT } from '../../src/python/probe-script.js';
@@ -416,7 +417,8 @@ describe('activation scripts', () => {
       );
       expect(out.slice(0, 8)).toEqual([
         e.root,
-        TRICKY_PROMPT,
+        // As this Python's venv sets it (test/layout/venv-prompt.test.ts compares the versions).
+        venvPromptVariable(e.info.versionInfo, TRICKY_PROMPT)?.value ?? '',
         `${e.root}/bin/python`,
         `${e.root}/bin:${BASE_PATH}`,
         e.root,
@@ -612,16 +614,18 @@ describe('activation scripts', () => {
   it('every script names the environment and the prompt, quoted for its shell', (ctx) => {
     const e = need(ctx);
     const read = (name: string): string => fs.readFileSync(path.join(e.root, 'bin', name), 'utf8');
-    const ctxt = { envDir: e.root, prompt: TRICKY_PROMPT, binName: 'bin' } as const;
+    const promptVariable = venvPromptVariable(e.info.versionInfo, TRICKY_PROMPT);
+    const ctxt = { envDir: e.root, prompt: TRICKY_PROMPT, promptVariable, binName: 'bin' } as const;
+    const variable = promptVariable?.value ?? '(unset)';
     expect(read('activate')).toBe(renderBashActivate(ctxt));
     expect(read('activate')).toContain(`VIRTUAL_ENV=${shQuote(e.root)}\n`);
-    expect(read('activate')).toContain(`VIRTUAL_ENV_PROMPT=${shQuote(TRICKY_PROMPT)}\n`);
+    expect(read('activate')).toContain(`VIRTUAL_ENV_PROMPT=${shQuote(variable)}\n`);
     expect(read('activate.fish')).toBe(renderFishActivate(ctxt));
     expect(read('activate.fish')).toContain(`set -gx VIRTUAL_ENV ${fishQuote(e.root)}\n`);
-    expect(read('activate.fish')).toContain(`set -gx VIRTUAL_ENV_PROMPT ${fishQuote(TRICKY_PROMPT)}\n`);
+    expect(read('activate.fish')).toContain(`set -gx VIRTUAL_ENV_PROMPT ${fishQuote(variable)}\n`);
     expect(read('activate.csh')).toBe(renderCshActivate(ctxt));
     expect(read('activate.csh')).toContain(`setenv VIRTUAL_ENV ${cshQuote(e.root)}\n`);
-    expect(read('activate.csh')).toContain(`setenv VIRTUAL_ENV_PROMPT ${cshQuote(TRICKY_PROMPT)}\n`);
+    expect(read('activate.csh')).toContain(`setenv VIRTUAL_ENV_PROMPT ${cshQuote(variable)}\n`);
     expect(read('activate.nu')).toBe(renderNuActivate(ctxt));
     expect(read('activate.nu')).toContain(`let virtual_env = ${nuQuote(e.root)}\n`);
     expect(read('activate.nu')).toContain(`let virtual_env_prompt = ${nuQuote(TRICKY_PROMPT)}\n`);

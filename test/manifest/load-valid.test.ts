@@ -62,6 +62,7 @@ describe('a valid manifest is normalised', () => {
       dir: m.dir,
       format: 1,
       source: expect.anything(),
+      locks: { dir: m.dir, write: true },
       environments: [
         {
           name: 'app',

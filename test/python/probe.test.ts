@@ -101,7 +101,7 @@ describe('probeInterpreter', () => {
     const error = await probeError(file);
     expect(error.code).toBe('EPYTHONPROBE');
     expect(error.message).toBe(`${file} is not a working Python interpreter: ${reason}`);
-    expect(error.hint).toBeDefined();
+    expect(error.hint).toBe('check the path, or run it with "-c pass" to see what is wrong');
   });
 
   it('says why a path is not an executable file', async () => {

@@ -1,5 +1,5 @@
-import { ENV_OPTION, JSON_OPTION, type CommandSpec } from '../command-spec.js';
-import { manifestOf, only, flag } from './shared.js';
+import { ENV_OPTION, JSON_OPTION, LOCK_OPTIONS, type CommandSpec } from '../command-spec.js';
+import { manifestOf, only, flag, lockMode } from './shared.js';
 
 export const plan: CommandSpec = {
   name: 'plan',
@@ -9,6 +9,7 @@ export const plan: CommandSpec = {
   options: {
     env: ENV_OPTION,
     json: JSON_OPTION,
+    ...LOCK_OPTIONS,
     'detailed-exitcode': { type: 'boolean', help: 'exit 2 when changes are pending, 0 when none (1 on a conflict)' },
     destroy: { type: 'boolean', help: 'show what destroy would remove' },
     'replace-foreign': { type: 'boolean', help: 'plan as apply --replace-foreign would (directories in the way moved to a backup)' },
@@ -23,7 +24,7 @@ export const plan: CommandSpec = {
       import('../json-output.js'),
     ]);
     const { plan: p } = await prepare(manifestOf(input), {
-      ...only(input),
+      ...only(input), ...lockMode(input),
       ...(flag(input, 'destroy') ? { destroy: true } : {}),
       ...(flag(input, 'replace-foreign') ? { replaceForeign: true } : {}),
     });

@@ -31,3 +31,11 @@ export function jobsOf(input: CommandInput): { jobs?: number } {
   if (!Number.isSafeInteger(jobs) || jobs < 1) throw new UsageError(`--jobs takes a whole number of at least 1, not "${String(raw)}"`);
   return { jobs };
 }
+
+/** `--locked` / `--frozen` as the engine takes them; the two exclude each other. */
+export function lockMode(input: CommandInput): { lockMode?: 'locked' | 'frozen' } {
+  if (input.values['locked'] === true && input.values['frozen'] === true) throw new UsageError('--locked and --frozen exclude each other');
+  if (input.values['locked'] === true) return { lockMode: 'locked' };
+  if (input.values['frozen'] === true) return { lockMode: 'frozen' };
+  return {};
+}

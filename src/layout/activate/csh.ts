@@ -1,4 +1,4 @@
-import type { ActivationContext } from './context.js';
+import { promptVariableOf, type ActivationContext } from './context.js';
 import { cshPromptLiteral, cshQuote } from './quote.js';
 
 /**
@@ -11,6 +11,8 @@ import { cshPromptLiteral, cshQuote } from './quote.js';
  */
 export function renderCshActivate(ctx: ActivationContext): string {
   const bin = `${ctx.envDir}/${ctx.binName}`;
+  // As the environment's Python's venv sets it.
+  const variable = promptVariableOf(ctx);
   const deactivate = [
     'test $?_OLD_VIRTUAL_PATH != 0 && setenv PATH "$_OLD_VIRTUAL_PATH" && unset _OLD_VIRTUAL_PATH',
     'test $?_OLD_VIRTUAL_PYTHONHOME != 0 && setenv PYTHONHOME "$_OLD_VIRTUAL_PYTHONHOME" && unset _OLD_VIRTUAL_PYTHONHOME',
@@ -30,8 +32,7 @@ alias deactivate '${deactivate}'
 deactivate nondestructive
 
 setenv VIRTUAL_ENV ${cshQuote(ctx.envDir)}
-setenv VIRTUAL_ENV_PROMPT ${cshQuote(ctx.prompt)}
-
+${variable?.when === 'always' ? `setenv VIRTUAL_ENV_PROMPT ${cshQuote(variable.value)}\n` : ''}
 set _OLD_VIRTUAL_PATH="$PATH"
 setenv PATH ${cshQuote(bin)}":$PATH"
 
@@ -46,7 +47,7 @@ if (! $?VIRTUAL_ENV_DISABLE_PROMPT) then
         set _OLD_VIRTUAL_PROMPT="$prompt:q"
         set prompt=${cshQuote(`(${cshPromptLiteral(ctx.prompt)}) `)}"$prompt:q"
     endif
-endif
+${variable?.when === 'prompting' ? `    setenv VIRTUAL_ENV_PROMPT ${cshQuote(variable.value)}\n` : ''}endif
 
 rehash
 `;

@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+// `npm run mutate [-- stryker options]`: runs StrykerJS (stryker.config.mjs), then prints the
+// mutation score of each core folder from its JSON report.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const report = 'reports/mutation/mutation.json';
+fs.rmSync(report, { force: true });
+const run = spawnSync('npx', ['stryker', 'run', ...process.argv.slice(2)], { stdio: 'inherit' });
+if (!fs.existsSync(report)) process.exit(run.status ?? 1);
+
+const { files } = JSON.parse(fs.readFileSync(report, 'utf8'));
+const folders = new Map();
+for (const [file, { mutants }] of Object.entries(files)) {
+  const rel = path.relative(process.cwd(), path.resolve(file));
+  const folder = rel.startsWith('src/isolation/') ? rel : path.dirname(rel);
+  const f = folders.get(folder) ?? { killed: 0, survived: 0, noCoverage: 0, timeout: 0, other: 0 };
+  for (const m of mutants) {
+    if (m.status === 'Killed') f.killed++;
+    else if (m.status === 'Timeout') f.timeout++;
+    else if (m.status === 'Survived') f.survived++;
+    else if (m.status === 'NoCoverage') f.noCoverage++;
+    else f.other++;
+  }
+  folders.set(folder, f);
+}
+console.log('\nmutation score per folder (killed + timeout) / (killed + timeout + survived + no coverage):');
+for (const [folder, f] of [...folders].sort()) {
+  const valid = f.killed + f.timeout + f.survived + f.noCoverage;
+  const score = valid === 0 ? 100 : ((f.killed + f.timeout) / valid) * 100;
+  console.log(`  ${folder.padEnd(38)} ${score.toFixed(1).padStart(5)} %  (${f.killed} killed, ${f.timeout} timeout, ${f.survived} survived, ${f.noCoverage} no coverage)`);
+}
+process.exit(run.status ?? 0);

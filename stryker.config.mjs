@@ -1,0 +1,33 @@
+// Mutation testing of the core where a silent bug costs users most (issue 10): `npm run mutate`
+// (all folders) or `npm run mutate -- --mutate 'src/secrets/**/*.ts'` (one folder at a time on
+// a shared machine). Not part of `npm test`. Survivors known to be equivalent are listed in
+// test/mutation/equivalent-mutants.md.
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  testRunner: 'vitest',
+  // Only the in-process unit tests: e2e tests run dist/, which Stryker does not mutate.
+  vitest: { configFile: 'test/mutation/vitest.config.ts', related: false },
+  coverageAnalysis: 'perTest',
+  concurrency: 2,
+  // Globs that match nothing (a folder not yet on main) are simply empty.
+  mutate: [
+    'src/state/**/*.ts',
+    'src/plan/**/*.ts',
+    'src/parts/**/*.ts',
+    'src/secrets/**/*.ts',
+    'src/isolation/overlay.ts',
+    'src/isolation/resolve-allowlist.ts',
+    'src/lock/**/*.ts',
+    'src/install/**/*.ts',
+    '!src/**/types.ts',
+    '!src/**/*.d.ts',
+  ],
+  ignoreStatic: true,
+  reporters: ['clear-text', 'progress', 'json'],
+  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  clearTextReporter: { allowColor: false, logTests: false, reportMutants: false },
+  tempDirName: '.stryker-tmp',
+  cleanTempDir: 'always',
+  timeoutMS: 30_000,
+  thresholds: { high: 90, low: 80, break: null },
+};

@@ -1,0 +1,25 @@
+/**
+ * The tests Stryker runs against each mutant: in-process unit tests of the mutated folders
+ * (the e2e tests run dist/, untouched by mutation). No global setup: the system-untouched
+ * check digests 60 000 files; `npm test` does it.
+ */
+import { defineConfig } from 'vitest/config';
+import base from '../../vitest.config.js';
+
+export default defineConfig({
+  ...(base.resolve ? { resolve: base.resolve } : {}),
+  test: {
+    ...(base.test?.env ? { env: base.test.env } : {}),
+    testTimeout: 60_000,
+    include: [
+      'test/parts/**/*.test.ts',
+      'test/plan/**/*.test.ts',
+      'test/state/**/*.test.ts',
+      'test/secrets/**/*.test.ts',
+      'test/isolation/overlay.test.ts',
+      'test/isolation/resolve-allowlist.test.ts',
+      'test/lock/**/*.test.ts',
+      'test/install/**/*.test.ts',
+    ],
+  },
+});

@@ -1,0 +1,40 @@
+/** observeDisk: what the planner is told about each root and each entry path, read-only. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { observeDisk } from '../../src/plan/observe.js';
+import type { DesiredEnvironment } from '../../src/plan/types.js';
+import { emptyState, type StateFile } from '../../src/state/types.js';
+import { tempDir } from '../helpers/temp-dir.js';
+
+const wantedAt = (root: string, paths: string[], derived?: string[]) =>
+  ({ name: 'app', path: root, entries: paths.map((p) => ({ kind: 'dir', path: p })), ...(derived ? { derived: { paths: derived, inputs: [], build: async () => undefined } } : {}) }) as unknown as DesiredEnvironment;
+
+describe('observeDisk', () => {
+  it('observes every path wanted or recorded, per root, and the sorted top-level names', async () => {
+    const dir = tempDir('envbuild-observe-');
+    const root = path.join(dir, 'app');
+    fs.mkdirSync(path.join(root, 'bin'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'z.txt'), 'z');
+    fs.symlinkSync('bin', path.join(root, 'link'));
+    const old = path.join(dir, 'old');
+    const state: StateFile = { ...emptyState('t'), environments: { old: { path: old, entries: [{ path: 'gone', digest: { kind: 'dir' } }] } as never, app: { path: root, entries: [{ path: 'link', digest: { kind: 'dir' } }] } as never } };
+    const seen = await observeDisk([wantedAt(root, ['bin', 'z.txt', 'missing'], ['site.pyc'])], state);
+    expect(Object.keys(seen).sort()).toEqual([root, old].sort());
+    expect(seen[old]).toEqual({ children: null, entries: {} });
+    expect(seen[root]!.children).toEqual(['bin', 'link', 'z.txt']);
+    expect(Object.keys(seen[root]!.entries).sort()).toEqual(['bin', 'link', 'missing', 'site.pyc', 'z.txt']);
+    expect(seen[root]!.entries['bin']).toEqual({ kind: 'dir' });
+    expect(seen[root]!.entries['missing']).toEqual({ kind: 'missing' });
+    expect(seen[root]!.entries['link']).toEqual({ kind: 'symlink', target: 'bin' });
+    expect(seen[root]!.entries['z.txt']).toMatchObject({ kind: 'file', size: 1 });
+  });
+
+
+  it('fails on a root it cannot read, rather than calling it absent', async () => {
+    const dir = tempDir('envbuild-observe-');
+    const loop = path.join(dir, 'loop');
+    fs.symlinkSync(loop, loop);
+    await expect(observeDisk([wantedAt(loop, ['bin'])], emptyState('t'))).rejects.toMatchObject({ code: 'ELOOP' });
+  });
+});
