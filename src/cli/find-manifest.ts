@@ -9,11 +9,15 @@ export const MANIFEST_NAME = 'env.yaml';
  * parent directory that has one (as git finds `.git` and npm `package.json`), so commands
  * work from any subdirectory of a project.
  */
-export function findManifest(named: string | undefined, cwd: string): string {
+export function findManifest(named: string | undefined, cwd: string, options: { stateSuffices?: boolean } = {}): string {
   if (named !== undefined) return path.resolve(cwd, named);
   for (let dir = path.resolve(cwd); ; dir = path.dirname(dir)) {
     const candidate = path.join(dir, MANIFEST_NAME);
     if (fs.existsSync(candidate)) return candidate;
+    // destroy works from the state alone once the manifest is gone: its state file names it.
+    if (options.stateSuffices && (fs.existsSync(path.join(dir, '.envbuild', `${MANIFEST_NAME}.state.json`)) || fs.existsSync(path.join(dir, '.envbuild', 'state.json')))) {
+      return candidate;
+    }
     if (path.dirname(dir) === dir) break;
   }
   throw new UserError('ENOENT', `no ${MANIFEST_NAME} in ${cwd} or any parent directory`, {

@@ -56,6 +56,7 @@ function playbook(p: Project, playbookFile: string, args: string[] = [], invento
     ANSIBLE_PYTHON_INTERPRETER: '/usr/bin/python3',
     ANSIBLE_DEPRECATION_WARNINGS: '0',
     ENVBUILD_CACHE_DIR: p.cacheDir,
+    ENVBUILD_CONFIG_DIR: path.join(p.cacheDir, 'config'),
   };
   const r = spawnSync('ansible-playbook', ['-v', '-i', inventory, '-c', 'local', playbookFile, ...args], { cwd: p.dir, env, encoding: 'utf8' });
   const tasks: Record<string, TaskResult> = {};
@@ -190,11 +191,16 @@ describe('the envbuild.envbuild Ansible collection', () => {
     const p = makeProject();
     fs.cpSync(path.join(REPO, 'examples', 'ansible'), p.dir, { recursive: true, filter: (src) => !/\/(envs|\.envbuild)(\/|$)/.test(src) });
     const deploy = path.join(p.dir, 'deploy');
+    // As the example's README says: lock once where the manifest is edited, ship manifest and locks.
+    const locked = p.run('lock');
+    expect(locked.code, locked.stderr).toBe(0);
+    expect(fs.existsSync(path.join(p.dir, 'pylock.tools.toml'))).toBe(true);
     // JSON, not key=value: the executable has a space in it.
-    const vars = ['-e', JSON.stringify({ envbuild_project: deploy, envbuild_executable: ENVBUILD, envbuild_locked: false })];
+    const vars = ['-e', JSON.stringify({ envbuild_project: deploy, envbuild_executable: ENVBUILD })];
     const run = playbook(p, path.join(p.dir, 'playbook.yml'), vars, path.join(p.dir, 'inventory.ini'));
     expect(run.code, run.raw).toBe(0);
     expect(run.tasks['Build the environments exactly as locked']!.changed).toBe(true);
+    expect(fs.readFileSync(path.join(deploy, 'pylock.tools.toml'), 'utf8')).toBe(fs.readFileSync(path.join(p.dir, 'pylock.tools.toml'), 'utf8'));
     expect(run.tasks['Prove their isolation']!['clean']).toBe(true);
     expect(fs.readFileSync(path.join(deploy, 'envs', 'tools', 'etc', 'tools.ini'), 'utf8')).toMatch(/^\[tools\]\npython = 3\.\d+\.\d+\n$/);
     const again = playbook(p, path.join(p.dir, 'playbook.yml'), vars, path.join(p.dir, 'inventory.ini'));

@@ -64,7 +64,7 @@ describe('cherry-pick isolation with Debian packages', () => {
     expect(treeDigest(DIST)).toBe(before);
 
     const check = p.run('check');
-    expect(check.stdout).toMatch(/^✔ ubuntu {2}clean {2}\(cherry-pick, envs\/ubuntu\) {2}importable: \d+ stdlib, \d+ allowed$/m);
+    expect(check.stdout).toMatch(/^✔ ubuntu +clean +cherry-pick +envs\/ubuntu +importable: \d+ stdlib, \d+ allowed$/m);
     expect(check.code).toBe(0);
   });
 
@@ -87,7 +87,7 @@ describe('cherry-pick isolation with Debian packages', () => {
     expect(py(p.env('ubuntu'), 'import apt, yaml, gi').code).toBe(0);
     expect(py(p.env('ubuntu'), 'import six').code).not.toBe(0);
     const check = p.run('check');
-    expect(check.stdout).toContain('✔ ubuntu  clean');
+    expect(check.stdout).toMatch(/✔ ubuntu +clean/);
     expect(check.code).toBe(0);
   });
 });

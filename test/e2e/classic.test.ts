@@ -21,13 +21,16 @@ describe('classic layout (Python 2.7) through the CLI', () => {
     expect(py(p.env('legacy-tools'), 'import pip; print(pip.__version__)').code).toBe(0);
     expect(py(p.env('legacy-tools'), 'import setuptools').code).not.toBe(0);
 
-    const before = snapshotTree(p.dir, { mtimes: true });
+    // The project is untouched by a re-apply (the test's private interpreter cache under .cache/
+    // is not the project's: a 2.7 probe may be refreshed there).
+    const project = () => snapshotTree(p.dir, { mtimes: true }).filter((l) => !l.startsWith('.cache/'));
+    const before = project();
     expect(p.run('apply').stdout).toContain('Nothing to do');
-    expect(snapshotTree(p.dir, { mtimes: true })).toEqual(before);
+    expect(project()).toEqual(before);
 
     const check = p.run('check');
-    expect(check.stdout).toContain('✔ legacy  clean');
-    expect(check.stdout).toContain('✔ legacy-tools  clean');
+    expect(check.stdout).toMatch(/✔ legacy +clean/);
+    expect(check.stdout).toMatch(/✔ legacy-tools +clean/);
     expect(check.code).toBe(0);
 
     // A local wheel installs with the base's pip, run by the environment's interpreter.

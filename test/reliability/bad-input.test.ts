@@ -58,7 +58,7 @@ describe('errors of the machine are user errors with a hint', () => {
   it('state.json that is a directory', (ctx) => {
     const p = makeScenario(env(debianPython(ctx, 11)));
     fs.mkdirSync(path.join(p.dir, '.envbuild', 'state.json'), { recursive: true });
-    for (const command of ['plan', 'apply']) expectUserError(cli(p.dir, [command]), /a directory stands where envbuild expects a file[^]*state\.json/);
+    for (const command of ['plan', 'apply']) expectUserError(cli(p.dir, [command]), /refusing to use [^\n]*\.envbuild\/state\.json: it is a directory|a directory stands where envbuild expects a file[^]*state\.json/);
     expect(fs.statSync(path.join(p.dir, '.envbuild', 'state.json')).isDirectory()).toBe(true);
   });
 

@@ -64,7 +64,7 @@ describe('never a silent success', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("part app.stuck (never): the recipe's apply() never finished");
     expect(r.stderr).toMatch(/hint: this is a bug in the recipe/);
-    const state = JSON.parse(fs.readFileSync(path.join(p.dir, '.envbuild', 'state.json'), 'utf8'));
+    const state = JSON.parse(fs.readFileSync(path.join(p.dir, '.envbuild', 'env.yaml.state.json'), 'utf8'));
     expect(Object.keys(state.environments.app.parts)).toEqual(['first']);
   });
 

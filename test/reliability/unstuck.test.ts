@@ -130,7 +130,8 @@ describe('getting unstuck (issue 15)', () => {
     expect(cli(moved, ['plan']).stdout).toContain('No changes');
     const d = cli(moved, ['destroy']);
     expect(d.code, d.stderr).toBe(0);
-    expect(fs.readdirSync(moved).sort()).toEqual(['.cache', 'env.yaml', 'recipes']);
+    // The lock is the user's, to commit: destroy keeps it (and the moved project's lock did not change).
+    expect(fs.readdirSync(moved).sort()).toEqual(['.cache', 'env.yaml', 'pylock.app.toml', 'recipes']);
   });
 
   it('a directory in the way is a conflict in plan (exit 1), listing what it holds; --replace-foreign moves it aside and builds', (ctx) => {
@@ -165,7 +166,8 @@ describe('getting unstuck (issue 15)', () => {
     const r = cli(p.dir, ['destroy']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('removed app (envs/app)');
-    expect(fs.readdirSync(p.dir).sort()).toEqual(['.cache', 'recipes']);
+    // What envbuild made is gone; the lock file is the user's (committed beside the manifest) and stays.
+    expect(fs.readdirSync(p.dir).sort()).toEqual(['.cache', 'pylock.app.toml', 'recipes']);
     p.write(`envbuild: 1\nenvironments:\n  app:\n    python: ${python}\n`);
     const again = cli(p.dir, ['destroy']);
     expect(again.code).toBe(0);

@@ -23,7 +23,7 @@ export const destroy: CommandSpec = {
       import('../json-output.js'),
     ]);
     const jobs = jobsOf(input);
-    const manifest = manifestOf(input);
+    const manifest = manifestOf(input, 0, { stateSuffices: true });
     const json = flag(input, 'json');
     const result = await withInterrupts(input.io, (signal) =>
       run(manifest, { ...only(input), progress: progressMode(json), wait: flag(input, 'wait'), ...jobs, signal }),

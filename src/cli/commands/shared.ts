@@ -3,9 +3,9 @@ import { findManifest } from '../find-manifest.js';
 import { UsageError } from '../parse-command-line.js';
 
 /** The manifest from the MANIFEST positional (or `--file`), else found up the directory tree. */
-export function manifestOf(input: CommandInput, positional: number | null = 0): string {
+export function manifestOf(input: CommandInput, positional: number | null = 0, options: { stateSuffices?: boolean } = {}): string {
   const named = (positional === null ? undefined : input.positionals[positional]) ?? (input.values['file'] as string | undefined);
-  return findManifest(named, input.cwd);
+  return findManifest(named, input.cwd, options);
 }
 
 /** `--env` values as the engine takes them. */

@@ -12,7 +12,9 @@ export const validate: CommandSpec = {
   examples: ['envbuild validate', 'envbuild validate project/env.yaml --json'],
   async run(input) {
     const [{ prepare }, { jsonDocument }] = await Promise.all([import('../../commands/prepare.js'), import('../json-output.js')]);
-    const { manifest: m, desired } = await prepare(manifestOf(input), { ...only(input), validate: true });
+    // Validation changes nothing and needs no index: locks are read as they are, never resolved.
+    // Nor does it look at the environments on disk (see prepare's `validate`).
+    const { manifest: m, desired } = await prepare(manifestOf(input), { ...only(input), lockMode: 'check', validate: true });
     if (flag(input, 'json')) {
       input.io.out(jsonDocument('validate', { valid: true, manifest: m.file, environments: desired.map((d) => ({ name: d.name, python: d.inputs.python })) }));
     } else {
