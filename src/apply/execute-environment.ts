@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { markerOf } from '../layout/identity.js';
 import { faultPoint } from '../fault-injection.js';
-import { observe, removeEntry, sweepTemporaries, writeEntry, type RemoveOutcome } from '../layout/materialize.js';
+import { observe, removeEntry, sweepTemporaries, writeEntry, writeFreshTree, type RemoveOutcome } from '../layout/materialize.js';
 import type { EntryDigest } from '../layout/tree.js';
 import { recordedEntries } from '../plan/planner.js';
 import type { DesiredEnvironment, EnvironmentPlan } from '../plan/types.js';
@@ -96,12 +96,12 @@ export async function executeEnvironment(
       const staging = await prepareStaging(desired.path);
       // The marker first: a staging directory is cleared by a later run only when it carries one.
       const marker = markerOf(plan.writes);
-      const ordered = [...plan.writes.filter((e) => e.path === marker), ...plan.writes.filter((e) => e.path !== marker)];
-      for (const entry of ordered) {
-        hooks.signal?.throwIfAborted();
-        await writeEntry(staging, entry);
-        written++;
-      }
+      const first = plan.writes.filter((e) => e.path === marker);
+      for (const entry of first) await writeEntry(staging, entry);
+      hooks.signal?.throwIfAborted();
+      // The rest, directories first, files several at a time.
+      await writeFreshTree(staging, plan.writes.filter((e) => e.path !== marker), hooks.signal);
+      written = plan.writes.length;
       hooks.signal?.throwIfAborted();
       await promoteStaging(staging, desired.path);
     } else {

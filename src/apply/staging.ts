@@ -30,7 +30,7 @@ export async function clearStaging(root: string): Promise<void> {
   const staging = stagingPathFor(root);
   const st = await fs.lstat(staging).catch(() => null);
   if (!st) return;
-  const mine = st.isDirectory() && ((await fs.readdir(staging)).length === 0 || (await readEnvironmentId(staging)) !== null);
+  const mine = st.isDirectory() && ((await onlyMarkerTemporaries(staging)) || (await readEnvironmentId(staging)) !== null);
   if (!mine) {
     throw new UserError('EPATH', `refusing to remove ${staging}: it is named like envbuild's staging directory but is not one (it carries no envbuild marker)`, {
       hint: 'envbuild reserves .<name>.envbuild-staging beside each environment; move it away and run again',
@@ -38,6 +38,22 @@ export async function clearStaging(root: string): Promise<void> {
   }
   await fs.rm(staging, { recursive: true, force: true });
   faultPoint(`rm ${staging}`);
+}
+
+/** The temporary a marker is written to before its rename (layout/materialize.ts writeEntry). */
+const MARKER_TEMPORARY = /^(pyvenv|envbuild)\.cfg\.envbuild-[0-9a-f]{8}\.tmp$/;
+
+/**
+ * Empty, or holding nothing but a marker's temporary file: a run killed while writing the marker
+ * (with --jobs, another environment's step may be what stops the process at that moment).
+ */
+async function onlyMarkerTemporaries(staging: string): Promise<boolean> {
+  for (const name of await fs.readdir(staging)) {
+    if (!MARKER_TEMPORARY.test(name)) return false;
+    const st = await fs.lstat(path.join(staging, name));
+    if (!st.isFile()) return false;
+  }
+  return true;
 }
 
 /** rename(2) replaces an empty directory atomically; a non-empty one makes it fail (never merged). */

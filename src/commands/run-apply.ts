@@ -17,6 +17,7 @@ import { summarizePart } from '../parts/part-summary.js';
 import type { DesiredEnvironment } from '../plan/types.js';
 import type { IsolationMode } from '../manifest/types.js';
 import path from 'node:path';
+import { dependencies, jobsFor, runScheduled, type ScheduledStep } from './schedule.js';
 import { stateIdentity } from './state-identity.js';
 import { traceStage } from '../trace.js';
 
@@ -29,6 +30,8 @@ export interface ApplyOptions extends EngineOptions {
   readonly wait?: boolean;
   /** Aborting stops after the current step; state is saved and InterruptedError is thrown. */
   readonly signal?: AbortSignal;
+  /** Environments applied at once (`--jobs N`); by default one per core, at most the cores. */
+  readonly jobs?: number;
 }
 
 export interface ApplyResult {
@@ -120,29 +123,47 @@ async function execute(prepared: Prepared, options: ApplyOptions, destroying: bo
   const manifestFile = prepared.manifest.file;
   const trusted = prepared.trust === 'signed';
   let legacy = prepared.migratedFrom;
-  const save = async (name: string | null, envState: EnvironmentState | null) => {
-    const environments = { ...state.environments };
-    if (name !== null && envState) environments[name] = envState;
-    else if (name !== null) delete environments[name];
-    state = { ...state, writtenBy: ENVBUILD_VERSION, environments };
-    const building = Object.keys(state.creating ?? {}).length > 0;
-    if (!building && Object.keys(environments).length === 0 && (destroying || Object.keys(prepared.state.environments).length > 0)) {
+  // Environments run concurrently: each save updates the state in memory at once, and the
+  // writes go one after the other, each writing the state as it is when its turn comes, so the
+  // file on disk only ever moves forward.
+  const persist = async () => {
+    const snapshot = state;
+    const building = Object.keys(snapshot.creating ?? {}).length > 0;
+    if (!building && Object.keys(snapshot.environments).length === 0 && (destroying || Object.keys(prepared.state.environments).length > 0)) {
       await deleteState(manifestFile, legacy);
       legacy = undefined;
       stateWritten = true;
       return;
     }
-    if (await writeState(manifestFile, state, stateText)) stateWritten = true;
-    stateText = stateBody(state, manifestFile);
+    if (await writeState(manifestFile, snapshot, stateText)) stateWritten = true;
+    stateText = stateBody(snapshot, manifestFile);
     if (legacy) {
       await removeLegacyState(legacy);
       legacy = undefined;
     }
   };
+  let writes: Promise<void> = Promise.resolve();
+  const save = (name: string | null, envState: EnvironmentState | null): Promise<void> => {
+    const environments = { ...state.environments };
+    if (name !== null && envState) environments[name] = envState;
+    else if (name !== null) delete environments[name];
+    state = { ...state, writtenBy: ENVBUILD_VERSION, environments };
+    const written = writes.then(persist);
+    writes = written.catch(() => undefined);
+    return written;
+  };
 
-  const steps = plan.environments
-    .filter((e) => e.action !== 'no-op')
-    .map((envPlan) => ({
+  const working = plan.environments.filter((e) => e.action !== 'no-op');
+  const after = dependencies(
+    working.map((e) => ({
+      key: e.name,
+      paths: [...new Set([e.path, ...(e.removeFrom ? [e.removeFrom] : [])])],
+      uses: (byName.get(e.name)?.parts ?? []).flatMap((p) => p.uses.map((u) => u.env)),
+    })),
+  );
+  const steps = working.map((envPlan) => ({
+      key: envPlan.name,
+      after: after.get(envPlan.name) ?? [],
       title: `${envPlan.action} ${envPlan.name}`,
       run: async (progress: (m: string) => void) => {
         const d = byName.get(envPlan.name);
@@ -245,14 +266,17 @@ async function execute(prepared: Prepared, options: ApplyOptions, destroying: bo
 
   // Locks first, as uv and pixi do: the environment is then made from what they pin.
   if (!destroying) await writeLocks(desired);
+  // Outcomes are reported in plan order, whichever environment finished first.
+  const order = new Map(working.map((e, i) => [e.name, i]));
   try {
-    await runSteps(steps, options.progress ?? 'silent');
+    await runSteps(steps, options.progress ?? 'silent', jobsFor(options.jobs));
     // An unsigned or migrated state that nothing above rewrote is recorded again, signed.
     if (plan.stateRewrite && !stateWritten) await save(null, null);
   } catch (e) {
     if (options.signal?.aborted) throw new InterruptedError(String(options.signal.reason ?? 'SIGINT'));
     throw e;
   }
+  outcomes.sort((a, b) => order.get(a.name)! - order.get(b.name)!);
   return { plan, outcomes, stateWritten };
 }
 
@@ -275,49 +299,89 @@ function withPending(env: EnvironmentState, pending: Record<string, number>): En
   return Object.keys(pending).length > 0 ? { ...rest, pending } : rest;
 }
 
-interface Step {
+interface Step extends Omit<ScheduledStep, 'run'> {
   readonly title: string;
   readonly run: (progress: (message: string) => void) => Promise<void>;
 }
 
-/** listr2 is loaded only when there is work to show: it is the heaviest module of the CLI. */
-async function runSteps(steps: readonly Step[], mode: ProgressMode): Promise<void> {
-  // listr2 writes to the terminal itself, past the CLI's redacting output: redact here.
+/**
+ * Runs the steps, `jobs` at a time. Plain output (CI, pipes) is whole lines, written as they
+ * come, each naming its environment; listr2 (the heaviest module of the CLI) is loaded only
+ * for a terminal, where it shows the running environments live. A failed step is only marked:
+ * the CLI prints its error in full (with its hint) afterwards, so it is shown once.
+ */
+async function runSteps(steps: readonly Step[], mode: ProgressMode, jobs: number): Promise<void> {
   if (mode === 'silent') {
-    for (const step of steps) await step.run(() => undefined);
+    await runScheduled(steps.map((s) => ({ ...s, run: () => s.run(() => undefined) })), jobs);
     return;
   }
+  if (mode === 'plain') {
+    // Written past the CLI's redacting output: redact here.
+    const line = (text: string) => process.stdout.write(`${redactText(text)}\n`);
+    const plain = steps.map((s) => ({
+      ...s,
+      run: async () => {
+        line(`❯ ${s.title}`);
+        try {
+          await s.run((m) => line(`› ${s.key}: ${m}`));
+        } catch (e) {
+          line(`✖ ${s.title}`);
+          throw e;
+        }
+        line(`✔ ${s.title}`);
+      },
+    }));
+    await runScheduled(plain, jobs);
+    return;
+  }
+  await runListed(steps, jobs);
+}
+
+/** A terminal: listr2 shows every environment live; the schedule decides when each starts. */
+async function runListed(steps: readonly Step[], jobs: number): Promise<void> {
   const { Listr } = await import('listr2');
-  // listr2 prints a failed task's error beside its title; the CLI prints it in full (with its
-  // hint) afterwards, so the list only says where to look: the error is shown once.
-  let failure: { error: unknown } | null = null;
+  const views = steps.map((step) => {
+    let resolve!: () => void;
+    let reject!: (e: unknown) => void;
+    const settle = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+    settle.catch(() => undefined);
+    const view = { output: (_: string) => undefined as void, settle };
+    return { step, resolve, reject, view };
+  });
   const list = new Listr(
-    steps.map((step) => ({
+    views.map(({ step, view }) => ({
       title: step.title,
       task: async (_ctx: unknown, task: { output: string }) => {
-        try {
-          await step.run((m) => (task.output = redactText(m)));
-        } catch (e) {
-          failure = { error: e };
+        view.output = (m) => (task.output = redactText(m));
+        await view.settle.catch(() => {
           throw new Error('see below');
-        }
+        });
       },
     })),
     {
-      concurrent: false,
-      exitOnError: true,
+      concurrent: true,
+      exitOnError: false,
       // The CLI owns SIGINT: it aborts the signal so state can be saved before exiting 130.
       registerSignalListeners: false,
-      renderer: mode === 'interactive' ? 'default' : 'simple',
-      fallbackRenderer: 'simple',
-      fallbackRendererCondition: mode !== 'interactive',
+      renderer: 'default',
     },
   );
-  try {
-    await list.run();
-  } catch (e) {
-    throw failure === null ? e : (failure as { error: unknown }).error;
-  }
+  const scheduled = runScheduled(
+    views.map(({ step, resolve, reject, view }) => ({
+      ...step,
+      run: () => step.run((m) => view.output(m)).then(resolve, (e: unknown) => (reject(e), Promise.reject(e))),
+    })),
+    jobs,
+  );
+  const listed = list.run().catch(() => undefined);
+  const failed = await scheduled.then(
+    () => null,
+    (error: unknown) => ({ error }),
+  );
+  // Steps never started (after a failure) end on the display too.
+  for (const v of views) v.reject(new Error('not started'));
+  await listed;
+  if (failed) throw failed.error;
 }
 
 /** The environment as a removed part's recipe sees it: from the manifest, or from state once gone. */

@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../errors/user-error.js';
@@ -274,6 +273,7 @@ export async function compileClassicSite(root: string, python: PythonInfo, optio
   // site, no .pth, no sitecustomize. -B: importing py_compile writes no bytecode anywhere, not
   // even into the base's standard library.
   const args = ['-E', '-s', '-S', '-B', '-c', COMPILE_SCRIPT, String(python.sysPath.length), ...python.sysPath, root, ...paths.generatedModules];
+  const { execFile } = await import('node:child_process');
   const stdout = await new Promise<string>((resolve, reject) => {
     execFile(
       envPython,

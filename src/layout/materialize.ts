@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { constants as fsc } from 'node:fs';
+import { constants as fsc, lstatSync, readFileSync, readlinkSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { EntryDigest, Observed, TreeEntry } from './tree.js';
@@ -48,6 +48,27 @@ export async function observe(root: string, rel: string): Promise<Observed> {
   if (st.isFile()) {
     return { kind: 'file', sha256: await sha256File(abs), mode: st.mode & 0o7777, size: st.size };
   }
+  return { kind: 'other' };
+}
+
+/**
+ * `observe` with blocking calls, for observing many small entries at once (a plan looks at
+ * every entry of every environment): an lstat and a read each, with none of the promise and
+ * file-handle churn of thousands of concurrent reads — at 1,000 environments that churn, and
+ * the garbage it leaves, cost more than the reads themselves.
+ */
+export function observeSync(root: string, rel: string): Observed {
+  const abs = joinInside(root, rel);
+  let st;
+  try {
+    st = lstatSync(abs);
+  } catch (e) {
+    if (isNotFound(e)) return { kind: 'missing' };
+    throw e;
+  }
+  if (st.isSymbolicLink()) return { kind: 'symlink', target: readlinkSync(abs) };
+  if (st.isDirectory()) return { kind: 'dir' };
+  if (st.isFile()) return { kind: 'file', sha256: sha256(readFileSync(abs)), mode: st.mode & 0o7777, size: st.size };
   return { kind: 'other' };
 }
 
@@ -105,6 +126,55 @@ export async function writeEntry(root: string, entry: TreeEntry): Promise<void> 
     await fs.rm(tmp, { force: true });
     throw e;
   }
+}
+
+/**
+ * Writes a whole tree into a directory envbuild has just created for it and that nothing else
+ * uses yet (a staging directory, renamed into place once complete): no temporaries — a killed
+ * run's staging directory is discarded whole — and no checks for linked parents, since every
+ * directory in it is one made here. Directories go first, in order; then every other entry at
+ * once, a bounded number in flight, instead of one disk round trip after another.
+ */
+export async function writeFreshTree(root: string, entries: readonly TreeEntry[], signal?: AbortSignal): Promise<void> {
+  const made = new Set<string>(['']);
+  const makeDir = async (rel: string) => {
+    if (made.has(rel)) return;
+    await makeDir(rel.split('/').slice(0, -1).join('/'));
+    signal?.throwIfAborted();
+    await fs.mkdir(joinInside(root, rel));
+    made.add(rel);
+    faultPoint(`mkdir ${rel}`);
+  };
+  const rest: TreeEntry[] = [];
+  for (const entry of entries) {
+    if (entry.kind === 'dir') await makeDir(entry.path);
+    else rest.push(entry);
+  }
+  // A parent not listed as an entry of its own (mkdir -p, as writeEntry does).
+  for (const entry of rest) await makeDir(entry.path.split('/').slice(0, -1).join('/'));
+  let next = 0;
+  const worker = async () => {
+    while (next < rest.length) {
+      signal?.throwIfAborted();
+      const entry = rest[next++]!;
+      const abs = joinInside(root, entry.path);
+      switch (entry.kind) {
+        case 'file':
+          await fs.writeFile(abs, entry.content, { mode: entry.mode ?? DEFAULT_FILE_MODE, flag: 'wx' });
+          // The umask may have narrowed the mode given to open(): set it exactly.
+          await fs.chmod(abs, entry.mode ?? DEFAULT_FILE_MODE);
+          break;
+        case 'symlink':
+          await fs.symlink(entry.target, abs);
+          break;
+        case 'copy':
+          await copyOrLink(entry.source, abs, entry.mode);
+          break;
+      }
+      faultPoint(`write ${entry.path}`);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(8, rest.length) }, worker));
 }
 
 /**

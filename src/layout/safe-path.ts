@@ -63,3 +63,4 @@ export function relativeEntryPath(rootName: string, from: string, to: string): s
   };
   return path.posix.relative(place(from), place(to));
 }
+

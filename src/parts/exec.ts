@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { UserError } from '../errors/user-error.js';
 import type { ExecOptions, ExecResult } from '../recipe-api/api.js';
 import { redactText } from '../secrets/redact.js';
@@ -82,7 +81,7 @@ function installExitHook(): void {
   });
 }
 
-export function execForPart(
+export async function execForPart(
   label: string,
   command: string,
   args: readonly string[],
@@ -95,6 +94,8 @@ export function execForPart(
     if (v === undefined) delete env[k];
     else env[k] = v;
   }
+  // Loaded on first use: a plan, a no-op or a run without commands never spawns.
+  const { spawn } = await import('node:child_process');
   installExitHook();
   return new Promise((resolve, reject) => {
     const aborted = () => (signal.reason instanceof Error ? signal.reason : new DOMException('aborted', 'AbortError'));

@@ -62,14 +62,23 @@ export async function validateOptions(
 
 async function validatorFor(recipe: Recipe): Promise<ValidateFunction> {
   let v = compiled.get(recipe);
+  if (v) return v;
+  // The built-in recipes' validators are generated ahead of time (ajv standalone): loading
+  // ajv and compiling a schema would cost ~50 ms on every run, no-op included. A schema that
+  // differs from the generated one (a third-party recipe, an edited built-in) is compiled here.
+  const { PRECOMPILED, schemaKey } = (await import('./recipe-validators.generated.js')) as unknown as {
+    PRECOMPILED: ReadonlyMap<string, ValidateFunction>;
+    schemaKey: (schema: unknown) => string;
+  };
+  v = PRECOMPILED.get(schemaKey(recipe.options));
   if (!v) {
     const { default: Ajv } = await import('ajv');
     // allErrors: every problem at once; strict off: third-party schemas may carry keywords
     // of their own (e.g. `markdownDescription` for editors).
     const ajv = new Ajv.default({ allErrors: true, strict: false, verbose: true });
     v = ajv.compile(recipe.options);
-    compiled.set(recipe, v);
   }
+  compiled.set(recipe, v);
   return v;
 }
 

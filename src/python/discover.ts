@@ -197,6 +197,18 @@ export function createInterpreterFinder(options: DiscoveryOptions = {}): Interpr
     throw requestError('ENOPYTHON', noMatchMessage(request, result), noMatchHint(request), ro);
   }
 
+  // Many environments name the same interpreter: it is resolved (realpath, stat, kind, probe
+  // cache) once per run. A failure is not shared, so each environment's error is located at it.
+  const resolvedFiles = new Map<string, Promise<PythonInfo>>();
+  function resolveFileOnce(file: string, request: PythonRequest, ro: ResolveOptions): Promise<PythonInfo> {
+    const key = `${file}\0${request.text}`;
+    const earlier = resolvedFiles.get(key);
+    if (earlier) return earlier.catch(() => resolveFile(file, request, ro));
+    const now = resolveFile(file, request, ro);
+    resolvedFiles.set(key, now);
+    return now;
+  }
+
   async function resolve(request: string | PythonRequest, ro: ResolveOptions = {}): Promise<PythonInfo> {
     let parsed: PythonRequest;
     if (typeof request === 'string') {
@@ -211,7 +223,7 @@ export function createInterpreterFinder(options: DiscoveryOptions = {}): Interpr
         case 'range':
           return await resolveRange(parsed, ro);
         case 'path':
-          return await resolveFile(parsed.path, parsed, ro);
+          return await resolveFileOnce(parsed.path, parsed, ro);
         case 'command': {
           const file = await which(parsed.name, false);
           if (file === undefined) {
@@ -222,7 +234,7 @@ export function createInterpreterFinder(options: DiscoveryOptions = {}): Interpr
               ro,
             );
           }
-          return await resolveFile(file, parsed, ro);
+          return await resolveFileOnce(file, parsed, ro);
         }
       }
     } finally {

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { UserError } from '../errors/index.js';
 import { resolveExecutable } from './executable-file.js';
 import type { PythonInfo } from './interpreter.js';
@@ -48,7 +47,9 @@ interface RunResult {
 
 const MAX_OUTPUT = 4 * 1024 * 1024;
 
-function run(file: string, args: readonly string[], env: Record<string, string | undefined>, timeoutMs: number): Promise<RunResult> {
+async function run(file: string, args: readonly string[], env: Record<string, string | undefined>, timeoutMs: number): Promise<RunResult> {
+  // Loaded on first use: a run whose interpreters are all in the probe cache never spawns.
+  const { spawn } = await import('node:child_process');
   return new Promise((resolve) => {
     // cwd "/": Python 2 puts the working directory first on sys.path, and a json.py there would win.
     // detached: its own process group, so a timeout also kills what a wrapper script started.

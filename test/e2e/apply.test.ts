@@ -27,6 +27,23 @@ describe('envbuild apply / plan / destroy (real interpreters, real binary)', () 
     expect(plan.stdout).toContain('No changes: 1 environment up to date.');
   });
 
+  it('--jobs 2: three environments built two at a time, reported in manifest order, all recorded in the signed state', (ctx) => {
+    const python = debianPython(ctx, 11);
+    const p = makeProject(`envbuild: 1\nenvironments:\n${['c', 'a', 'b'].map((n) => `  ${n}:\n    python: ${python}\n`).join('')}`);
+    const r = p.run('apply', '--jobs', '2');
+    expect(r.code, r.stderr).toBe(0);
+    const done = r.stdout.split('\n').filter((l) => l.startsWith('created '));
+    expect(done.map((l) => l.split(' ')[1])).toEqual(['c', 'a', 'b']);
+    for (const n of ['a', 'b', 'c']) expect(py(p.env(n), 'import sys; print(sys.prefix)').stdout).toBe(p.env(n));
+    const state = JSON.parse(fs.readFileSync(path.join(p.dir, '.envbuild', 'env.yaml.state.json'), 'utf8'));
+    expect(Object.keys(state.environments).sort()).toEqual(['a', 'b', 'c']);
+    expect(typeof state.mac).toBe('string');
+    expect(p.run('plan', '--detailed-exitcode').code).toBe(0);
+    const d = p.run('destroy', '--jobs', '2');
+    expect(d.code, d.stderr).toBe(0);
+    expect(fs.existsSync(path.join(p.dir, '.envbuild'))).toBe(false);
+  });
+
   it('plans and repairs a deleted bin/python and an edited pyvenv.cfg', (ctx) => {
     const p = makeProject(manifest(debianPython(ctx, 11)));
     expect(p.run('apply').code).toBe(0);

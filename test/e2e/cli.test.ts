@@ -35,6 +35,13 @@ describe('envbuild command line', () => {
     expect(p.run('apply', '--no-such-flag').code).toBe(2);
     expect(p.run('apply', '--detailed-exitcode').code).toBe(2);
     expect(p.run('plan', 'a.yaml', 'b.yaml').code).toBe(2);
+    for (const bad of ['0', '-1', '1.5', 'two']) {
+      const r = p.run('apply', `--jobs=${bad}`);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`--jobs takes a whole number of at least 1, not "${bad}"`);
+    }
+    expect(p.run('destroy', '--jobs', '0').code).toBe(2);
+    expect(p.run('plan', '--jobs', '2').code).toBe(2);
   });
 
   it('reports a missing manifest as a user error, without a stack trace', () => {

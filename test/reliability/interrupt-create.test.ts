@@ -12,11 +12,16 @@ import { debianPython } from '../helpers/require-python.js';
 import { cli, faultPoints, leftovers, makeScenario, normalisedState, normalisedTree, resetTo, pickKillPoints, threeEnvironments } from './harness.js';
 
 
+// One environment at a time: a kill point is found by its number, so the points must come in the
+// same order in every run; with environments in parallel their interleaving varies (and which
+// of two environments started before `envs/` was made, so records it as its own, varies too).
+const APPLY = ['apply', '--jobs', '1'];
+
 describe('SIGKILL during a first apply', () => {
   it('converges to the clean tree and state from every kill point, leaving no staging or temporaries', { timeout: 900_000 }, (ctx) => {
     const python = debianPython(ctx, 11);
     const reference = makeScenario(threeEnvironments(python));
-    const traced = cli(reference.dir, ['apply'], { killAfter: 1e9 });
+    const traced = cli(reference.dir, APPLY, { killAfter: 1e9 });
     expect(traced.code, traced.stderr).toBe(0);
     const points = faultPoints(traced.stderr);
     expect(points.length).toBeGreaterThan(60);
@@ -27,7 +32,7 @@ describe('SIGKILL during a first apply', () => {
     const work = makeScenario(threeEnvironments(python));
     const pristine = fs.mkdtempSync(path.join(os.tmpdir(), 'envbuild-rel-pristine-'));
     resetTo(pristine, work.dir);
-    expect(cli(work.dir, ['apply']).code).toBe(0);
+    expect(cli(work.dir, APPLY).code).toBe(0);
     const want = { tree: normalisedTree(reference.dir), state: normalisedState(work.dir) };
     expect(normalisedTree(work.dir)).toEqual(want.tree);
 
@@ -37,12 +42,12 @@ describe('SIGKILL during a first apply', () => {
     const failures: string[] = [];
     for (const n of picks) {
       resetTo(work.dir, pristine);
-      const killed = cli(work.dir, ['apply'], { killAfter: n });
+      const killed = cli(work.dir, APPLY, { killAfter: n });
       const at = `kill point ${n} (after ${points[n - 1]})`;
       if (killed.signal !== 'SIGKILL') failures.push(`${at}: was not killed (${killed.code}): ${killed.stderr}`);
       const again = twice.get(n);
-      if (again !== undefined) cli(work.dir, ['apply'], { killAfter: again });
-      const recovered = cli(work.dir, ['apply']);
+      if (again !== undefined) cli(work.dir, APPLY, { killAfter: again });
+      const recovered = cli(work.dir, APPLY);
       if (recovered.code !== 0) {
         failures.push(`${at}: recovering apply exited ${recovered.code}: ${recovered.stderr}`);
         continue;

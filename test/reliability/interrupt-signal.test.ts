@@ -30,7 +30,8 @@ describe('SIGINT during apply', () => {
       // Slow on the interrupted run only; the manifest is restored before recovering, so the
       // recorded options match the reference's.
       p.write(manifest(python, '30'));
-      const run = cliAsync(p.dir, ['apply']);
+      // One environment at a time: b would otherwise be built (and recorded) beside a.
+      const run = cliAsync(p.dir, ['apply', '--jobs', '1']);
       await run.waitFor(/create part slow/);
       const started = Date.now();
       run.child.kill(signal);

@@ -1,6 +1,6 @@
 import { ENV_OPTION, JSON_OPTION, LOCK_OPTIONS, type CommandSpec } from '../command-spec.js';
 import { progressMode, withInterrupts } from '../interrupts.js';
-import { manifestOf, only, flag, lockMode } from './shared.js';
+import { manifestOf, only, flag, jobsOf, lockMode, JOBS_OPTION } from './shared.js';
 
 export const apply: CommandSpec = {
   name: 'apply',
@@ -13,6 +13,7 @@ export const apply: CommandSpec = {
     json: JSON_OPTION,
     ...LOCK_OPTIONS,
     wait: { type: 'boolean', help: 'wait for a concurrent apply instead of failing' },
+    jobs: JOBS_OPTION,
     'replace-foreign': {
       type: 'boolean',
       help: "move a directory envbuild did not create out of an environment's way, to .NAME.envbuild-backup-TIME beside it (never deleted)",
@@ -26,10 +27,11 @@ export const apply: CommandSpec = {
       import('../render-plan.js'),
       import('../json-output.js'),
     ]);
+    const jobs = jobsOf(input);
     const manifest = manifestOf(input);
     const json = flag(input, 'json');
     const result = await withInterrupts(input.io, (signal) =>
-      run(manifest, { ...only(input), ...lockMode(input), progress: progressMode(json), wait: flag(input, 'wait'), signal, ...(flag(input, 'replace-foreign') ? { replaceForeign: true } : {}) }),
+      run(manifest, { ...only(input), ...lockMode(input), progress: progressMode(json), wait: flag(input, 'wait'), ...jobs, signal, ...(flag(input, 'replace-foreign') ? { replaceForeign: true } : {}) }),
     );
     if (json) {
       input.io.out(jsonDocument('apply', { ...(planToJson(result.plan) as object), changed: changedAnything(result.outcomes), outcomes: result.outcomes, stateWritten: result.stateWritten }));

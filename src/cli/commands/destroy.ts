@@ -1,6 +1,6 @@
 import { ENV_OPTION, JSON_OPTION, type CommandSpec } from '../command-spec.js';
 import { progressMode, withInterrupts } from '../interrupts.js';
-import { manifestOf, only, flag } from './shared.js';
+import { manifestOf, only, flag, jobsOf, JOBS_OPTION } from './shared.js';
 
 export const destroy: CommandSpec = {
   name: 'destroy',
@@ -12,6 +12,7 @@ export const destroy: CommandSpec = {
     env: ENV_OPTION,
     json: JSON_OPTION,
     wait: { type: 'boolean', help: 'wait for a concurrent apply instead of failing' },
+    jobs: JOBS_OPTION,
   },
   positionals: { min: 0, max: 1 },
   examples: ['envbuild destroy', 'envbuild destroy --env app'],
@@ -21,10 +22,11 @@ export const destroy: CommandSpec = {
       import('../render-plan.js'),
       import('../json-output.js'),
     ]);
+    const jobs = jobsOf(input);
     const manifest = manifestOf(input, 0, { stateSuffices: true });
     const json = flag(input, 'json');
     const result = await withInterrupts(input.io, (signal) =>
-      run(manifest, { ...only(input), progress: progressMode(json), wait: flag(input, 'wait'), signal }),
+      run(manifest, { ...only(input), progress: progressMode(json), wait: flag(input, 'wait'), ...jobs, signal }),
     );
     input.io.out(
       json

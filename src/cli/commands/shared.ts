@@ -1,4 +1,4 @@
-import type { CommandInput } from '../command-spec.js';
+import type { CommandInput, OptionSpec } from '../command-spec.js';
 import { findManifest } from '../find-manifest.js';
 import { UsageError } from '../parse-command-line.js';
 
@@ -15,6 +15,22 @@ export function only(input: CommandInput): { only?: string[] } {
 }
 
 export const flag = (input: CommandInput, name: string): boolean => input.values[name] === true;
+
+/** apply/destroy: how many environments are worked on at once. */
+export const JOBS_OPTION: OptionSpec = {
+  type: 'string',
+  value: 'N',
+  help: 'environments worked on at once (default and at most: the number of cores; 1 does them one by one, in order)',
+};
+
+/** `--jobs N` as the engine takes it: a whole number of at least 1, else a usage error. */
+export function jobsOf(input: CommandInput): { jobs?: number } {
+  const raw = input.values['jobs'];
+  if (raw === undefined) return {};
+  const jobs = typeof raw === 'string' && /^\d+$/.test(raw.trim()) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(jobs) || jobs < 1) throw new UsageError(`--jobs takes a whole number of at least 1, not "${String(raw)}"`);
+  return { jobs };
+}
 
 /** `--locked` / `--frozen` as the engine takes them; the two exclude each other. */
 export function lockMode(input: CommandInput): { lockMode?: 'locked' | 'frozen' } {

@@ -13,7 +13,8 @@ export const validate: CommandSpec = {
   async run(input) {
     const [{ prepare }, { jsonDocument }] = await Promise.all([import('../../commands/prepare.js'), import('../json-output.js')]);
     // Validation changes nothing and needs no index: locks are read as they are, never resolved.
-    const { manifest: m, desired } = await prepare(manifestOf(input), { ...only(input), lockMode: 'check' });
+    // Nor does it look at the environments on disk (see prepare's `validate`).
+    const { manifest: m, desired } = await prepare(manifestOf(input), { ...only(input), lockMode: 'check', validate: true });
     if (flag(input, 'json')) {
       input.io.out(jsonDocument('validate', { valid: true, manifest: m.file, environments: desired.map((d) => ({ name: d.name, python: d.inputs.python })) }));
     } else {
