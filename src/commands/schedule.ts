@@ -8,12 +8,14 @@ export interface ScheduledStep {
 }
 
 /**
- * How many environments run at once: `requested` (`--jobs N`), by default one per core, never
- * more than the cores — the work is disk I/O on libuv's thread pool plus JavaScript on the main
+ * How many environments run at once: `requested` (`--jobs N`), by default one — the
+ * interruption suite has not yet proven every kill point of concurrent environments (which
+ * environment records a shared parent such as `envs/` is order-dependent) — never more than
+ * the cores — the work is disk I/O on libuv's thread pool plus JavaScript on the main
  * thread, and more steps in flight than cores only add memory and interleaving.
  */
 export function jobsFor(requested: number | undefined, cores = availableParallelism()): number {
-  const n = requested === undefined || !Number.isFinite(requested) ? cores : Math.floor(requested);
+  const n = requested === undefined || !Number.isFinite(requested) ? 1 : Math.floor(requested);
   return Math.max(1, Math.min(n, cores));
 }
 
