@@ -64,7 +64,7 @@ describe('cherry-pick isolation with Debian packages', () => {
     expect(treeDigest(DIST)).toBe(before);
 
     const check = p.run('check');
-    expect(check.stdout).toMatch(/^✔ ubuntu +clean +cherry-pick +envs\/ubuntu +importable: \d+ stdlib, \d+ allowed$/m);
+    expect(check.stdout).toMatch(/^✔ ubuntu +clean +cherry-pick +envs\/ubuntu +importable: \d+ stdlib, 1 env, \d+ allowed\n +allowed: PyYAML [\d.]+, python-apt [\d.]+$/m);
     expect(check.code).toBe(0);
   });
 
