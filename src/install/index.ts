@@ -17,6 +17,7 @@ import { supportedTags } from './tags.js';
 import type { InstallOptions, InstallResult, InstallTarget, InstalledDistribution, LinkMode, UninstallResult, WheelRequest } from './types.js';
 import { findDistInfos, uninstallDistInfo } from './uninstall.js';
 import { canonicalName, parseWheelFilename } from './wheel-filename.js';
+import { mapLimit } from '../python/concurrency-limit.js';
 
 export type * from './types.js';
 export { supportedTags } from './tags.js';
@@ -146,19 +147,5 @@ export async function installWheels(target: InstallTarget, wheels: readonly Whee
 export async function uninstallDistribution(target: Pick<InstallTarget, 'prefix' | 'scripts' | 'purelib' | 'platlib' | 'headers' | 'data'>, name: string): Promise<UninstallResult[]> {
   const out: UninstallResult[] = [];
   for (const distInfo of await findDistInfos(target, name)) out.push(await uninstallDistInfo(target, distInfo));
-  return out;
-}
-
-/** `Promise.all(items.map(f))` with at most `limit` running at once; results in input order. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, f: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await f(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return out;
 }

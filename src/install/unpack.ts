@@ -21,6 +21,7 @@ import { checkMemberPath } from './member-path.js';
 import { parseRecord, parseRecordHash, RECORD_ALGORITHMS, type RecordRow } from './record.js';
 import { canonicalName, parseWheelFilename } from './wheel-filename.js';
 import { parseMetadataNameVersion, parseWheelFile } from './wheel-metadata.js';
+import { mapLimit } from '../python/concurrency-limit.js';
 
 interface Unpacked {
   readonly files: CachedFile[];
@@ -147,19 +148,6 @@ async function writeEntry(stream: NodeJS.ReadableStream, target: string, executa
   });
   await pipeline(stream, tap, createWriteStream(target, { mode: executable ? 0o755 : 0o644, flags: 'wx' }));
   return { hash: `sha256=${hasher.digest('base64url')}`, size, head, content: keep ? Buffer.concat(chunks) : undefined };
-}
-
-async function mapLimit<T, R>(items: readonly T[], limit: number, f: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await f(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 /** pip's rule: exactly one top-level `.dist-info`, named for the wheel's distribution. */

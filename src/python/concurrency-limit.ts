@@ -19,3 +19,9 @@ export function createLimiter(limit: number): Limiter {
     }
   };
 }
+
+/** `Promise.all(items.map(f))` with at most `limit` running at once; results in input order. */
+export function mapLimit<T, R>(items: readonly T[], limit: number, f: (item: T) => Promise<R>): Promise<R[]> {
+  const run = createLimiter(limit);
+  return Promise.all(items.map((item) => run(() => f(item))));
+}
