@@ -1,10 +1,8 @@
 import { UserError } from '../../errors/user-error.js';
-import { MANIFEST_OPTION, type CommandSpec } from '../command-spec.js';
-import { withInterrupts } from '../interrupts.js';
+import type { CommandSpec } from '../command-spec.js';
 import { UsageError } from '../parse-command-line.js';
 import { runChild } from '../run-child.js';
-import { describeApplied } from './use-shared.js';
-import { manifestOf, flag } from './shared.js';
+import { environmentToUse, USE_OPTIONS } from './use-shared.js';
 
 export const run: CommandSpec = {
   name: 'run',
@@ -12,23 +10,15 @@ export const run: CommandSpec = {
   usage: 'run [ENV] [options] -- COMMAND [ARGS...]',
   description:
     "Runs COMMAND with the environment's bin/ first on PATH and VIRTUAL_ENV set, as activation\nwould, without an activation script. The environment is applied first when it is out of\ndate (--no-sync skips that). ENV may be left out when the manifest has one environment.\nThe exit code is COMMAND's; signals sent to envbuild are passed on to it.",
-  options: {
-    file: MANIFEST_OPTION,
-    'no-sync': { type: 'boolean', help: 'do not apply first; the environment must already exist' },
-    wait: { type: 'boolean', help: 'wait for a concurrent apply instead of failing' },
-  },
+  options: USE_OPTIONS,
   positionals: { min: 0, max: 1 },
   acceptsRest: true,
   examples: ['envbuild run app -- python -m pytest', 'envbuild run -- python --version', 'envbuild run --no-sync tools -f ci/env.yaml -- ruff check .'],
   async run(input) {
     const [command, ...args] = input.rest;
     if (command === undefined) throw new UsageError('run needs a command after --: envbuild run ENV -- COMMAND');
-    const { useEnvironment, activatedVariables, findExecutable } = await import('../../commands/use-environment.js');
-    const manifest = manifestOf(input, null);
-    const env = await withInterrupts(input.io, (signal) =>
-      useEnvironment(manifest, input.positionals[0], { sync: !flag(input, 'no-sync'), wait: flag(input, 'wait'), signal }),
-    );
-    describeApplied(input.io, env);
+    const { activatedVariables, findExecutable } = await import('../../commands/use-environment.js');
+    const env = await environmentToUse(input);
     const vars = activatedVariables(env, process.env);
     const file = findExecutable(command, vars['PATH']);
     if (file === null) {

@@ -1,9 +1,7 @@
 import { UserError } from '../../errors/user-error.js';
-import { MANIFEST_OPTION, type CommandSpec } from '../command-spec.js';
-import { withInterrupts } from '../interrupts.js';
+import type { CommandSpec } from '../command-spec.js';
 import { runChild } from '../run-child.js';
-import { describeApplied } from './use-shared.js';
-import { manifestOf, flag } from './shared.js';
+import { environmentToUse, USE_OPTIONS } from './use-shared.js';
 
 export const shell: CommandSpec = {
   name: 'shell',
@@ -11,19 +9,12 @@ export const shell: CommandSpec = {
   usage: 'shell [ENV] [options]',
   description:
     "Starts $SHELL with the environment activated: for bash, zsh and fish through the\nenvironment's activation script after your own start-up files (so the prompt shows it and\n`deactivate` works); for other shells with PATH and VIRTUAL_ENV set. Leave with `exit`.\nThe environment is applied first when it is out of date (--no-sync skips that).",
-  options: {
-    file: MANIFEST_OPTION,
-    'no-sync': { type: 'boolean', help: 'do not apply first; the environment must already exist' },
-    wait: { type: 'boolean', help: 'wait for a concurrent apply instead of failing' },
-  },
+  options: USE_OPTIONS,
   positionals: { min: 0, max: 1 },
   examples: ['envbuild shell app', 'SHELL=/usr/bin/fish envbuild shell'],
   async run(input) {
-    const [{ useEnvironment }, { shellInvocation }] = await Promise.all([import('../../commands/use-environment.js'), import('../shell-invocation.js')]);
-    const env = await withInterrupts(input.io, (signal) =>
-      useEnvironment(manifestOf(input, null), input.positionals[0], { sync: !flag(input, 'no-sync'), wait: flag(input, 'wait'), signal }),
-    );
-    describeApplied(input.io, env);
+    const { shellInvocation } = await import('../shell-invocation.js');
+    const env = await environmentToUse(input);
     const invocation = await shellInvocation(process.env['SHELL'] || '/bin/sh', env, process.env);
     input.io.err(`envbuild: starting ${invocation.file} with ${env.name} activated; type exit to leave`);
     try {
