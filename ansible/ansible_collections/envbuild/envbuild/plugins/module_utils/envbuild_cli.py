@@ -12,6 +12,15 @@ import shlex
 JSON_FORMAT = 1
 
 
+def common_argument_spec():
+    """The options every module of the collection takes: which manifest, which environments, which envbuild."""
+    return dict(
+        manifest=dict(type='path', required=True),
+        envs=dict(type='list', elements='str', default=[]),
+        executable=dict(type='str', default='envbuild'),
+    )
+
+
 def envbuild_command(module):
     """The envbuild command as an argv prefix: `executable` may be `envbuild`, a path, or
     `node /opt/envbuild/bin/envbuild.js` (split like a shell would, never run through one)."""

@@ -136,6 +136,7 @@ environments:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.envbuild.envbuild.plugins.module_utils.envbuild_cli import (
+    common_argument_spec,
     plan_diff,
     run_envbuild,
     selection_args,
@@ -145,12 +146,10 @@ from ansible_collections.envbuild.envbuild.plugins.module_utils.envbuild_cli imp
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            manifest=dict(type='path', required=True),
-            envs=dict(type='list', elements='str', default=[]),
+            common_argument_spec(),
             state=dict(type='str', choices=['present', 'absent'], default='present'),
             locked=dict(type='bool', default=False),
             frozen=dict(type='bool', default=False),
-            executable=dict(type='str', default='envbuild'),
             wait=dict(type='bool', default=True),
         ),
         mutually_exclusive=[('locked', 'frozen')],

@@ -82,6 +82,7 @@ problems:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.envbuild.envbuild.plugins.module_utils.envbuild_cli import (
+    common_argument_spec,
     run_envbuild,
     selection_args,
 )
@@ -89,11 +90,7 @@ from ansible_collections.envbuild.envbuild.plugins.module_utils.envbuild_cli imp
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            manifest=dict(type='path', required=True),
-            envs=dict(type='list', elements='str', default=[]),
-            executable=dict(type='str', default='envbuild'),
-        ),
+        argument_spec=common_argument_spec(),
         supports_check_mode=True,
     )
     # check exits 1 when an environment is not clean: that is a finding, not a failure to run.
