@@ -70,7 +70,7 @@ export async function prepare(manifestFile: string, options: EngineOptions & { d
   const desired = identified.map((d) => (locks.has(d.name) ? { ...d, locked: locks.get(d.name) } : d));
   if (options.validate) return validated(manifest, desired, loaded);
   traceStage('observe and plan');
-  const observed = await observeDisk(desired, state, manifest.dir);
+  const observed = await observeDisk(desired, state, manifest.dir, { trusted: loaded.trust === 'signed' });
   const envPlan = planEnvironments(manifest.file, desired, state, observed, {
     ...only,
     ...(options.destroy ? { destroy: true } : {}),

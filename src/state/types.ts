@@ -27,6 +27,12 @@ export interface RecordedEntry {
   /** Relative to the environment root, POSIX separators. */
   readonly path: string;
   readonly digest: EntryDigest;
+  /**
+   * Files only: `inode:size:mtime:ctime` (ns) of the file as envbuild left it, so that a plan
+   * can confirm it unchanged with one lstat instead of reading and hashing it. Believed only
+   * from a signed state, and only while the disk shows the same fingerprint.
+   */
+  readonly stat?: string;
 }
 
 export interface EnvironmentState {

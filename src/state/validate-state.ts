@@ -103,7 +103,7 @@ function checkEnvironment(file: string, manifestDir: string, name: string, env: 
   const entries = env['entries'];
   if (!Array.isArray(entries)) throw corrupt(file, `${where}.entries is not a list`);
   entries.forEach((entry: unknown, i) => {
-    if (!isRecord(entry) || typeof entry['path'] !== 'string' || !isDigest(entry['digest'])) {
+    if (!isRecord(entry) || typeof entry['path'] !== 'string' || !isDigest(entry['digest']) || !isStatFingerprint(entry['stat'], entry['digest'])) {
       throw corrupt(file, `${where}.entries[${i}] is malformed`);
     }
     try {
@@ -212,6 +212,11 @@ async function realpathOfExisting(p: string): Promise<string> {
       if (at === path.dirname(at)) return at;
     }
   }
+}
+
+/** Absent, or `inode:size:mtime:ctime` in decimal on a file entry (see RecordedEntry.stat). */
+function isStatFingerprint(stat: unknown, digest: EntryDigest): boolean {
+  return stat === undefined || ((digest.kind === 'file' || digest.kind === 'copy') && typeof stat === 'string' && /^\d{1,20}:\d{1,20}:\d{1,30}:\d{1,30}$/.test(stat));
 }
 
 function isDigest(d: unknown): d is EntryDigest {
