@@ -87,7 +87,7 @@ export async function prepare(manifestFile: string, options: EngineOptions & { d
     manifest,
     desired,
     state: withFoundIds(state, desired, plan),
-    stateText: loaded.trust === 'signed' ? stateBody(state, manifest.file) : '',
+    stateText: loaded.trust === 'signed' ? (loaded.body ?? stateBody(state, manifest.file)) : '',
     trust: loaded.trust,
     ...(loaded.migratedFrom ? { migratedFrom: loaded.migratedFrom } : {}),
     plan: { ...plan, notes: loaded.notes, ...(stateRewrite ? { stateRewrite } : {}) },

@@ -146,7 +146,16 @@ export function observedMatches(digest: EntryDigest, seen: Observed): boolean {
 }
 
 export function digestsEqual(a: EntryDigest, b: EntryDigest): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+  switch (a.kind) {
+    case 'dir':
+      return b.kind === 'dir';
+    case 'file':
+      return b.kind === 'file' && a.sha256 === b.sha256 && a.mode === b.mode;
+    case 'symlink':
+      return b.kind === 'symlink' && a.target === b.target;
+    case 'copy':
+      return b.kind === 'copy' && a.sha256 === b.sha256 && a.size === b.size;
+  }
 }
 
 /**

@@ -1,3 +1,4 @@
+import { lstatSync, readlinkSync, type Stats } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { readEnvironmentId } from '../layout/identity.js';
@@ -46,9 +47,15 @@ async function linkOnTheWay(project: string, root: string): Promise<{ path: stri
   let at = project;
   for (const name of rel.split(path.sep)) {
     at = path.join(at, name);
-    const st = await fs.lstat(at).catch(() => null);
+    // Synchronous, like the entries below: one lstat per component of every root.
+    let st: Stats | null = null;
+    try {
+      st = lstatSync(at);
+    } catch {
+      return null;
+    }
     if (!st) return null;
-    if (st.isSymbolicLink()) return { path: at, target: await fs.readlink(at) };
+    if (st.isSymbolicLink()) return { path: at, target: readlinkSync(at) };
   }
   return null;
 }

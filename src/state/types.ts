@@ -97,4 +97,6 @@ export interface LoadedState {
   readonly migratedFrom?: string;
   /** Facts about the state to show in plan and apply output. */
   readonly notes: readonly string[];
+  /** A signed state's body as read (what its MAC covers): what a write compares with to skip an unchanged state. */
+  readonly body?: string;
 }

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../errors/user-error.js';
-import { joinInside } from '../layout/safe-path.js';
+import { isPlainEntryPath, joinInside } from '../layout/safe-path.js';
 import type { EntryDigest } from '../layout/tree.js';
 import { STATE_FORMAT, STATE_VERSION, type StateFile } from './types.js';
 import { ENVIRONMENT_ID } from '../layout/identity.js';
@@ -107,7 +107,7 @@ function checkEnvironment(file: string, manifestDir: string, name: string, env: 
       throw corrupt(file, `${where}.entries[${i}] is malformed`);
     }
     try {
-      joinInside(root, entry['path']);
+      if (!isPlainEntryPath(entry['path'])) joinInside(root, entry['path']);
     } catch {
       throw corrupt(file, `${where}.entries[${i}].path "${entry['path']}" escapes the environment`);
     }
