@@ -18,6 +18,7 @@ export default defineConfig({
       'test/secrets/**/*.test.ts',
       'test/isolation/overlay.test.ts',
       'test/isolation/resolve-allowlist.test.ts',
+      'test/isolation/resolve-allowlist-steps.test.ts',
       'test/lock/**/*.test.ts',
       'test/install/**/*.test.ts',
     ],
