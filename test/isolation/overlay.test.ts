@@ -76,6 +76,55 @@ describe('renderOverlay', () => {
     expect(renderOverlay(allowlist, { ...ctx(python), pth: false }).some((e) => e.path.endsWith('.pth'))).toBe(false);
   });
 
+  it('links once what two allowed distributions both expose, and nests deep links in real directories', () => {
+    const python = fakePythonInfo();
+    const site = new FakeSite();
+    site.distInfo({ name: 'ns.one', version: '1.0', topLevel: ['ns'], files: { 'ns/one/__init__.py': '' } });
+    site.distInfo({ name: 'ns.two', version: '2.0', topLevel: ['ns'], files: { 'ns/two/__init__.py': '' } });
+    for (const sub of ['storage', 'pubsub']) {
+      site.distInfo({
+        name: `google-cloud-${sub}`,
+        version: '1.0',
+        topLevel: ['google'],
+        files: { [`google/cloud/${sub}/__init__.py`]: '' },
+      });
+    }
+    const allow: AllowEntry[] = ['ns.one', 'ns.two', 'google-cloud-storage'].map((name, i) => ({ kind: 'dist', name, at: at(3 + i) }));
+    const allowlist = resolveAllowlist({ mode: 'cherry-pick', allow, searchPaths: [site.dir], dependencies: 'follow' }, python, { dpkg: null });
+    const entries = renderOverlay(allowlist, { ...ctx(python), pth: false });
+    expect(entries.map((e) => (e.kind === 'symlink' ? `${e.path} -> ${e.target}` : `${e.kind} ${e.path}`))).toEqual([
+      `dir ${OVERLAY_DIR}`,
+      `file ${OVERLAY_DIR}/.gitignore`,
+      `dir ${OVERLAY_DIR}/google`,
+      `dir ${OVERLAY_DIR}/google/cloud`,
+      `${OVERLAY_DIR}/google/cloud/storage -> ${site.dir}/google/cloud/storage`,
+      `${OVERLAY_DIR}/google_cloud_storage-1.0.dist-info -> ${site.dir}/google_cloud_storage-1.0.dist-info`,
+      `${OVERLAY_DIR}/ns -> ${site.dir}/ns`,
+      `${OVERLAY_DIR}/ns.one-1.0.dist-info -> ${site.dir}/ns.one-1.0.dist-info`,
+      `${OVERLAY_DIR}/ns.two-2.0.dist-info -> ${site.dir}/ns.two-2.0.dist-info`,
+    ]);
+    const gitignore = entries.find((e) => e.path === `${OVERLAY_DIR}/.gitignore`);
+    expect(gitignore).toEqual({ kind: 'file', path: `${OVERLAY_DIR}/.gitignore`, content: '# Created by envbuild: the links of a cherry-pick environment.\n*\n', mode: 0o644 });
+  });
+
+  it('puts the overlay in another directory when told, without a .gitignore, and points the .pth at it', () => {
+    const python = fakePythonInfo();
+    const { site, vendor, allowlist } = fixture(python);
+    const entries = renderOverlay(allowlist, { ...ctx(python), overlayDir: 'lib/overlay' });
+    expect(entries.map((e) => `${e.kind} ${e.path}`)).toEqual([
+      'dir lib/overlay',
+      'symlink lib/overlay/alpha',
+      'symlink lib/overlay/alpha-1.0.dist-info',
+      'dir lib/overlay/ns',
+      'symlink lib/overlay/ns.one-1.0.dist-info',
+      'symlink lib/overlay/ns/one',
+      `file lib/python3.11/site-packages/${OVERLAY_PTH_NAME}`,
+    ]);
+    const pth = entries.at(-1)!;
+    expect(pth.kind === 'file' && String(pth.content).split('\n').slice(-3)).toEqual(['../../overlay', vendor, '']);
+    expect(entries.find((e) => e.path === 'lib/overlay/ns/one')).toMatchObject({ target: `${site.dir}/ns/one` });
+  });
+
   it('works in a real environment: split namespace, env packages win, movable, metadata visible', async (t) => {
     const exe = debianPython(t, 11);
     const python = await probeInterpreter(exe);
