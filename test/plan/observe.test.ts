@@ -16,13 +16,14 @@ describe('observeDisk', () => {
     const root = path.join(dir, 'app');
     fs.mkdirSync(path.join(root, 'bin'), { recursive: true });
     fs.writeFileSync(path.join(root, 'z.txt'), 'z');
+    for (const n of ['m', 'c', 'x', 'a', 'q', 'e']) fs.writeFileSync(path.join(root, `${n}.dat`), '');
     fs.symlinkSync('bin', path.join(root, 'link'));
     const old = path.join(dir, 'old');
     const state: StateFile = { ...emptyState('t'), environments: { old: { path: old, entries: [{ path: 'gone', digest: { kind: 'dir' } }] } as never, app: { path: root, entries: [{ path: 'link', digest: { kind: 'dir' } }] } as never } };
     const seen = await observeDisk([wantedAt(root, ['bin', 'z.txt', 'missing'], ['site.pyc'])], state);
     expect(Object.keys(seen).sort()).toEqual([root, old].sort());
     expect(seen[old]).toEqual({ children: null, entries: {} });
-    expect(seen[root]!.children).toEqual(['bin', 'link', 'z.txt']);
+    expect(seen[root]!.children).toEqual(['a.dat', 'bin', 'c.dat', 'e.dat', 'link', 'm.dat', 'q.dat', 'x.dat', 'z.txt']);
     expect(Object.keys(seen[root]!.entries).sort()).toEqual(['bin', 'link', 'missing', 'site.pyc', 'z.txt']);
     expect(seen[root]!.entries['bin']).toEqual({ kind: 'dir' });
     expect(seen[root]!.entries['missing']).toEqual({ kind: 'missing' });

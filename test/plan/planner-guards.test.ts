@@ -11,6 +11,9 @@ import { hasChanges, type DesiredEnvironment, type EnvironmentPlan, type Observa
 import { emptyState, type EnvironmentState } from '../../src/state/types.js';
 import { ROOT, desired, disk, recorded, stateWith } from './fixtures.js';
 
+const derivedOf = (d: DesiredEnvironment, paths = ['site.pyc']): DesiredEnvironment => ({ ...d, derived: { paths, inputs: ['pyvenv.cfg'], build: async () => undefined } });
+const PYC: Observed = { kind: 'file', sha256: sha256('pyc'), mode: 0o644, size: 3 };
+
 const ID = 'a'.repeat(32);
 const OTHER_ID = 'b'.repeat(32);
 const OUTSIDE = '/elsewhere/app';
@@ -32,7 +35,7 @@ describe('planner: removal is confirmed by the disk', () => {
   it('removes a recorded root that carries the recorded id, marker last', () => {
     const d = desired({ path: OUTSIDE });
     const plan = removal(withId(recorded(d)), marked(d, ID), { project: '/project', trusted: true });
-    expect(plan).toMatchObject({ action: 'remove', removeFrom: OUTSIDE, conflicts: [], reasons: ['no longer in the manifest'] });
+    expect(plan).toMatchObject({ action: 'remove', removeFrom: OUTSIDE, conflicts: [], reasons: ['no longer in the manifest'], notes: [], warnings: [], parts: [], writes: [], adopt: false, rebuild: false });
     expect(plan.forget).toBeUndefined();
     expect(plan.removals.map((r) => r.path)).toEqual(['bin/python', 'bin', 'pyvenv.cfg']);
   });
@@ -283,5 +286,85 @@ describe('planner: selection and summaries', () => {
     expect(hasChanges(plan({ stateRewrite: false }))).toBe(false);
     expect(hasChanges(plan({}, { lock: { file: '/l', write: true, changes: [], problems: [] } }))).toBe(true);
     expect(hasChanges(plan({}, { lock: { file: '/l', write: false, changes: [], problems: ['x'] } }))).toBe(false);
+  });
+});
+
+describe('planner: creating, adopting and drift, case by case', () => {
+  it('plans only the wanted environment when it is recorded', () => {
+    const d = desired();
+    const plan = planEnvironments('/p/env.yaml', [d], stateWith(['app', recorded(d)]), disk(d));
+    expect(plan.environments.map((e) => `${e.name}:${e.action}`)).toEqual(['app:no-op']);
+  });
+
+  it('creates into an empty directory, rebuilding derived files only when there are some', () => {
+    const empty: Observations = { [ROOT]: { children: [], entries: {} } };
+    expect(planEnvironments('/p/env.yaml', [desired()], emptyState('t'), empty).environments[0]).toMatchObject({
+      action: 'create',
+      reasons: ['new environment'],
+      conflicts: [],
+      adopt: false,
+      rebuild: false,
+    });
+    expect(planEnvironments('/p/env.yaml', [derivedOf(desired())], emptyState('t'), empty).environments[0]).toMatchObject({ rebuild: true });
+  });
+
+  it('adopts only what matches exactly: an extra file, or one differing entry, is in the way', () => {
+    const d = desired();
+    expect(planEnvironments('/p/env.yaml', [d], emptyState('t'), disk(d)).environments[0]).toMatchObject({
+      adopt: true,
+      reasons: ['found on disk exactly as the manifest describes it: adopting it'],
+      writes: [],
+    });
+    const extra = planEnvironments('/p/env.yaml', [d], emptyState('t'), disk(d, {}, ['notes.txt'])).environments[0]!;
+    expect(extra).toMatchObject({ adopt: false, conflicts: [expect.stringMatching(/not part of the environment: notes\.txt\)/)] });
+    const edited = disk(d, { 'pyvenv.cfg': { ...PYC } });
+    expect(planEnvironments('/p/env.yaml', [d], emptyState('t'), edited).environments[0]).toMatchObject({
+      adopt: false,
+      conflicts: [expect.stringMatching(/\(it holds 2 entries: bin, pyvenv\.cfg; different from what envbuild writes: pyvenv\.cfg\)/)],
+    });
+  });
+
+  it('--replace-foreign rebuilds derived files exactly when the environment has some', () => {
+    const inTheWay: Observations = { [ROOT]: { children: ['notes.txt'], entries: {} } };
+    const opts = { replaceForeign: { stamp: 'S' } };
+    expect(planEnvironments('/p/env.yaml', [desired()], emptyState('t'), inTheWay, opts).environments[0]).toMatchObject({ rebuild: false, backup: '/project/envs/.app.envbuild-backup-S' });
+    expect(planEnvironments('/p/env.yaml', [derivedOf(desired())], emptyState('t'), inTheWay, opts).environments[0]).toMatchObject({ rebuild: true });
+  });
+
+  it('a missing entry that was never recorded is drift to repair, not a conflict', () => {
+    const d = desired();
+    const rec = { ...recorded(d), entries: recorded(d).entries.filter((e) => e.path !== 'bin/python') };
+    const plan = planEnvironments('/p/env.yaml', [d], stateWith(['app', rec]), disk(d, { 'bin/python': { kind: 'missing' } })).environments[0]!;
+    expect(plan).toMatchObject({ action: 'update', reasons: ['bin/python missing'], conflicts: [] });
+    // The same for a derived file.
+    const withPyc = derivedOf(d);
+    expect(planEnvironments('/p/env.yaml', [withPyc], stateWith(['app', recorded(d)]), disk(d)).environments[0]).toMatchObject({ reasons: ['site.pyc missing'], rebuild: true });
+  });
+
+  it('rebuilds when any one of several derived files is stale', () => {
+    const d = derivedOf(desired(), ['a.pyc', 'b.pyc']);
+    const digest = { kind: 'file' as const, sha256: sha256('pyc'), mode: 0o644 };
+    const rec = { ...recorded(d), entries: [...recorded(d).entries, { path: 'a.pyc', digest }, { path: 'b.pyc', digest }] };
+    const plan = planEnvironments('/p/env.yaml', [d], stateWith(['app', rec]), disk(d, { 'a.pyc': PYC, 'b.pyc': { kind: 'missing' } })).environments[0]!;
+    expect(plan).toMatchObject({ action: 'update', rebuild: true, reasons: ['b.pyc missing'] });
+  });
+
+  it('a replacement rebuilds derived files; adopting in place keeps them and removes the rest children first', () => {
+    const old = desired();
+    const d = derivedOf(desired({ layout: 'classic' }));
+    expect(planEnvironments('/p/env.yaml', [d], stateWith(['app', recorded(old)]), {}).environments[0]).toMatchObject({ action: 'replace', rebuild: true, adopt: false });
+    const pyc = { path: 'site.pyc', digest: { kind: 'file' as const, sha256: sha256('pyc'), mode: 0o644 } };
+    const extra = ['x', 'x/y'].map((p) => ({ path: p, digest: { kind: 'dir' as const } }));
+    const oldRec = { ...recorded(old), entries: [...recorded(old).entries, pyc, ...extra] };
+    const plan = planEnvironments('/p/env.yaml', [d], stateWith(['app', oldRec]), disk(d, { 'site.pyc': PYC })).environments[0]!;
+    expect(plan).toMatchObject({ action: 'replace', adopt: true, rebuild: true });
+    expect(plan.removals.map((r) => r.path)).toEqual(['x/y', 'x']);
+  });
+
+  it('a replacement does not adopt a target whose entries differ', () => {
+    const old = desired();
+    const d = desired({ version: '3.11.9' });
+    const edited = disk(d, { 'pyvenv.cfg': { ...PYC } });
+    expect(planEnvironments('/p/env.yaml', [d], stateWith(['app', recorded(old)]), edited).environments[0]).toMatchObject({ action: 'replace', adopt: false, writes: d.entries });
   });
 });
