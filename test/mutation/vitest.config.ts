@@ -20,6 +20,7 @@ export default defineConfig({
       'test/isolation/resolve-allowlist.test.ts',
       'test/isolation/resolve-allowlist-steps.test.ts',
       'test/isolation/dpkg.test.ts',
+      'test/isolation/resolve-allowlist-details.test.ts',
       'test/lock/**/*.test.ts',
       'test/install/**/*.test.ts',
     ],
