@@ -172,4 +172,35 @@ describe('renderOverlay', () => {
       path.join(moved, 'envs', '.env.envbuild-overlay', 'ns', 'one', '__init__.py'),
     );
   });
+
+  it('makes the Requires-Dist closure importable with dependencies: follow, and only the entry with ignore (no dpkg to hide it)', async (t) => {
+    const exe = debianPython(t, 11);
+    const python = await probeInterpreter(exe);
+    const site = new FakeSite();
+    site.distInfo({ name: 'top', version: '1.0', topLevel: ['top'], files: { 'top/__init__.py': 'import middle\n' }, requires: ['middle'] });
+    site.distInfo({ name: 'middle', version: '1.0', topLevel: ['middle'], files: { 'middle.py': 'import bottom\n' }, requires: ['bottom>=1'] });
+    site.eggInfo({ name: 'bottom', version: '1.0', topLevel: ['bottom'], installedFiles: true, files: { 'bottom/__init__.py': 'NAME = "bottom"\n' } });
+    site.distInfo({ name: 'bystander', version: '1.0', topLevel: ['bystander'], files: { 'bystander.py': '' } });
+    const imports = (dependencies: 'follow' | 'ignore'): Record<string, string> => {
+      const allow: AllowEntry[] = [{ kind: 'dist', name: 'top', at: at(3) }];
+      const allowlist = resolveAllowlist({ mode: 'cherry-pick', allow, searchPaths: [site.dir], dependencies }, python, { dpkg: null });
+      const root = path.join(tempDir('envbuild-env-'), 'env');
+      const bin = writeMiniVenv(root, { executable: python.executable, version: python.version, sitePackages: python.venvScheme.purelib });
+      writeTree(root, renderOverlay(allowlist, ctx(python, root)));
+      const probe = [
+        'import json',
+        'out = {}',
+        'for m in ("bottom", "middle", "top", "bystander"):',
+        '    try:',
+        '        __import__(m); out[m] = "ok"',
+        '    except ImportError as e:',
+        '        out[m] = "ImportError " + str(e.name)',
+        'print(json.dumps(out))',
+      ].join('\n');
+      const env = { PATH: process.env['PATH'] ?? '', PYTHONDONTWRITEBYTECODE: '1' };
+      return JSON.parse(execFileSync(bin, ['-c', probe], { encoding: 'utf8', env })) as Record<string, string>;
+    };
+    expect(imports('follow')).toEqual({ bottom: 'ok', middle: 'ok', top: 'ok', bystander: 'ImportError bystander' });
+    expect(imports('ignore')).toEqual({ bottom: 'ImportError bottom', middle: 'ImportError middle', top: 'ImportError middle', bystander: 'ImportError bystander' });
+  });
 });
