@@ -248,3 +248,47 @@ describe('resolveAllowlist: what the target cannot use', () => {
     ]);
   });
 });
+
+describe('resolveAllowlist: entries that cannot be used', () => {
+  it('explains a bad version specifier, a name that is no import name, a standard-library module file, a path .pth cannot hold', () => {
+    const site = new FakeSite();
+    site.distInfo({ name: 'alpha', version: '1.0', topLevel: ['alpha'], files: { 'alpha.py': '' } });
+    const stdlib = tempDir('envbuild-stdlib-');
+    fs.writeFileSync(path.join(stdlib, 'shutil.py'), '');
+    const python = fakePythonInfo({ stdlib, platstdlib: stdlib, sysPath: [stdlib] });
+    const vendor = tempDir('envbuild-vendor-');
+    const spaced = path.join(vendor, 'trailing ');
+    const broken = path.join(vendor, 'line\nbreak');
+    fs.mkdirSync(spaced);
+    fs.mkdirSync(broken);
+    const errors = diagnosticsOf(() =>
+      resolve(
+        spec([site], [
+          { kind: 'dist', name: 'alpha', version: 'latest' },
+          { kind: 'module', name: '1abc' },
+          { kind: 'module', name: 'shutil' },
+          { kind: 'path', path: spaced },
+          { kind: 'path', path: broken },
+        ]),
+        python,
+      ),
+    );
+    expect(errors.map((d) => [line(d), d.hint])).toEqual([
+      ['error 10:7 "latest" is not a PEP 440 version specifier', 'e.g. ">=6", "==2.6.*", ">=1.2,<2"'],
+      ['error 11:7 "1abc" is not a top-level import name', undefined],
+      [`error 12:7 no module named "shutil" in the global site directories (searched ${site.dir})`, 'shutil is in the standard library, which every environment can import: remove this entry'],
+      [`error 13:7 path ${JSON.stringify(spaced)} cannot be written to a .pth file (line break or trailing space)`, undefined],
+      [`error 14:7 path ${JSON.stringify(broken)} cannot be written to a .pth file (line break or trailing space)`, undefined],
+    ]);
+  });
+
+  it('records each entry as a plain copy, version included', () => {
+    const site = new FakeSite();
+    site.distInfo({ name: 'alpha', version: '1.0', topLevel: ['alpha'], files: { 'alpha.py': '' } });
+    const s = spec([site], [{ kind: 'dist', name: 'Alpha', version: '>=1' }]);
+    const allowlist = resolve(s);
+    expect(allowlist.distributions[0]!.reasons).toEqual([{ kind: 'allowed', entry: { kind: 'dist', name: 'Alpha', version: '>=1', at: at(10) } }]);
+    const reason = allowlist.distributions[0]!.reasons[0] as { entry: { at: unknown } };
+    expect(reason.entry.at).not.toBe(s.allow[0]!.at);
+  });
+});
