@@ -292,3 +292,29 @@ describe('resolveAllowlist: entries that cannot be used', () => {
     expect(reason.entry.at).not.toBe(s.allow[0]!.at);
   });
 });
+
+describe('resolveAllowlist: diagnostics in reading order', () => {
+  it('sorts by line and column as numbers, then message; unlocated ones first', () => {
+    const site = new FakeSite();
+    site.distInfo({ name: 'early', version: '1.0', topLevel: ['early'], files: { 'early.py': '' }, requires: ['zz-missing', 'aa-missing'] });
+    site.distInfo({ name: 'late', version: '1.0', topLevel: ['late'], files: { 'late.py': '' }, requires: ['m-missing'] });
+    site.distInfo({ name: 'wide', version: '1.0', topLevel: ['wide'], files: { 'wide.py': '' }, requires: ['w-missing'] });
+    const missing = path.join(tempDir(), 'nowhere');
+    const allowlist = resolve(
+      spec([site, missing], [
+        { kind: 'dist', name: 'late', line: 10 },
+        { kind: 'dist', name: 'early', line: 9, col: 30 },
+        { kind: 'dist', name: 'wide', line: 9, col: 5 },
+      ]),
+    );
+    const req = (who: string, what: string) => `${who} 1.0 requires "${what}", which is not installed in the global site directories (searched ${site.dir})`;
+    expect(allowlist.warnings.map(line)).toEqual([
+      `warning - search path ${missing} does not exist or is not a directory`,
+      `warning 9:5 ${req('wide', 'w-missing')}`,
+      `warning 9:30 ${req('early', 'aa-missing')}`,
+      `warning 9:30 ${req('early', 'zz-missing')}`,
+      `warning 10:7 ${req('late', 'm-missing')}`,
+    ]);
+  });
+});
+
