@@ -316,5 +316,20 @@ describe('resolveAllowlist: diagnostics in reading order', () => {
       `warning 10:7 ${req('late', 'm-missing')}`,
     ]);
   });
+
+  it('says what to do about a distribution it cannot expose well', () => {
+    const site = new FakeSite();
+    site.eggInfo({ name: 'bare', version: '2.0', files: { 'bare.py': '' } });
+    site.eggInfo({ name: 'lazr.uri', version: '1.0.6', topLevel: ['lazr'], namespacePackages: ['lazr'], files: { 'lazr/uri/__init__.py': '' } });
+    site.eggInfo({ name: 'lazr.restfulclient', version: '0.14.5', topLevel: ['lazr'], namespacePackages: ['lazr'], files: { 'lazr/restfulclient/__init__.py': '' } });
+    const found = diagnosticsOf(() => resolve(spec([site], [{ kind: 'dist', name: 'bare' }, { kind: 'dist', name: 'lazr.uri' }])));
+    expect(found.map((d) => [line(d), d.hint])).toEqual([
+      [
+        `error 11:7 lazr/ in ${site.dir} is shared by lazr.uri and lazr.restfulclient, and lazr.uri has no file list (RECORD, installed-files.txt or dpkg) to tell its part`,
+        'allow lazr.restfulclient as well, or the directory with "path:"',
+      ],
+      ['warning 10:7 bare 2.0 has neither a file list nor top_level.txt: only its metadata is exposed', 'allow its modules by import name with "module: NAME"'],
+    ]);
+  });
 });
 
