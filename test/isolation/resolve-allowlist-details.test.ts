@@ -30,7 +30,7 @@ function spec(sites: Array<FakeSite | string>, allow: Array<Entry & { line?: num
 
 const resolve = (s: IsolationSpec, python: PythonInfo = fakePythonInfo(), opts: ResolveOptions = {}) => resolveAllowlist(s, python, { dpkg: null, ...opts });
 
-function diagnosticsOf(fn: () => unknown): Diagnostic[] {
+function diagnosticsOf(fn: () => unknown): readonly Diagnostic[] {
   try {
     fn();
   } catch (e) {
