@@ -68,6 +68,15 @@ describe('observeDisk', () => {
     expect(seen[through]!.linked).toEqual({ path: path.join(project, 'envs'), target: real });
     expect(seen[itself]!.linked).toEqual({ path: itself, target: outside });
     for (const r of [plain, absent, outside, project]) expect(seen[r]!.linked).toBeUndefined();
+    // Links outside the project, or the project's own path being one, are not its business.
+    const other = tempDir('envbuild-observe-other-');
+    fs.symlinkSync(real, path.join(other, 'l'));
+    const projectLink = path.join(other, 'p');
+    fs.symlinkSync(project, projectLink);
+    const beyond = path.join(other, 'l', 'app');
+    const seen2 = await observeDisk([{ ...wantedAt(beyond, []), name: 'b' }, { ...wantedAt(projectLink, []), name: 'p' }], emptyState('t'), projectLink);
+    expect(seen2[beyond]!.linked).toBeUndefined();
+    expect(seen2[projectLink]!.linked).toBeUndefined();
     // Without a project, nothing is checked.
     expect((await observeDisk([wantedAt(through, [])], emptyState('t')))[through]!.linked).toBeUndefined();
   });
