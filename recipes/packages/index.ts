@@ -16,6 +16,7 @@ import { keepSitePackages, ownedBy, recordOf } from './owned.js';
 import { failureHint, indexArgs, seedWheel } from './pip-args.js';
 import { locatePip, locateRecordedPip, pipFailure, PipSession } from './pip.js';
 import { seedPip, uninstallDropped } from './wheels.js';
+import { wheelOptions } from './bytecode.js';
 
 const stringList = (description: string) => ({ type: 'array', items: { type: 'string', minLength: 1 }, description }) as const;
 
@@ -43,6 +44,17 @@ const OPTIONS = {
       description: "Install pip itself into the environment, from the interpreter's bundled pip wheel (fast, no network).",
     },
     'extra-args': stringList('More arguments for "pip install", e.g. ["--pre"] or ["--only-binary", ":all:"].'),
+    'install-mode': {
+      enum: ['auto', 'clone', 'hardlink', 'copy'],
+      default: 'auto',
+      description:
+        'How wheel files reach the environment from the shared cache: auto (clone where the file system can, else hard link, else copy), clone, hardlink or copy. Overrides ENVBUILD_LINK_MODE. A hard-linked file is shared with the cache and every environment linking it: use copy to patch installed files by hand.',
+    },
+    'compile-bytecode': {
+      type: 'boolean',
+      default: false,
+      description: 'After installing, compile what was installed to bytecode with one `python -m compileall` run (off by default: Python compiles on first import).',
+    },
   },
 } as const;
 
@@ -75,7 +87,7 @@ export default defineRecipe<PackagesOptions>({
     const session = await PipSession.open(env.python, await locatePip(env));
     try {
       ctx.log(`using ${session.describe()}`);
-      const seeded = seed ? await seedPip(ctx, seed) : undefined;
+      const seeded = seed ? await seedPip(ctx, seed, wheelOptions(options)) : undefined;
       const items = declared.pipArgs;
       let installedNow: string[] = seeded ? [seeded] : [];
       if (items.length > 0) {

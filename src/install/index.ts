@@ -15,7 +15,8 @@ import { installCachedWheel } from './install-wheel.js';
 import { Linker, parseLinkMode } from './link.js';
 import { supportedTags } from './tags.js';
 import type { InstallOptions, InstallResult, InstallTarget, InstalledDistribution, LinkMode, UninstallResult, WheelRequest } from './types.js';
-import { findDistInfos, uninstallDistInfo } from './uninstall.js';
+import { distInfosByName, findDistInfos, uninstallDistInfo } from './uninstall.js';
+import { GeneratedStore } from './generated-store.js';
 import { canonicalName, parseWheelFilename } from './wheel-filename.js';
 import { mapLimit } from '../python/concurrency-limit.js';
 
@@ -123,23 +124,29 @@ export async function installWheels(target: InstallTarget, wheels: readonly Whee
     names.set(key, r.filename);
   }
   const replaced: { name: string; version: string }[] = [];
-  const installed = await mapLimit(resolved, 4, async (r): Promise<InstalledDistribution> => {
+  const store = GeneratedStore.in(o.cacheDir);
+  const present = await distInfosByName(target);
+  const installed: InstalledDistribution[] = [];
+  for (const r of resolved) {
     options.signal?.throwIfAborted();
-    for (const old of await findDistInfos(target, r.hit.entry.name)) {
+    for (const old of present.get(canonicalName(r.hit.entry.name)) ?? []) {
       const gone = await uninstallDistInfo(target, old);
       replaced.push({ name: gone.name, version: gone.version });
     }
     options.onProgress?.({ kind: 'install', wheel: r.filename });
-    const files = await installCachedWheel(
+    const files = installCachedWheel(
       { cacheEntryDir: r.hit.dir, entry: r.hit.entry, requested: r.request.requested ?? false, directUrl: r.request.directUrl ? directUrlOf(r) : undefined },
       target,
       dirs,
       linker,
+      store,
     );
     const { entry } = r.hit;
     const lib = entry.rootIsPurelib ? target.purelib : target.platlib;
-    return { name: entry.name, version: entry.version, distInfo: path.join(lib, entry.distInfo), files, linkMode: linker.used, sha256: entry.sha256 };
-  });
+    installed.push({ name: entry.name, version: entry.version, distInfo: path.join(lib, entry.distInfo), files, linkMode: linker.used, sha256: entry.sha256 });
+    // Let other environments' work (and the display) run between wheels.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
   return { installed, replaced };
 }
 

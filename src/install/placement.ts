@@ -9,6 +9,7 @@ import { UserError } from '../errors/user-error.js';
 import type { CachedFile, CachedWheel } from './cached-wheel.js';
 import { isEntryPointWrapper, versionedScripts, type ScriptEntryPoint } from './entry-points.js';
 import { isInside } from './env-dirs.js';
+import { checkMemberPath } from './member-path.js';
 import type { InstallTarget } from './types.js';
 
 export interface Placement {
@@ -17,6 +18,8 @@ export interface Placement {
   readonly dest: string;
   /** `link` from the cache, or `shebang`: written with `#!python` rewritten. */
   readonly how: 'link' | 'shebang';
+  /** The RECORD path when known without `path.relative` (files under the lib directory). */
+  readonly rel?: string;
 }
 
 export interface WheelPlan {
@@ -39,7 +42,7 @@ function schemeDir(target: InstallTarget, scheme: Scheme, name: string): string 
 }
 
 export function planWheel(entry: CachedWheel, target: InstallTarget): WheelPlan {
-  const libDir = entry.rootIsPurelib ? target.purelib : target.platlib;
+  const libDir = path.resolve(entry.rootIsPurelib ? target.purelib : target.platlib);
   const points = versionedScripts(entry.entryPoints, target.pythonVersion);
   const pointNames = new Set([...entry.entryPoints, ...points].map((p) => p.name));
   // pip names the header directory after the wheel file's name with `_` as `-`.
@@ -60,9 +63,13 @@ export function planWheel(entry: CachedWheel, target: InstallTarget): WheelPlan 
       continue;
     }
     if (top === entry.distInfo && parts.length === 2 && GENERATED.has(parts[1] ?? '')) continue;
-    placements.push({ file, dest: inside(target, path.join(libDir, ...parts), entry), how: 'link' });
+    // The cache entry is untrusted: a checked member path joined to the (checked) lib
+    // directory stays inside it, so the string join needs no per-file path.relative.
+    checkMemberPath(file.path, entry.filename);
+    placements.push({ file, dest: `${libDir}${path.sep}${parts.join(path.sep)}`, how: 'link', rel: file.path });
   }
   const scripts = points.map((point) => ({ point, dest: inside(target, path.join(target.scripts, point.name), entry) }));
+  inside(target, libDir, entry);
   return { libDir, distInfoDir: path.join(libDir, entry.distInfo), placements, scripts };
 }
 
