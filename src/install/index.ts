@@ -3,6 +3,7 @@
  * wheels are fetched, unpacked once into a shared content-addressed cache, and linked from
  * there into environments. See `types.ts` for the API's types.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -72,14 +73,14 @@ async function resolveWheel(request: WheelRequest, target: InstallTarget, o: Req
   }
   const local = localPathOf(request);
   if (local !== undefined) {
-    const actual = await sha256File(local).catch((e: NodeJS.ErrnoException) => {
+    const { sha256: actual, bytes } = await readWheel(local).catch((e: NodeJS.ErrnoException) => {
       throw new UserError('EINSTALL', `cannot read ${shown} (${e.code ?? e.message})`);
     });
     if (pinned !== undefined && actual !== pinned) {
       throw new UserError('EHASH', `${shown}: sha256 ${actual} does not match the pinned ${pinned}`, { hint: 'the file changed since it was locked; nothing was installed from it' });
     }
     o.onProgress?.({ kind: 'unpack', wheel: filename });
-    return { request, filename, hit: await ensureCached(o.cacheDir, local, filename, actual, o.allowRecordMismatch), url: urlOf(request) };
+    return { request, filename, hit: await ensureCached(o.cacheDir, local, filename, actual, o.allowRecordMismatch, bytes), url: urlOf(request) };
   }
   if (pinned === undefined) throw new UserError('EINSTALL', `${shown}: a wheel fetched over the network needs a sha256`, { hint: 'lock the environment (envbuild lock) to pin hashes' });
   const file = await download(request.url ?? '', pinned, filename, { ...o, onProgress: o.onProgress, signal: o.signal });
@@ -89,6 +90,15 @@ async function resolveWheel(request: WheelRequest, target: InstallTarget, o: Req
   } finally {
     await fs.rm(path.dirname(file), { recursive: true, force: true });
   }
+}
+
+/** Wheels up to this size are read whole (one read, hashed and unpacked from memory); larger ones are streamed. */
+const IN_MEMORY = 256 << 20;
+
+async function readWheel(file: string): Promise<{ sha256: string; bytes?: Buffer }> {
+  if ((await fs.stat(file)).size > IN_MEMORY) return { sha256: await sha256File(file) };
+  const bytes = await fs.readFile(file);
+  return { sha256: createHash('sha256').update(bytes).digest('hex'), bytes };
 }
 
 function urlOf(request: WheelRequest): string {
