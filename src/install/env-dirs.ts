@@ -10,7 +10,11 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../errors/user-error.js';
 
+const DOT_STEP = /(^|[\\/])\.\.?([\\/]|$)/;
+
 export function isInside(root: string, p: string): boolean {
+  // The common case without path.relative: an absolute path under root with no `.`/`..` step.
+  if (p.startsWith(root) && p.charAt(root.length) === path.sep && path.isAbsolute(root) && !DOT_STEP.test(p)) return true;
   const rel = path.relative(root, p);
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }

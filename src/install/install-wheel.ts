@@ -17,8 +17,8 @@ import { rewriteShebang, scriptText } from './entry-points.js';
 import type { EnvDirs } from './env-dirs.js';
 import type { GeneratedStore } from './generated-store.js';
 import type { Linker } from './link.js';
-import { planWheel } from './placement.js';
-import { formatRecord, recordHash, type RecordRow } from './record.js';
+import { planWheel, rootTemplate, type RootTemplate } from './placement.js';
+import { comparePaths, recordHash, recordLine, type RecordRow } from './record.js';
 import type { InstallTarget } from './types.js';
 
 export interface WheelInstallInput {
@@ -55,21 +55,31 @@ export function writeFresh(dest: string, content: string | Uint8Array, mode: num
 export function installCachedWheel(input: WheelInstallInput, target: InstallTarget, dirs: EnvDirs, linker: Linker, store: GeneratedStore | undefined): string[] {
   const { entry } = input;
   const plan = planWheel(entry, target);
+  const template = rootTemplate(entry);
   const rows: RecordRow[] = [];
   const written: string[] = [];
   const rel = (p: string) => path.relative(plan.libDir, p).split(path.sep).join('/');
   const source = `${input.cacheEntryDir}${path.sep}${FILES_DIR}${path.sep}`;
+  const lib = `${plan.libDir}${path.sep}`;
+  const native = (posix: string) => (path.sep === '/' ? posix : posix.split('/').join(path.sep));
   // Only wheels whose every file is the same in every environment have a shareable RECORD.
   let perEnvironment = plan.scripts.length > 0;
 
+  dirs.ensureSync(plan.libDir);
+  for (const d of template.dirs) dirs.ensureSync(lib + native(d));
+  for (const { file } of template.files) {
+    const dest = lib + native(file.path);
+    linker.linkSync(source + file.path, dest);
+    written.push(dest);
+  }
   let lastDir = '';
-  for (const { file, dest, how, rel: known } of plan.placements) {
+  for (const { file, dest, how } of plan.placements) {
     const dir = path.dirname(dest);
     if (dir !== lastDir) dirs.ensureSync(dir);
     lastDir = dir;
     if (how === 'link') {
       linker.linkSync(source + file.path, dest);
-      rows.push({ path: known ?? rel(dest), hash: file.hash, size: String(file.size) });
+      rows.push({ path: rel(dest), hash: file.hash, size: String(file.size) });
     } else {
       perEnvironment = true;
       const original = readFileSync(source + file.path);
@@ -102,10 +112,22 @@ export function installCachedWheel(input: WheelInstallInput, target: InstallTarg
   }
   const recordFile = path.join(plan.distInfoDir, 'RECORD');
   rows.push({ path: `${distInfoRel}/RECORD`, hash: '', size: '' });
-  const record = Buffer.from(formatRecord(rows));
-  place(perEnvironment ? undefined : shared, recordFile, record);
+  place(perEnvironment ? undefined : shared, recordFile, Buffer.from(mergeRecord(template, rows)));
   written.push(recordFile);
   return written;
+}
+
+/** RECORD text: the template's sorted lines merged with this environment's few rows. */
+function mergeRecord(template: RootTemplate, rows: RecordRow[]): string {
+  rows.sort((a, b) => comparePaths(a.path, b.path));
+  const out: string[] = [];
+  let i = 0;
+  for (const { file, line } of template.files) {
+    while (i < rows.length && comparePaths((rows[i] as RecordRow).path, file.path) < 0) out.push(recordLine(rows[i++] as RecordRow));
+    out.push(line);
+  }
+  while (i < rows.length) out.push(recordLine(rows[i++] as RecordRow));
+  return out.join('');
 }
 
 /** A generated file: hard-linked from the content-addressed store when there is one, else written. */
