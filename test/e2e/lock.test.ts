@@ -14,6 +14,7 @@ import { makeProject, type Project } from '../helpers/project.js';
 import { debianPython } from '../helpers/require-python.js';
 import { buildWheel } from '../helpers/wheel.js';
 import { buildTestWheelhouse } from '../helpers/wheelhouse.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const TAG = 'py2.py3-none-any';
 // Several applies and pip runs each, on a machine shared by many sessions.
@@ -113,7 +114,7 @@ describe('envbuild lock and apply --locked / --frozen (Debian python3.11, local 
     const p = makeProject(manifest(python, ['alpha']));
     const wh = await buildTestWheelhouse(path.join(p.dir, 'wh'));
     ok(p.run('lock'));
-    const other = fs.mkdtempSync(path.join(os.tmpdir(), 'envbuild-tamper-'));
+    const other = tempDir('envbuild-tamper-');
     const evil = await buildWheel(other, { name: 'beta', version: '1.0', tag: TAG, modules: { 'beta.py': 'import os  # not what was locked\n' } });
     fs.copyFileSync(evil, path.join(wh, path.basename(evil)));
 

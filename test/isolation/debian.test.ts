@@ -4,7 +4,6 @@
  * Skipped with a note where they are absent, failed under CI=true.
  */
 import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ManifestError } from '../../src/errors/user-error.js';
@@ -16,10 +15,11 @@ import { resolveAllowlist } from '../../src/isolation/resolve-allowlist.js';
 import type { AllowEntry, IsolationSpec } from '../../src/manifest/types.js';
 import type { PythonInfo } from '../../src/python/interpreter.js';
 import { probeInterpreter } from '../../src/python/probe.js';
-import { tempDir } from '../helpers/fake-site.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { at, fakePythonInfo } from '../helpers/fake-python.js';
 import { debianPython, requirePresent, type SkippableContext } from '../helpers/require-python.js';
 import { writeMiniVenv, writeTree } from '../helpers/write-tree.js';
+import { snapshotTree } from '../helpers/tree-snapshot.js';
 
 const DIST_PACKAGES = '/usr/lib/python3/dist-packages';
 const NEEDED = ['python3-apt', 'python3-gi', 'python3-yaml', 'python3-dbus', 'python3-six'];
@@ -36,20 +36,6 @@ type Unlocated = AllowEntry extends infer E ? (E extends AllowEntry ? Omit<E, 'a
 
 function cherryPick(allow: Unlocated[], dependencies: IsolationSpec['dependencies'] = 'follow'): IsolationSpec {
   return { mode: 'cherry-pick', allow: allow.map((e, i) => ({ ...e, at: at(5 + i) }) as AllowEntry), searchPaths: [], dependencies };
-}
-
-/** Names and modification times of a directory and its direct children: enough to see a write. */
-function snapshot(dir: string): string[] {
-  const out = [`${dir} ${fs.statSync(dir).mtimeMs}`];
-  for (const name of fs.readdirSync(dir).sort()) {
-    const p = path.join(dir, name);
-    const st = fs.lstatSync(p);
-    out.push(`${name} ${st.mtimeMs} ${st.size}`);
-    if (st.isDirectory() && fs.existsSync(path.join(p, '__pycache__'))) {
-      for (const c of fs.readdirSync(path.join(p, '__pycache__')).sort()) out.push(`${name}/__pycache__/${c}`);
-    }
-  }
-  return out;
 }
 
 describe('on Debian with python3.11', () => {
@@ -137,8 +123,7 @@ describe('on Debian with python3.11', () => {
     const root = path.join(tempDir('envbuild-deb-'), 'ubuntu');
     const bin = writeMiniVenv(root, { executable: python.executable, version: python.version, sitePackages: python.venvScheme.purelib });
     writeTree(root, renderOverlay(allowlist, { manifestFile: '/project/env.yaml', environment: 'ubuntu', root, python }));
-    const watched = [DIST_PACKAGES, `${DIST_PACKAGES}/apt`, `${DIST_PACKAGES}/yaml`, `${DIST_PACKAGES}/aptsources`];
-    const before = watched.map(snapshot);
+    const before = snapshotTree(DIST_PACKAGES, { by: 'metadata' });
 
     // Neither PYTHONDONTWRITEBYTECODE from this shell nor a user's PYTHONPATH may decide the result.
     const env = { PATH: process.env['PATH'] ?? '' };
@@ -165,6 +150,6 @@ describe('on Debian with python3.11', () => {
       allowlist.distributions.find((d) => d.name === 'python-apt')?.version,
     );
 
-    expect(watched.map(snapshot)).toEqual(before);
+    expect(snapshotTree(DIST_PACKAGES, { by: 'metadata' })).toEqual(before);
   });
 });

@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { acquireLock } from '../../src/state/lock.js';
 import { debianPython } from '../helpers/require-python.js';
 import { cli, cliAsync, leftovers, makeScenario, normalisedTree } from './harness.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 /** The pid of a process that has exited: what a killed holder leaves in its holder file. */
 function deadPid(): number {
@@ -30,7 +31,7 @@ function abandonedLock(dir: string, identity: 'real' | 'other' = 'real'): fs.Sta
 }
 
 function scratch(): string {
-  return fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'envbuild-lock-')));
+  return tempDir('envbuild-lock-');
 }
 
 describe('the apply lock', () => {
