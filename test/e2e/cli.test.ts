@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { acquireLock } from '../../src/state/lock.js';
 import { debianPython } from '../helpers/require-python.js';
 import { makeProject, REPO } from '../helpers/project.js';
+import { cliAsync } from '../reliability/harness.js';
 
 describe('envbuild command line', () => {
   it('--help tells the truth about commands and options, --version prints the version', () => {
@@ -90,11 +91,13 @@ describe('envbuild command line', () => {
   it('--wait waits for the holder to finish', async (ctx) => {
     const p = makeProject(`envbuild: 1\nenvironments:\n  app:\n    python: ${debianPython(ctx, 11)}\n`);
     const release = await acquireLock(p.dir, { command: 'test holder' });
-    const waiting = p.runAsync('apply', '--wait');
-    await new Promise((r) => setTimeout(r, 1500));
+    // The stage trace says when the run has found the lock taken and started waiting.
+    const waiting = cliAsync(p.dir, ['apply', '--wait'], { ENVBUILD_TRACE: '1' });
+    await waiting.waitFor(/^envbuild-trace waiting for the lock$/m, 60_000);
+    expect(waiting.child.exitCode).toBeNull();
     expect(fs.existsSync(p.env('app'))).toBe(false);
     await release();
-    const r = await waiting;
+    const r = await waiting.done;
     expect(r.code).toBe(0);
     expect(fs.existsSync(path.join(p.env('app'), 'pyvenv.cfg'))).toBe(true);
   });

@@ -8,6 +8,15 @@ import { useSandbox } from './sandbox.js';
 
 const sandbox = useSandbox();
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function probeError(file: string, options: Parameters<typeof probeInterpreter>[1] = {}): Promise<UserError> {
   const error: unknown = await probeInterpreter(file, options).then(
     () => undefined,
@@ -119,10 +128,12 @@ describe('probeInterpreter', () => {
 
   it('gives up on an interpreter that hangs', async () => {
     const box = await sandbox();
-    const file = await box.script('bin/python3', '#!/bin/sh\n# not exec: the sleep must die with the shell\nsleep 30\n');
-    const started = Date.now();
+    // Not exec: the sleep (longer than this test may run) must die with the shell.
+    const pidFile = path.join(box.root, 'sleep.pid');
+    const file = await box.script('bin/python3', `#!/bin/sh\nsleep 600 &\necho $! > '${pidFile}'\nwait\n`);
     const error = await probeError(file, { timeoutMs: 300 });
     expect(error.message).toBe(`${file} is not a working Python interpreter: the probe timed out after 300 ms`);
-    expect(Date.now() - started).toBeLessThan(5_000);
+    const sleeper = Number((await readFile(pidFile, 'utf8')).trim());
+    await expect.poll(() => alive(sleeper), { timeout: 5_000 }).toBe(false);
   });
 });

@@ -265,10 +265,10 @@ describe('packages in a cherry-pick environment', () => {
 });
 
 describe.each([
-  ['pyenv 3.8 (pip 23.0.1)', '3.8', ''],
-  ['pyenv 3.13 (pip 24.2)', '3.13', ''],
-  ['pyenv 3.6 (pip 18.1)', '3.6', ''],
-  ['pyenv 2.7 classic (pip 19.2.3)', '2.7', 'layout: classic'],
+  ['pyenv 3.8', '3.8', ''],
+  ['pyenv 3.13', '3.13', ''],
+  ['pyenv 3.6', '3.6', ''],
+  ['pyenv 2.7 classic', '2.7', 'layout: classic'],
 ])('packages on %s', (_label, version, extra) => {
   it('installs, upgrades, evaluates markers for that interpreter, and uninstalls', async (ctx) => {
     const python = pyenvVersion(ctx, version);
