@@ -316,18 +316,23 @@ import json, hashlib, sqlite3, _json, zlib
 c = sqlite3.connect(':memory:')
 out = {'sha': hashlib.sha256(b'x').hexdigest()[:8], 'sqlite': c.execute('select 1+1').fetchone()[0],
        'json_c': _json.__file__, 'zlib': zlib.decompress(zlib.compress(b'ok'))}
-${hasSsl ? "import ssl\nout['ssl'] = ssl.OPENSSL_VERSION" : ''}
+try:
+    import ssl
+    out['ssl'] = ssl.OPENSSL_VERSION
+except ImportError:
+    out['ssl'] = None
 print(json.dumps(out))
 `,
       cleanEnv(base.home),
     );
     expect(stdlib).toMatchObject({ sha: '2d711642', sqlite: 2, zlib: 'ok' });
     expect(stdlib['json_c']).toContain('lib-dynload/_json.so');
-    if (hasSsl) expect(stdlib['ssl']).toMatch(/SSL/);
+    // ssl works in the environment exactly when it works in the base.
+    expect(stdlib['ssl']).toEqual(hasSsl ? expect.stringMatching(/SSL/) : null);
     // distutils finds the C headers through include/python2.7.
     const inc = await pyJson<string>(env.python, 'import json, distutils.sysconfig as s; print(json.dumps(s.get_python_inc()))', cleanEnv(base.home));
     expect(inc).toBe(path.join(env.root, 'include/python2.7'));
-    await expect(fs.stat(path.join(inc, 'Python.h'))).resolves.toBeTruthy();
+    expect((await fs.stat(path.join(inc, 'Python.h'))).isFile()).toBe(true);
   });
 
   it('full: sees neither the base site-packages (pip) nor the user site, even when HOME has one', async (ctx) => {
