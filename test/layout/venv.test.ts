@@ -456,8 +456,7 @@ describe('activation scripts', () => {
 
   it('POSIX sh (dash) can source it too', (ctx) => {
     const e = need(ctx);
-    const dash = which('dash');
-    if (dash === undefined) return ctx.skip('dash is not installed');
+    const dash = requireShell(ctx, 'dash');
     const out = ok(
       run(dash, ['-c', '. "$1/bin/activate"; echo "$VIRTUAL_ENV"; command -v python; deactivate; echo "${VIRTUAL_ENV:-unset} $PATH"', 'sh', e.root], childEnv(e.home, { PATH: BASE_PATH })),
       'dash',
@@ -466,7 +465,7 @@ describe('activation scripts', () => {
   });
 
   /**
-   * zsh, fish and tcsh are Debian packages that `.ci/run` installs: each script runs in its own
+   * dash, zsh, fish and tcsh are Debian packages that `.ci/run` installs: each script runs in its own
    * shell, read from a file as a user's shell reads a sourced script line by line. (tcsh
    * expands aliases when it reads a line, so `deactivate`, an alias the script defines, only
    * exists on the lines after the one that sources it: a one-line `tcsh -c` cannot call it.)
