@@ -3,19 +3,11 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors/index.js';
 import { probeInterpreter } from '../../src/python/index.js';
+import { alive } from '../helpers/alive.js';
 import { debianPython, pyenvVersion } from '../helpers/require-python.js';
 import { useSandbox } from './sandbox.js';
 
 const sandbox = useSandbox();
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function probeError(file: string, options: Parameters<typeof probeInterpreter>[1] = {}): Promise<UserError> {
   const error: unknown = await probeInterpreter(file, options).then(

@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { alive } from '../helpers/alive.js';
 import { debianPython } from '../helpers/require-python.js';
 import { cli, cliAsync, makeScenario } from './harness.js';
 
@@ -37,15 +38,6 @@ function scenario(python: string, parts: string) {
 const SLEEPER = `sleep 61 & echo $! > sleeper.pid; wait; touch sleeper.finished`;
 /** What a stopped run must not leave: proof that the slow work ran to its end. */
 const finished = (dir: string) => ['sleeper.finished', 'deaf.finished'].filter((n) => fs.existsSync(path.join(dir, n)));
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function gone(pid: number, withinMs = 4_000): Promise<boolean> {
   const end = Date.now() + withinMs;
