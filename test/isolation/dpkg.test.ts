@@ -5,7 +5,8 @@ import { ManifestError } from '../../src/errors/user-error.js';
 import { DpkgDatabase } from '../../src/isolation/dpkg.js';
 import { resolveAllowlist } from '../../src/isolation/resolve-allowlist.js';
 import type { AllowEntry } from '../../src/manifest/types.js';
-import { FakeSite, tempDir } from '../helpers/fake-site.js';
+import { FakeSite } from '../helpers/fake-site.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { at, fakePythonInfo } from '../helpers/fake-python.js';
 
 interface FakePackage {
