@@ -21,6 +21,7 @@ describe('the locked interpreter', () => {
     expect(interpreterTag(fakePythonInfo({ versionInfo: [3, 13, 0], soabi: 'cpython-313t-x86_64-linux-gnu' }))).toBe('cp313-cp313t-linux_x86_64');
     // the platform's trailing version digits go (Python 2's `linux2`)
     expect(interpreterTag(fakePythonInfo({ platform: 'linux2' }))).toBe('cp311-cp311-linux_x86_64');
+    expect(interpreterTag(fakePythonInfo({ platform: 'freebsd13' }))).toBe('cp311-cp311-freebsd_x86_64');
     expect(interpreterTag(fakePythonInfo({ implementation: 'pypy', versionInfo: [3, 10, 14], soabi: 'pypy310-pp73-x86_64-linux-gnu' }))).toBe(`pp310-pypy310_pp73_x86_64_linux_gnu-linux_${os.machine()}`);
     expect(interpreterTag(fakePythonInfo({ implementation: 'graalpy', versionInfo: [3, 10, 8], soabi: 'graalpy.x' }))).toBe(`graalpy310-graalpy_x-linux_${os.machine()}`);
   });

@@ -203,6 +203,10 @@ executable = "/usr/bin/python3.11"
     expect({ environment: lock.environment, inputs: lock.inputs, isolation: lock.isolation, resolver: lock.resolver }).toEqual({ environment: 'a', inputs: 'sha256:x', isolation: 'full', resolver: 'r' });
   });
 
+  it('reads a missing SOABI (Python 2) as null', () => {
+    expect(parseLock(`${head}packages = []\n${tool}`, 'pylock.a.toml').interpreter.soabi).toBeNull();
+  });
+
   it('refuses text that is not TOML, naming the file and the first line of the parser\'s complaint', async () => {
     const e = await refusal(() => parseLock('lock-version = \n[[', '/p/pylock.app.toml'));
     expect(e.code).toBe('ELOCK');
