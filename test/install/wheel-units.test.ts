@@ -169,3 +169,38 @@ describe('link modes', () => {
     expect(e.code).toBe('ELINKMODE');
   });
 });
+
+describe('refusals carry their code and hint', () => {
+  it('for entry points, wheel names, member paths, WHEEL and METADATA', () => {
+    const ep = refusal(() => parseScriptEntryPoints('[console_scripts]\nx = -m\n', 'w.whl'));
+    expect([ep.code, ep.hint]).toEqual(['EWHEEL', 'expected module:function']);
+    const suffix = refusal(() => parseScriptEntryPoints('[console_scripts]\nx = m\n', 'w.whl'));
+    expect([suffix.code, suffix.hint]).toEqual(['EWHEEL', 'see https://packaging.python.org/specifications/entry-points/#use-for-scripts']);
+    expect(refusal(() => parseScriptEntryPoints('[console_scripts]\n[x = m:f\n', 'w.whl')).code).toBe('EWHEEL');
+    const name = refusal(() => parseWheelFilename('x.tar.gz'));
+    expect([name.code, name.message, name.hint]).toEqual(['EWHEELNAME', '"x.tar.gz" is not a wheel file name', 'a wheel is named {name}-{version}[-{build}]-{python tag}-{abi tag}-{platform tag}.whl (PEP 427)']);
+    expect(refusal(() => checkMemberPath('../x', 'w.whl')).code).toBe('EWHEELPATH');
+    const major = refusal(() => parseWheelFile('Wheel-Version: 2.0\n', 'w.whl'));
+    expect([major.code, major.hint]).toEqual(['EWHEEL', 'install it with a newer installer']);
+    expect(refusal(() => parseWheelFile('', 'w.whl')).code).toBe('EWHEEL');
+    expect(parseWheelFile('Wheel-Version: 1.10\nRoot-Is-Purelib: true\n', 'w.whl').wheelVersion).toBe('1.10');
+    const meta = refusal(() => parseMetadataNameVersion('', 'w.whl'));
+    expect([meta.code, meta.hint]).toEqual(['EWHEEL', 'the wheel is damaged']);
+  });
+
+  it('entry_points.txt: comments with "=" inside a section, indented sections, a repeated spaced section, an empty name', () => {
+    const text = '[console_scripts]\na = m:f\n# b = m:f\n; c = m:f\n  [gui_scripts]\ng = m:f\n[ console_scripts ]\nd = m:f\n';
+    expect(parseScriptEntryPoints(text, 'w.whl').map((p) => `${p.name}${p.gui ? ' (gui)' : ''}`)).toEqual(['a', 'd', 'g (gui)']);
+    expect(refusal(() => parseScriptEntryPoints('[console_scripts]\n= m:f\n', 'w.whl')).message).toBe('w.whl: refusing entry point name "": a script name must be a plain file name');
+    const p = (n: string) => ({ name: n, module: 'm', attribute: 'f', gui: false });
+    expect(versionedScripts([p('pip'), p('mypip3'), p('easy_install'), p('my-easy_install-3.9'), p('easy_install-3.10'), p('easy_install-10.1')], '3.11').map((x) => x.name)).toEqual([
+      'mypip3',
+      'my-easy_install-3.9',
+      'pip',
+      'pip3',
+      'pip3.11',
+      'easy_install',
+      'easy_install-3.11',
+    ]);
+  });
+});
