@@ -129,7 +129,7 @@ const UNIX_FILE_MODE = (0o100644 << 16) >>> 0;
 
 const UNIX_EXECUTABLE_MODE = (0o100755 << 16) >>> 0;
 
-function zip(files: readonly (readonly [string, Uint8Array])[], executable: ReadonlySet<string> = new Set()): Buffer {
+export function zip(files: readonly (readonly [string, Uint8Array])[], executable: ReadonlySet<string> = new Set()): Buffer {
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];
   let offset = 0;

@@ -1,0 +1,123 @@
+/**
+ * Fetching at its edges, against a server on 127.0.0.1: which HTTP statuses are retried,
+ * progress without a Content-Length, file names from URLs, and URLs as shown to the user.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { UserError } from '../../src/errors/index.js';
+import { localPathOf, showUrl, wheelFilenameOf } from '../../src/install/fetch.js';
+import { installWheels, targetFor } from '../../src/install/index.js';
+import type { InstallProgress, InstallTarget } from '../../src/install/types.js';
+import { fakePythonInfo } from '../helpers/fake-python.js';
+import { tempDir } from '../helpers/temp-dir.js';
+import { buildWheel } from '../helpers/wheel.js';
+
+let tmp: string;
+let target: InstallTarget;
+let server: http.Server;
+let base: string;
+let bytes: Buffer;
+let sha: string;
+/** Statuses to answer before serving the wheel, one per request. */
+let script: number[];
+let requests: number;
+let lengthHeader: boolean;
+
+beforeEach(async () => {
+  tmp = tempDir('envbuild-fetch-edges-');
+  target = targetFor(path.join(tmp, 'env'), fakePythonInfo());
+  fs.mkdirSync(target.prefix);
+  bytes = fs.readFileSync(await buildWheel(path.join(tmp, 'wh'), { name: 'remote', version: '1.0', modules: { 'remote.py': 'R = 1\n' } }));
+  sha = createHash('sha256').update(bytes).digest('hex');
+  script = [];
+  requests = 0;
+  lengthHeader = true;
+  server = http.createServer((_req, res) => {
+    requests++;
+    const status = script.shift();
+    if (status !== undefined) return void res.writeHead(status).end();
+    res.writeHead(200, lengthHeader ? { 'content-length': String(bytes.length) } : {});
+    res.end(bytes);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return () => new Promise<void>((resolve) => server.close(() => resolve()));
+});
+afterEach(() => undefined);
+
+const url = () => `${base}/files/remote-1.0-py3-none-any.whl`;
+const opts = (extra: object = {}) => ({ cacheDir: path.join(tmp, 'cache'), env: {}, retryDelayMs: 1, ...extra });
+
+async function refusal(p: Promise<unknown>): Promise<UserError> {
+  const e: unknown = await p.then(() => undefined, (x: unknown) => x);
+  if (!(e instanceof UserError)) throw new Error(`expected a UserError, got ${String(e)}`);
+  return e;
+}
+
+describe('downloads', () => {
+  it('retry timeouts (408), rate limits (429) and server errors (500, 502), then succeed', async () => {
+    script = [408, 429, 500];
+    const { installed } = await installWheels(target, [{ url: url(), sha256: sha }], opts());
+    expect(installed.map((d) => d.name)).toEqual(['remote']);
+    expect(requests).toBe(4);
+  });
+
+  it('do not retry other client errors, and count attempts in the message', async () => {
+    for (const status of [400, 401, 403, 499]) {
+      script = [status, 500];
+      requests = 0;
+      const e = await refusal(installWheels(target, [{ url: url(), sha256: sha }], opts()));
+      expect(e.message, String(status)).toMatch(new RegExp(`^cannot download ${url().replace(/[.]/g, '\\.')}: HTTP ${status} [A-Za-z ]+ \\(after 1 attempt\\)$`));
+      expect(e.hint).toBe('check the URL, the network and the credentials it references');
+      expect(requests).toBe(1);
+    }
+    script = [502, 502];
+    requests = 0;
+    const e = await refusal(installWheels(target, [{ url: url(), sha256: sha }], opts({ retries: 1 })));
+    expect(e.message).toMatch(/: HTTP 502 Bad Gateway \(after 2 attempts\)$/);
+    script = [503];
+    const once = await refusal(installWheels(target, [{ url: url(), sha256: sha }], opts({ retries: 0 })));
+    expect(once.message).toMatch(/\(after 1 attempt\)$/);
+    expect(fs.readdirSync(path.join(tmp, 'cache', 'downloads'))).toEqual([]);
+  });
+
+  it('name a connection failure and its cause after the retries', async () => {
+    const dead = `http://127.0.0.1:1/remote-1.0-py3-none-any.whl`;
+    const e = await refusal(installWheels(target, [{ url: dead, sha256: sha }], opts({ retries: 1 })));
+    expect(e.message).toMatch(/^cannot download http:\/\/127\.0\.0\.1:1\/remote-1\.0-py3-none-any\.whl: fetch failed: bad port \(after 2 attempts\)$/);
+  });
+
+  it('report their size at the end without a Content-Length', async () => {
+    lengthHeader = false;
+    const events: InstallProgress[] = [];
+    await installWheels(target, [{ url: url(), sha256: sha }], opts({ onProgress: (e: InstallProgress) => events.push(e) }));
+    expect(events).toEqual([
+      { kind: 'download', wheel: 'remote-1.0-py3-none-any.whl', bytes: bytes.length },
+      { kind: 'unpack', wheel: 'remote-1.0-py3-none-any.whl' },
+      { kind: 'install', wheel: 'remote-1.0-py3-none-any.whl' },
+    ]);
+  });
+});
+
+describe('wheel locations', () => {
+  it('give the file name from a path or the last URL segment, percent-decoded, ${env:…} allowed', () => {
+    expect(wheelFilenameOf({ path: '/x/y/a-1-py3-none-any.whl' })).toBe('a-1-py3-none-any.whl');
+    expect(wheelFilenameOf({ url: 'https://${env:U}:${env:T}@h/simple/a/a%2B1-1-py3-none-any.whl?x=1#sha256=0' })).toBe('a+1-1-py3-none-any.whl');
+    expect(localPathOf({ path: 'rel/a.whl' })).toBe(path.resolve('rel/a.whl'));
+    expect(localPathOf({ url: 'file:///w/a%20b.whl' })).toBe('/w/a b.whl');
+    expect(localPathOf({ url: 'https://h/a.whl' })).toBeUndefined();
+  });
+
+  it('are shown with ${env:…} references kept and literal credentials hidden', () => {
+    expect(showUrl('https://user:${env:TOKEN}@h/a.whl')).toBe('https://user:${env:TOKEN}@h/a.whl');
+    expect(showUrl('https://${env:TOKEN}@h/a.whl')).toBe('https://${env:TOKEN}@h/a.whl');
+    expect(showUrl('https://user:s3cretvalue@h/a.whl')).toBe('https://user:***@h/a.whl');
+    expect(showUrl('https://s3cretvalue@h/a.whl')).toBe('https://***@h/a.whl');
+    expect(showUrl('https://user:${env:T}@h/a.whl?token=s3cretvalue')).toBe('https://user:${env:T}@h/a.whl?token=***');
+    expect(showUrl('/plain/path/a.whl')).toBe('/plain/path/a.whl');
+  });
+});
