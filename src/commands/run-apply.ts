@@ -19,6 +19,7 @@ import type { IsolationMode } from '../manifest/types.js';
 import path from 'node:path';
 import { dependencies, jobsFor, runScheduled, type ScheduledStep } from './schedule.js';
 import { stateIdentity } from './state-identity.js';
+import { ownedAbove, recordedParents } from './shared-parents.js';
 import { traceStage } from '../trace.js';
 
 /** How progress is shown: listr2's live renderer, plain lines (CI, pipes), or nothing (JSON, library use). */
@@ -161,6 +162,14 @@ async function execute(prepared: Prepared, options: ApplyOptions, destroying: bo
       uses: (byName.get(e.name)?.parts ?? []).flatMap((p) => p.uses.map((u) => u.env)),
     })),
   );
+  // Which directories above the roots are envbuild's is settled before any build starts, so the
+  // record does not depend on the order environments finish in (see shared-parents.ts).
+  const owned = await ownedAbove(
+    prepared.manifest.dir,
+    new Map(working.flatMap((e) => (byName.has(e.name) && e.action !== 'remove' ? [[e.name, byName.get(e.name)!.path] as const] : []))),
+    prepared.state,
+    trusted ? (prepared.state.creating ?? {}) : {},
+  );
   const steps = working.map((envPlan) => ({
       key: envPlan.name,
       after: after.get(envPlan.name) ?? [],
@@ -221,7 +230,7 @@ async function execute(prepared: Prepared, options: ApplyOptions, destroying: bo
           return;
         }
         // Recorded after each step, so an interruption loses at most the one in flight.
-        const parents = (envState.parents ?? []).filter((dir) => dir.startsWith(`${prepared.manifest.dir}/`));
+        const parents = recordedParents(prepared.manifest.dir, d.path, envState.parents ?? [], owned);
         const { parents: _all, ...recorded } = envState;
         let current: EnvironmentState = {
           ...recorded,
