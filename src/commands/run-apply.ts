@@ -17,7 +17,7 @@ import { summarizePart } from '../parts/part-summary.js';
 import type { DesiredEnvironment } from '../plan/types.js';
 import type { IsolationMode } from '../manifest/types.js';
 import path from 'node:path';
-import { dependencies, jobsFor, runScheduled, type ScheduledStep } from './schedule.js';
+import { dependencies, jobsFor, runScheduled, widthOf, type ScheduledStep } from './schedule.js';
 import { stateIdentity } from './state-identity.js';
 import { ownedAbove, recordedParents } from './shared-parents.js';
 import { traceStage } from '../trace.js';
@@ -31,7 +31,7 @@ export interface ApplyOptions extends EngineOptions {
   readonly wait?: boolean;
   /** Aborting stops after the current step; state is saved and InterruptedError is thrown. */
   readonly signal?: AbortSignal;
-  /** Environments applied at once (`--jobs N`); by default one per core, at most the cores. */
+  /** Environments applied at once (`--jobs N`); by default as many as can go side by side, at most the cores. */
   readonly jobs?: number;
 }
 
@@ -278,7 +278,7 @@ async function execute(prepared: Prepared, options: ApplyOptions, destroying: bo
   // Outcomes are reported in plan order, whichever environment finished first.
   const order = new Map(working.map((e, i) => [e.name, i]));
   try {
-    await runSteps(steps, options.progress ?? 'silent', jobsFor(options.jobs));
+    await runSteps(steps, options.progress ?? 'silent', jobsFor(options.jobs, widthOf(steps)));
     // An unsigned or migrated state that nothing above rewrote is recorded again, signed.
     if (plan.stateRewrite && !stateWritten) await save(null, null);
   } catch (e) {

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { debianPython } from '../helpers/require-python.js';
-import { cli, faultPoints, leftovers, makeScenario, normalisedState, normalisedTree, resetTo, pickKillPoints, threeEnvironments } from './harness.js';
+import { cli, faultPoints, leftovers, makeScenario, normalisedState, normalisedTree, resetTo, pickKillPoints, stateDiff, threeEnvironments } from './harness.js';
 
 
 // One environment at a time: a kill point is found by its number, so the points must come in the
@@ -58,12 +58,7 @@ describe('SIGKILL during a first apply', () => {
         const missing = want.tree.filter((l) => !tree.includes(l));
         failures.push(`${at}: tree differs: extra ${JSON.stringify(extra)}, missing ${JSON.stringify(missing)}`);
       }
-      // KNOWN GAP (reported in the round-2 closing note, to fix next): a kill just after the
-      // final state write (or its temporary) leaves a state record that differs from a clean
-      // run's while the tree and the environments are identical. Only the record comparison is
-      // waived for these two points; tree and leftovers are still checked for them.
-      const knownStateGap = /\(after (temporary of|write) env\.yaml\.state\.json\)$/.test(at) && (at.startsWith('kill point 24 ') || at === `kill point ${points.length} (after write env.yaml.state.json)`);
-      if (!knownStateGap && JSON.stringify(normalisedState(work.dir)) !== JSON.stringify(want.state)) failures.push(`${at}: state differs`);
+      if (JSON.stringify(normalisedState(work.dir)) !== JSON.stringify(want.state)) failures.push(`${at}: state differs: ${stateDiff(normalisedState(work.dir), want.state)}`);
       const left = leftovers(work.dir);
       if (left.length > 0) failures.push(`${at}: leftovers ${left.join(', ')}`);
     }
