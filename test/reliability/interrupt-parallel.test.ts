@@ -82,3 +82,33 @@ describe('SIGKILL during a first apply of environments in parallel', () => {
     expect(killedCount).toBeGreaterThan(points.length - 5);
   });
 });
+
+describe('a staging directory whose clearing is interrupted', () => {
+  it('still carries its marker, so the next run clears it instead of refusing it', { timeout: 300_000 }, (ctx) => {
+    const python = debianPython(ctx, 11);
+    const p = makeScenario(twoEnvironments(python));
+    const pristine = fs.mkdtempSync(path.join(os.tmpdir(), 'envbuild-rel-pristine-'));
+    resetTo(pristine, p.dir);
+    const points = faultPoints(cli(p.dir, ['apply', '--jobs', '1'], { killAfter: 1e9 }).stderr);
+    resetTo(p.dir, pristine);
+    // Killed with a's staging directory half built (marker, directories, some files).
+    const killed = cli(p.dir, ['apply', '--jobs', '1'], { killAfter: points.indexOf('write bin/activate') + 1 });
+    expect(killed.signal).toBe('SIGKILL');
+    const staging = path.join(p.dir, 'envs', '.a.envbuild-staging');
+    expect(fs.readdirSync(staging)).toContain('pyvenv.cfg');
+    // The next run is killed as it clears that directory, after its first entry.
+    const half = `${p.dir}-half`;
+    resetTo(half, p.dir);
+    const again = faultPoints(cli(p.dir, ['apply', '--jobs', '1'], { killAfter: 1e9 }).stderr);
+    resetTo(p.dir, half);
+    const clearing = again.findIndex((l) => l.startsWith(`clear ${staging}/`));
+    expect(clearing, again.join('\n')).toBeGreaterThanOrEqual(0);
+    expect(cli(p.dir, ['apply', '--jobs', '1'], { killAfter: clearing + 1 }).signal).toBe('SIGKILL');
+    expect(fs.readdirSync(staging)).toContain('pyvenv.cfg');
+    const recovered = cli(p.dir, ['apply', '--jobs', '1']);
+    expect(recovered.code, recovered.stderr).toBe(0);
+    expect(leftovers(p.dir)).toEqual([]);
+    expect(fs.readdirSync(path.join(p.dir, 'envs')).sort()).toEqual(['a', 'b']);
+    for (const d of [pristine, half]) fs.rmSync(d, { recursive: true, force: true });
+  });
+});
