@@ -12,9 +12,9 @@ import { debianPython } from '../helpers/require-python.js';
 import { cli, faultPoints, leftovers, makeScenario, normalisedState, normalisedTree, resetTo, pickKillPoints, stateDiff, threeEnvironments } from './harness.js';
 
 
-// One environment at a time: a kill point is found by its number, so the points must come in the
-// same order in every run; with environments in parallel their interleaving varies (and which
-// of two environments started before `envs/` was made, so records it as its own, varies too).
+// One environment at a time: a kill point is found by its number, so the points come in the
+// same order in every run and each label below names what was interrupted. Environments in
+// parallel (the default) are killed at every point by interrupt-parallel.test.ts.
 const APPLY = ['apply', '--jobs', '1'];
 
 describe('SIGKILL during a first apply', () => {
