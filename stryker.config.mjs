@@ -17,6 +17,7 @@ export default {
     'src/secrets/**/*.ts',
     'src/isolation/overlay.ts',
     'src/isolation/resolve-allowlist.ts',
+    'src/isolation/resolve-allowlist/**/*.ts',
     'src/lock/**/*.ts',
     'src/install/**/*.ts',
     '!src/**/types.ts',

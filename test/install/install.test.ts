@@ -77,6 +77,8 @@ describe('installWheels', () => {
       expect(fs.statSync(file).size, row.path).toBe(Number(row.size));
     }
     expect(rows.map((r) => r.path)).toEqual([...rows.map((r) => r.path)].sort());
+    // Its scripts name this environment's interpreter: its RECORD is its own, never shared.
+    expect(fs.statSync(path.join(distInfo, 'RECORD')).nlink).toBe(1);
   });
 
   it('hard-links files from the cache (one inode for all environments), and copies when told to', async () => {
@@ -85,13 +87,16 @@ describe('installWheels', () => {
     expect(d?.linkMode).toBe('hardlink'); // ext4/tmpfs here: no reflinks
     const installedFile = path.join(site(), 'linked.py');
     expect(fs.statSync(installedFile).nlink).toBe(2);
-    expect(fs.statSync(path.join(d!.distInfo, 'RECORD')).nlink).toBe(1);
+    // Generated metadata the same in every environment is one file in the cache's store too.
+    expect(fs.statSync(path.join(d!.distInfo, 'RECORD')).nlink).toBe(2);
+    expect(fs.statSync(path.join(d!.distInfo, 'INSTALLER')).nlink).toBe(2);
 
     const other = targetFor(path.join(tmp, 'env2'), fakePythonInfo());
     fs.mkdirSync(other.prefix);
     const [c] = (await installWheels(other, [{ path: wheel }], { ...opts, env: { ENVBUILD_LINK_MODE: 'copy' } })).installed;
     expect(c?.linkMode).toBe('copy');
     expect(fs.statSync(path.join(other.purelib, 'linked.py')).nlink).toBe(1);
+    expect(fs.statSync(path.join(other.purelib, 'linked-1.0.dist-info', 'INSTALLER')).nlink).toBe(1);
     expect(fs.statSync(installedFile).nlink).toBe(2);
     const clone = await rejection(installWheels(other, [{ path: wheel }], { ...opts, linkMode: 'clone' }));
     expect(clone.message).toMatch(/install mode "clone" is not supported here/);

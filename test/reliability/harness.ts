@@ -199,7 +199,7 @@ export function normalisedTree(dir: string): string[] {
 
 /**
  * The state with the project path normalised, keys sorted, and what is random by design left
- * out (the MAC, environment ids and the digest of the marker that holds them); null when
+ * out (the MAC, environment ids, the digest of the marker that holds them and file fingerprints); null when
  * there is none.
  */
 export function normalisedState(dir: string): unknown {
@@ -217,7 +217,11 @@ export function normalisedState(dir: string): unknown {
   delete data['mac'];
   for (const env of Object.values(data.environments)) {
     if (typeof env['id'] === 'string') env['id'] = '<id>';
-    for (const e of env.entries) if (e.path === 'pyvenv.cfg' || e.path === 'envbuild.cfg') e.digest = { ...e.digest, sha256: '<marker>' };
+    for (const e of env.entries) {
+      if (e.path === 'pyvenv.cfg' || e.path === 'envbuild.cfg') e.digest = { ...e.digest, sha256: '<marker>' };
+      // Inode and times of the file on disk: they differ from run to run by nature.
+      if ('stat' in e) (e as Record<string, unknown>)['stat'] = '<stat>';
+    }
   }
   return sort(data);
 }
