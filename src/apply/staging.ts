@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { faultPoint } from '../fault-injection.js';
 import { UserError } from '../errors/user-error.js';
-import { readEnvironmentId } from '../layout/identity.js';
+import { CLASSIC_MARKER, readEnvironmentId, VENV_MARKER } from '../layout/identity.js';
 
 /**
  * New environments are built beside their final place and renamed into it when complete, so
@@ -36,7 +36,17 @@ export async function clearStaging(root: string): Promise<void> {
       hint: 'envbuild reserves .<name>.envbuild-staging beside each environment; move it away and run again',
     });
   }
-  await fs.rm(staging, { recursive: true, force: true });
+  // The marker goes last: a run killed part-way (by anything: with --jobs, another
+  // environment's step may stop the process in the middle of this) leaves a directory that
+  // still carries it, or an empty one — both cleared by the next run, never refused.
+  const markers = new Set([VENV_MARKER, CLASSIC_MARKER]);
+  for (const name of await fs.readdir(staging)) {
+    if (markers.has(name)) continue;
+    await fs.rm(path.join(staging, name), { recursive: true, force: true });
+    faultPoint(`clear ${path.join(staging, name)}`);
+  }
+  for (const name of markers) await fs.rm(path.join(staging, name), { force: true });
+  await fs.rmdir(staging);
   faultPoint(`rm ${staging}`);
 }
 

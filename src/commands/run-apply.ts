@@ -17,8 +17,9 @@ import { summarizePart } from '../parts/part-summary.js';
 import type { DesiredEnvironment } from '../plan/types.js';
 import type { IsolationMode } from '../manifest/types.js';
 import path from 'node:path';
-import { dependencies, jobsFor, runScheduled, type ScheduledStep } from './schedule.js';
+import { dependencies, jobsFor, runScheduled, widthOf, type ScheduledStep } from './schedule.js';
 import { stateIdentity } from './state-identity.js';
+import { ownedAbove, recordedParents } from './shared-parents.js';
 import { traceStage } from '../trace.js';
 
 /** How progress is shown: listr2's live renderer, plain lines (CI, pipes), or nothing (JSON, library use). */
@@ -30,7 +31,7 @@ export interface ApplyOptions extends EngineOptions {
   readonly wait?: boolean;
   /** Aborting stops after the current step; state is saved and InterruptedError is thrown. */
   readonly signal?: AbortSignal;
-  /** Environments applied at once (`--jobs N`); by default one per core, at most the cores. */
+  /** Environments applied at once (`--jobs N`); by default as many as can go side by side, at most the cores. */
   readonly jobs?: number;
 }
 
@@ -161,6 +162,14 @@ async function execute(prepared: Prepared, options: ApplyOptions, destroying: bo
       uses: (byName.get(e.name)?.parts ?? []).flatMap((p) => p.uses.map((u) => u.env)),
     })),
   );
+  // Which directories above the roots are envbuild's is settled before any build starts, so the
+  // record does not depend on the order environments finish in (see shared-parents.ts).
+  const owned = await ownedAbove(
+    prepared.manifest.dir,
+    new Map(working.flatMap((e) => (byName.has(e.name) && e.action !== 'remove' ? [[e.name, byName.get(e.name)!.path] as const] : []))),
+    prepared.state,
+    trusted ? (prepared.state.creating ?? {}) : {},
+  );
   const steps = working.map((envPlan) => ({
       key: envPlan.name,
       after: after.get(envPlan.name) ?? [],
@@ -221,7 +230,7 @@ async function execute(prepared: Prepared, options: ApplyOptions, destroying: bo
           return;
         }
         // Recorded after each step, so an interruption loses at most the one in flight.
-        const parents = (envState.parents ?? []).filter((dir) => dir.startsWith(`${prepared.manifest.dir}/`));
+        const parents = recordedParents(prepared.manifest.dir, d.path, envState.parents ?? [], owned);
         const { parents: _all, ...recorded } = envState;
         let current: EnvironmentState = {
           ...recorded,
@@ -269,7 +278,7 @@ async function execute(prepared: Prepared, options: ApplyOptions, destroying: bo
   // Outcomes are reported in plan order, whichever environment finished first.
   const order = new Map(working.map((e, i) => [e.name, i]));
   try {
-    await runSteps(steps, options.progress ?? 'silent', jobsFor(options.jobs));
+    await runSteps(steps, options.progress ?? 'silent', jobsFor(options.jobs, widthOf(steps)));
     // An unsigned or migrated state that nothing above rewrote is recorded again, signed.
     if (plan.stateRewrite && !stateWritten) await save(null, null);
   } catch (e) {

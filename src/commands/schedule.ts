@@ -8,15 +8,31 @@ export interface ScheduledStep {
 }
 
 /**
- * How many environments run at once: `requested` (`--jobs N`), by default one — the
- * interruption suite has not yet proven every kill point of concurrent environments (which
- * environment records a shared parent such as `envs/` is order-dependent) — never more than
- * the cores — the work is disk I/O on libuv's thread pool plus JavaScript on the main
- * thread, and more steps in flight than cores only add memory and interleaving.
+ * How many environments run at once: `requested` (`--jobs N`), by default as many as can run
+ * side by side (`width`), never more than the cores — the work is disk I/O on libuv's thread
+ * pool plus JavaScript on the main thread, and more steps in flight than cores only add
+ * memory and interleaving. Parallel runs are as kill-safe as sequential ones: what each
+ * environment records does not depend on the order they finish in (shared-parents.ts), and
+ * the interruption suite kills a parallel apply at every fault point.
  */
-export function jobsFor(requested: number | undefined, cores = availableParallelism()): number {
-  const n = requested === undefined || !Number.isFinite(requested) ? 1 : Math.floor(requested);
+export function jobsFor(requested: number | undefined, width: number, cores = availableParallelism()): number {
+  const n = requested === undefined || !Number.isFinite(requested) ? width : Math.floor(requested);
   return Math.max(1, Math.min(n, cores));
+}
+
+/**
+ * How many steps can run side by side at most, as the largest number at one depth of the
+ * graph of `after` (steps at one depth never wait for each other).
+ */
+export function widthOf(steps: ReadonlyArray<Pick<ScheduledStep, 'key' | 'after'>>): number {
+  const depth = new Map<string, number>();
+  const count = new Map<number, number>();
+  for (const step of steps) {
+    const d = Math.max(0, ...step.after.map((k) => (depth.get(k) ?? -1) + 1));
+    depth.set(step.key, d);
+    count.set(d, (count.get(d) ?? 0) + 1);
+  }
+  return Math.max(0, ...count.values());
 }
 
 /**

@@ -17,8 +17,11 @@ export async function stateIdentity(manifestFile: string): Promise<string> {
     try {
       hash.update(await fs.readFile(file));
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT' && (e as NodeJS.ErrnoException).code !== 'ENOTDIR') throw e;
-      hash.update('(absent)');
+      const code = (e as NodeJS.ErrnoException).code;
+      // A directory in the way is refused by readState, with its path and a hint.
+      if (code === 'EISDIR') hash.update('(a directory)');
+      else if (code !== 'ENOENT' && code !== 'ENOTDIR') throw e;
+      else hash.update('(absent)');
     }
     hash.update('\0');
   }

@@ -17,7 +17,7 @@ const MEANINGS: Readonly<Record<string, { readonly what: string; readonly hint: 
   },
   EISDIR: {
     what: 'a directory stands where envbuild expects a file',
-    hint: 'move the directory away (e.g. a directory named .envbuild/state.json; envbuild never deletes what it did not create), then run again',
+    hint: 'move the directory at this path away (envbuild never deletes what it did not create), then run again',
   },
   ENOTDIR: {
     what: 'a part of this path is not a directory (a file or a symbolic link to a file is in the way)',

@@ -13,7 +13,7 @@ import { checkOutputs } from './recipe-outputs.js';
 import { settleRecipeCall } from './settle.js';
 import { validateOptions } from './validate-options.js';
 import { lockedFor } from './plan-parts.js';
-import { digestSecrets, redactValue, rememberSecrets } from '../secrets/redact.js';
+import { digestSecrets, redactText, redactValue, rememberSecrets } from '../secrets/redact.js';
 
 /** What the runner needs to check a part's claims (see claims.ts). */
 export interface PartClaims {
@@ -173,7 +173,9 @@ function baseContext<E extends RemovalEnvironment>(label: string, recipe: Recipe
     env,
     manifestDir,
     signal: hooks.signal,
-    log: (message: string) => hooks.progress(message),
+    // Redacted here, where the message leaves the recipe: every consumer of progress (the CLI,
+    // a library user's callback, a test) sees it without secrets, not only the CLI's output.
+    log: (message: string) => hooks.progress(redactText(String(message))),
     exec: (command: string, args: readonly string[], options = {}) =>
       execForPart(`part ${label} (${recipe.name})`, command, args, options, hooks.signal, hooks.progress),
   };

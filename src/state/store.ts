@@ -83,7 +83,7 @@ async function readIfPresent(file: string): Promise<string | null> {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return null;
     if (code === 'EISDIR') {
-      throw new UserError('ESTATE_CORRUPT', `refusing to use ${file}: it is a directory`, { hint: 'nothing was changed; move it away' });
+      throw new UserError('ESTATE_CORRUPT', `refusing to use ${file}: it is a directory`, { hint: 'nothing was changed; move the directory away (envbuild never deletes what it did not create), then run again' });
     }
     throw e;
   }

@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { dependencies, jobsFor, runScheduled } from '../../src/commands/schedule.js';
+import { dependencies, jobsFor, runScheduled, widthOf } from '../../src/commands/schedule.js';
 
 test('an environment waits for those whose outputs it reads and for earlier ones at the same or a nested path', () => {
   const deps = dependencies([
@@ -37,8 +37,19 @@ test('at most `jobs` steps run at once, each after those it waits for; a failure
   expect(order).toEqual(['x']);
 });
 
-test('--jobs is bounded by the cores; by default one per core', () => {
-  expect(jobsFor(undefined, 2)).toBe(1);
-  expect(jobsFor(8, 2)).toBe(2);
-  expect(jobsFor(1, 2)).toBe(1);
+test('--jobs is bounded by the cores; by default as many as are independent, up to the cores', () => {
+  expect(jobsFor(undefined, 3, 2)).toBe(2);
+  expect(jobsFor(undefined, 1, 8)).toBe(1);
+  expect(jobsFor(undefined, 0, 8)).toBe(1);
+  expect(jobsFor(undefined, 5, 8)).toBe(5);
+  expect(jobsFor(8, 1, 2)).toBe(2);
+  expect(jobsFor(1, 3, 2)).toBe(1);
+});
+
+test('the width of a schedule is the most steps that never wait for each other', () => {
+  const s = (key: string, after: string[] = []) => ({ key, after });
+  expect(widthOf([])).toBe(0);
+  expect(widthOf([s('a'), s('b'), s('c')])).toBe(3);
+  expect(widthOf([s('a'), s('b', ['a']), s('c', ['b'])])).toBe(1);
+  expect(widthOf([s('a'), s('b', ['a']), s('c', ['a']), s('d')])).toBe(2);
 });

@@ -104,6 +104,15 @@ describe('applyPart', () => {
     expect(a.fingerprint).not.toBe(b.fingerprint);
   });
 
+  it("redacts a recipe's ctx.log before any progress callback sees it: ${env:...} values and URL credentials", async () => {
+    const p = await runnerProject();
+    await run(p, { token: '${env:TOKEN_VAR}' });
+    await run(p, { token: 'https://user:Log-Secret-77@index.example/simple' });
+    const logged = p.progress.filter((m) => m.startsWith('applied with'));
+    expect(logged).toEqual(['applied with ***', 'applied with https://user:***@index.example/simple']);
+    expect(p.progress.join('\n')).not.toMatch(/from-env|Log-Secret-77/);
+  });
+
   it('fingerprints the interpreter and layout', async () => {
     const a = await run(await runnerProject(), { files: { 'a.txt': 'a' } });
     const same = await run(await runnerProject(), { files: { 'a.txt': 'a' } });

@@ -62,6 +62,19 @@ describe('errors of the machine are user errors with a hint', () => {
     expect(fs.statSync(path.join(p.dir, '.envbuild', 'state.json')).isDirectory()).toBe(true);
   });
 
+  it('the per-manifest state file that is a directory: the error names it, the hint never names the legacy state.json', (ctx) => {
+    const p = makeScenario(env(debianPython(ctx, 11)));
+    const file = path.join(p.dir, '.envbuild', 'env.yaml.state.json');
+    fs.mkdirSync(file, { recursive: true });
+    for (const command of ['plan', 'apply', 'destroy']) {
+      const r = cli(p.dir, [command]);
+      expectUserError(r, new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[^\n]*(is a directory|a directory stands)`));
+      expect(r.stderr, command).not.toMatch(/state\.json\b(?<!env\.yaml\.state\.json)/);
+    }
+    expect(fs.existsSync(path.join(p.dir, 'envs'))).toBe(false);
+    expect(fs.readdirSync(file)).toEqual([]);
+  });
+
   it('an environment directory that is a symbolic link', (ctx) => {
     const outside = decoy();
     const p = makeScenario(env(debianPython(ctx, 11)));

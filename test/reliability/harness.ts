@@ -200,3 +200,14 @@ export function pickKillPoints(points: readonly string[], count: number): number
   }
   return [...picks].sort((a, b) => a - b);
 }
+
+/** Where two normalised states differ, as `path: got ≠ want` lines (the first few), to make a failure readable. */
+export function stateDiff(got: unknown, want: unknown, at = '', out: string[] = []): string {
+  const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object';
+  if (isObj(got) && isObj(want)) {
+    for (const k of new Set([...Object.keys(got), ...Object.keys(want)])) stateDiff(got[k], want[k], at ? `${at}.${k}` : k, out);
+  } else if (JSON.stringify(got) !== JSON.stringify(want)) {
+    out.push(`${at}: ${JSON.stringify(got)?.slice(0, 200)} ≠ ${JSON.stringify(want)?.slice(0, 200)}`);
+  }
+  return out.slice(0, 5).join('; ');
+}

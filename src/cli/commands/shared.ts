@@ -20,7 +20,7 @@ export const flag = (input: CommandInput, name: string): boolean => input.values
 export const JOBS_OPTION: OptionSpec = {
   type: 'string',
   value: 'N',
-  help: 'environments worked on at once, at most the number of cores (default 1: one by one, in order)',
+  help: 'environments worked on at once, at most the number of cores (default: as many as are independent, up to the cores; 1 goes one by one, in order)',
 };
 
 /** `--jobs N` as the engine takes it: a whole number of at least 1, else a usage error. */
