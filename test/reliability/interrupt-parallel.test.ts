@@ -6,10 +6,10 @@
  * run to run, so kill point N is "the N-th disk change of this run", and every N is tried.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { debianPython } from '../helpers/require-python.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { cli, faultPoints, leftovers, makeScenario, normalisedState, normalisedTree, resetTo, stateDiff } from './harness.js';
 
 const APPLY = ['apply', '--jobs', '2'];
@@ -43,7 +43,7 @@ describe('SIGKILL during a first apply of environments in parallel', () => {
     expect(firstOfB, points.join('\n')).toBeLessThan(lastOfA);
 
     const work = makeScenario(twoEnvironments(python));
-    const pristine = fs.mkdtempSync(path.join(os.tmpdir(), 'envbuild-rel-pristine-'));
+    const pristine = tempDir('envbuild-rel-pristine-');
     resetTo(pristine, work.dir);
     expect(cli(work.dir, APPLY).code).toBe(0);
     const want = { tree: normalisedTree(reference.dir), state: normalisedState(work.dir) };
@@ -87,7 +87,7 @@ describe('a staging directory whose clearing is interrupted', () => {
   it('still carries its marker, so the next run clears it instead of refusing it', { timeout: 300_000 }, (ctx) => {
     const python = debianPython(ctx, 11);
     const p = makeScenario(twoEnvironments(python));
-    const pristine = fs.mkdtempSync(path.join(os.tmpdir(), 'envbuild-rel-pristine-'));
+    const pristine = tempDir('envbuild-rel-pristine-');
     resetTo(pristine, p.dir);
     const points = faultPoints(cli(p.dir, ['apply', '--jobs', '1'], { killAfter: 1e9 }).stderr);
     resetTo(p.dir, pristine);
