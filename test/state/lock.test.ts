@@ -4,7 +4,6 @@
  * (or whose directory the dead holder did not take) is not; and a run with nothing to do clears
  * a dead holder's leftovers. Killed CLI applies are in test/reliability/lock.test.ts.
  */
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,9 +11,13 @@ import { describe, expect, it } from 'vitest';
 import { acquireLock, clearAbandonedLock } from '../../src/state/lock.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
-/** The pid of a process that has exited: what a killed holder leaves in its holder file. */
+/**
+ * A pid no process has, as a killed holder leaves in its holder file: above the largest
+ * pid_max Linux allows (2^22), so the kernel never hands it out (and spawning a process just
+ * to get a dead pid costs a second on a loaded machine, for every mutant of this folder).
+ */
 function deadPid(): number {
-  return spawnSync(process.execPath, ['-e', '']).pid!;
+  return 4_194_305;
 }
 
 /** A lock as a run killed while holding it leaves it: the lock directory and the holder file. */
@@ -101,7 +104,7 @@ describe('acquireLock', () => {
   ] as const)('does not take over %s', async ([, holder]) => {
     const dir = tempDir();
     const before = leftLock(dir, holder);
-    await expect(acquireLock(dir, { waitTimeoutMs: 400 })).rejects.toMatchObject({ code: 'ELOCKED' });
+    await expect(acquireLock(dir, { waitTimeoutMs: 250 })).rejects.toMatchObject({ code: 'ELOCKED' });
     const after = fs.statSync(path.join(dir, '.envbuild', 'lock'));
     expect([after.ino, after.birthtimeMs]).toEqual([before.ino, before.birthtimeMs]);
   });
@@ -110,7 +113,7 @@ describe('acquireLock', () => {
     const dir = tempDir();
     const before = leftLock(dir);
     fs.mkdirSync(path.join(dir, '.envbuild', 'lock.takeover'));
-    await expect(acquireLock(dir, { waitTimeoutMs: 400 })).rejects.toMatchObject({ code: 'ELOCKED' });
+    await expect(acquireLock(dir, { waitTimeoutMs: 250 })).rejects.toMatchObject({ code: 'ELOCKED' });
     expect(fs.statSync(path.join(dir, '.envbuild', 'lock')).ino).toBe(before.ino);
   });
 
