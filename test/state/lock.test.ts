@@ -109,6 +109,22 @@ describe('acquireLock', () => {
     expect([after.ino, after.birthtimeMs]).toEqual([before.ino, before.birthtimeMs]);
   });
 
+  it('leaves a dead holder’s lock that is nearly stale to the stale-lock removal, which then takes it', async () => {
+    const dir = tempDir();
+    const before = leftLock(dir);
+    const lock = path.join(dir, '.envbuild', 'lock');
+    // 8 s old: past the takeover margin (7 s), not yet stale (10 s).
+    const eight = new Date(Date.now() - 8_000);
+    fs.utimesSync(lock, eight, eight);
+    await expect(acquireLock(dir, { waitTimeoutMs: 250 })).rejects.toMatchObject({ code: 'ELOCKED' });
+    expect(fs.statSync(lock).ino).toBe(before.ino);
+    const stale = new Date(Date.now() - 11_000);
+    fs.utimesSync(lock, stale, stale);
+    const release = await acquireLock(dir, { waitTimeoutMs: 250 });
+    await release();
+    expect(fs.readdirSync(path.join(dir, '.envbuild'))).toEqual([]);
+  });
+
   it('does not take over while another process is taking it over', async () => {
     const dir = tempDir();
     const before = leftLock(dir);

@@ -279,6 +279,22 @@ describe('refusals', () => {
     await expect(readState(manifest, 'x')).rejects.toThrow(`refusing to use ${statePath(manifest)}: "writtenBy" is not a string`);
   });
 
+  it('passes on a state it cannot read for another reason', async () => {
+    const project = tempDir();
+    // A manifest name so long that its state file's name exceeds the file system's limit.
+    const manifest = path.join(project, `${'m'.repeat(250)}.yaml`);
+    fs.mkdirSync(path.join(project, '.envbuild'));
+    await expect(readState(manifest, 'x')).rejects.toMatchObject({ code: 'ENAMETOOLONG' });
+  });
+
+  it('leaves no temporary behind when a write fails', async () => {
+    const project = tempDir();
+    const manifest = path.join(project, 'env.yaml');
+    fs.mkdirSync(path.join(statePath(manifest), 'in-the-way'), { recursive: true });
+    await expect(writeState(manifest, stateWith({}))).rejects.toThrow();
+    expect(fs.readdirSync(path.join(project, '.envbuild'))).toEqual(['env.yaml.state.json']);
+  });
+
   it.for(['link', 'file'] as const)('refuses a .envbuild that is a %s, for reading and writing', async (kind) => {
     const project = tempDir();
     const manifest = path.join(project, 'env.yaml');
@@ -321,6 +337,23 @@ describe('the signing key', () => {
     expect(fs.readFileSync(keyPath(), 'utf8')).toBe(`${key.toString('hex')}\n`);
     expect(await ensureKey()).toEqual(key);
     expect(await readKey()).toEqual(key);
+  });
+
+  // Only root can give a file to another user.
+  it.skipIf(process.getuid?.() !== 0)('is not used when another user owns it', async () => {
+    const key = await ensureKey();
+    const uid = process.getuid?.() ?? 0;
+    fs.chownSync(keyPath(), uid + 1, uid + 1);
+    expect(await readKey()).toBe(null);
+    fs.chownSync(keyPath(), uid, uid);
+    expect(await readKey()).toEqual(key);
+  });
+
+  it('is the same for runs that create it at the same time', async () => {
+    const keys = await Promise.all([ensureKey(), ensureKey(), ensureKey()]);
+    expect(keys[1]).toEqual(keys[0]);
+    expect(keys[2]).toEqual(keys[0]);
+    expect(await readKey()).toEqual(keys[0]);
   });
 
   it('is not used when others can read it, when it is malformed or a link, and then cannot sign', async () => {
