@@ -18,7 +18,7 @@ import type { PartRecord } from '../../src/recipe-api/api.js';
 import type { EnvironmentState } from '../../src/state/types.js';
 import { runnerProject, type RunnerProject } from './fixture.js';
 
-const envPlan = (action: Action): EnvironmentPlan => ({ name: 'app', action, path: '', reasons: [], notes: [], warnings: [], removals: [], writes: [], adopt: false });
+const envPlan = (action: Action): EnvironmentPlan => ({ name: 'app', action, path: '', reasons: [], notes: [], warnings: [], removals: [], writes: [], adopt: false, parts: [], rebuild: false, conflicts: [] });
 
 async function apply(p: RunnerProject, part: DesiredPart, env: NodeJS.ProcessEnv = {}): Promise<PartRecord> {
   const lookup = makeLookup(p.manifest, [p.desired], 'app', () => undefined, env);

@@ -217,7 +217,7 @@ describe('isInside', () => {
 });
 
 describe('checkStateOnDisk', () => {
-  const onDisk = (project: string, envPath: string): StateFile =>
+  const onDisk = (_project: string, envPath: string): StateFile =>
     ({ format: 'envbuild-state', version: 2, writtenBy: 't', environments: { a: { path: envPath } } }) as unknown as StateFile;
 
   it('accepts an environment inside the project, built or not yet, and one elsewhere outside any project', async () => {
