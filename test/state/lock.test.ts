@@ -42,6 +42,8 @@ describe('acquireLock', () => {
       const holder = JSON.parse(fs.readFileSync(holderFile(dir), 'utf8'));
       expect(holder).toMatchObject({ pid: process.pid, host: os.hostname(), command: 'envbuild apply first' });
       expect(Date.parse(holder.since)).not.toBeNaN();
+      // It names the command line: readable by this user only.
+      expect(fs.statSync(holderFile(dir)).mode & 0o777).toBe(0o600);
       const e = await acquireLock(dir, { command: 'envbuild apply second' }).catch((err: unknown) => err);
       expect(e).toMatchObject({
         code: 'ELOCKED',
@@ -100,6 +102,8 @@ describe('acquireLock', () => {
     ['a lock directory the dead holder did not take', { lock: 'other' as const }],
     ['a holder that did not record its lock', { lock: 'none' as const }],
     ['a live holder', { pid: process.pid }],
+    // init: alive, and (for a user other than root) signalling it is not permitted.
+    ['a live holder of another user', { pid: 1 }],
     ['a holder on another host', { host: 'elsewhere.example' }],
   ] as const)('does not take over %s', async ([, holder]) => {
     const dir = tempDir();
