@@ -24,6 +24,10 @@ function deadPid(): number {
 function leftLock(dir: string, holder: { pid?: number; host?: string; lock?: 'taken' | 'other' | 'none' } = {}): fs.Stats {
   const state = path.join(dir, '.envbuild');
   fs.mkdirSync(path.join(state, 'lock'), { recursive: true });
+  // Refreshed "in the future": proper-lockfile's stale fallback (10 s) cannot take it during a
+  // test, so a lock that is acquired was taken over, not waited out.
+  const ahead = new Date(Date.now() + 60_000);
+  fs.utimesSync(path.join(state, 'lock'), ahead, ahead);
   const st = fs.statSync(path.join(state, 'lock'));
   const which = holder.lock ?? 'taken';
   const lock = which === 'none' ? undefined : `${st.dev}:${st.ino}:${which === 'taken' ? st.birthtimeMs : st.birthtimeMs - 1000}`;
@@ -92,7 +96,7 @@ describe('acquireLock', () => {
   it('takes over at once the lock of a holder known dead, without waiting', async () => {
     const dir = tempDir();
     leftLock(dir);
-    const release = await acquireLock(dir, { waitTimeoutMs: 60_000, command: 'after the crash' });
+    const release = await acquireLock(dir, { waitTimeoutMs: 2_000, command: 'after the crash' });
     expect(JSON.parse(fs.readFileSync(holderFile(dir), 'utf8'))).toMatchObject({ pid: process.pid, command: 'after the crash' });
     await release();
     expect(fs.readdirSync(path.join(dir, '.envbuild'))).toEqual([]);
