@@ -243,10 +243,10 @@ function interpreterStartup() {
 
 function installer() {
   // ---- The wheel installer (issue 13): envbuild's own installer and shared cache vs pip. ----
-  // envbuild's side is `envbuild apply` (a fresh env) followed by one node process that installs
-  // the wheels with the library API (dist/index.mjs) — two processes, so it is measured
-  // conservatively. pip's side is `python3.11 -m venv --without-pip` then Debian's pip acting on
-  // the env (`--python`), which is faster than seeding pip into every venv first.
+  // envbuild's side is one `envbuild apply --locked` of a fresh copy of a project whose
+  // environment has a packages part requiring 20 wheels from a local wheelhouse (locked once
+  // beforehand with `envbuild lock`). pip's side is `python3.11 -m venv --without-pip` then
+  // Debian's pip acting on the env (`--python`), which is faster than seeding pip first.
   function makeWheelhouse(dir) {
     // Debian's wheels (pip, setuptools, wheel) plus generated pure ones (40 modules each): 20 wheels.
     const script = `
@@ -275,37 +275,39 @@ for i in range(20 - len(real)):
     return fs.readdirSync(dir).filter((f) => f.endsWith('.whl')).map((f) => path.join(dir, f));
   }
 
-  const dist = path.join(here, '..', 'dist', 'index.mjs');
-  const installRunner = path.join(work, 'install-runner.mjs');
-  fs.writeFileSync(
-    installRunner,
-    `import { pathToFileURL } from 'node:url';
-  const m = await import(pathToFileURL(${JSON.stringify(dist)}).href);
-  const { prefixes, wheels } = JSON.parse(process.argv[2]);
-  const tags = m.supportedTags({ implementation: 'cpython', versionInfo: [3, 11, 2], soabi: 'cpython-311-x86_64-linux-gnu', wheelPlatform: { platform: 'linux-x86_64', glibc: '2.36', gilDisabled: false, maxUnicode: 1114111 } });
-  const target = (prefix) => ({ prefix, python: prefix + '/bin/python', purelib: prefix + '/lib/python3.11/site-packages', platlib: prefix + '/lib/python3.11/site-packages', scripts: prefix + '/bin', headers: prefix + '/include/site/python3.11', data: prefix, tags, pythonVersion: '3.11' });
-  await Promise.all(prefixes.map((p) => m.installWheels(target(p), wheels.map((w) => ({ path: w, requested: true })))));
-  `,
-  );
   const INSTALL_RUNS = Math.min(RUNS, 7);
   const wheelhouse = path.join(work, 'wheelhouse');
   const wheels = makeWheelhouse(wheelhouse);
   const wheelNames = wheels.map((w) => path.basename(w).split('-')[0]);
-  const installCache = path.join(work, 'install-cache');
-  const envWithCache = (cacheDir) => ({ ...env, ENVBUILD_CACHE_DIR: cacheDir });
+  const warmCache = path.join(work, 'install-cache');
+  const withCache = (cacheDir) => ({ env: { ...env, ENVBUILD_CACHE_DIR: cacheDir } });
+  const part = `    parts:\n      deps:\n        recipe: packages\n        requirements: [${wheelNames.join(', ')}]\n        find-links: [${wheelhouse}]\n        no-index: true\n`;
 
-  /** envbuild: apply a manifest of `count` fresh envs, then install `list` into each. */
-  function envbuildFill(dir, count, list, cacheDir) {
+  /** A project of `count` environments with the packages part, locked once; returns a function copying it fresh. */
+  function lockedProject(label, count) {
+    const src = path.join(work, `${label}-src`);
     const envNames = Array.from({ length: count }, (_, i) => `e${i}`);
-    const t1 = time(process.execPath, [cli, 'apply', manifest(dir, envNames)], { env: envWithCache(cacheDir) });
-    const prefixes = envNames.map((n) => path.join(dir, 'envs', n));
-    const t2 = time(process.execPath, [installRunner, JSON.stringify({ prefixes, wheels: list })], { env: envWithCache(cacheDir) });
-    return t1 + t2;
+    manifest(src, envNames, { extra: part });
+    run(process.execPath, [cli, 'lock', path.join(src, 'env.yaml')], withCache(warmCache));
+    let n = 0;
+    return () => {
+      const dir = path.join(work, `${label}-${n++}`);
+      fs.cpSync(src, dir, { recursive: true });
+      return dir;
+    };
   }
+  /** An empty cache dir holding only the interpreter probe cache: the wheel cache is cold. */
+  function coldCache() {
+    const dir = fs.mkdtempSync(path.join(work, 'cold-cache-'));
+    for (const f of fs.readdirSync(warmCache)) if (f.endsWith('.json')) fs.copyFileSync(path.join(warmCache, f), path.join(dir, f));
+    return dir;
+  }
+  const applyLocked = (dir, cacheDir) => time(process.execPath, [cli, 'apply', '--locked', path.join(dir, 'env.yaml')], withCache(cacheDir));
+  const pipEnv = { env: { ...env, PIP_CONFIG_FILE: os.devNull, PIP_FIND_LINKS: '' } };
   function pipFill(dir) {
     const venv = path.join(dir, 'venv');
     const t1 = time(PY, ['-m', 'venv', '--without-pip', venv]);
-    const t2 = time(PY, ['-m', 'pip', '--isolated', '--disable-pip-version-check', '--python', path.join(venv, 'bin/python'), 'install', '--no-index', '--no-deps', '-q', '-f', wheelhouse, ...wheelNames]);
+    const t2 = time(PY, ['-m', 'pip', '--isolated', '--disable-pip-version-check', '--python', path.join(venv, 'bin/python'), 'install', '--no-index', '--no-deps', '-q', '-f', wheelhouse, ...wheelNames], pipEnv);
     return t1 + t2;
   }
   const ratioLine = (label, ours, theirs, limit) => target(label, ours / theirs, limit);
@@ -315,54 +317,59 @@ for i in range(20 - len(real)):
     return m;
   }
 
-  console.log(`\nFresh environment + ${wheels.length} wheels (${INSTALL_RUNS} runs, medians):`);
-  envbuildFill(path.join(work, 'warmup'), 1, wheels, installCache); // fill the cache once
+  console.log(`\nFresh environment + ${wheels.length} locked wheels, envbuild apply --locked (${INSTALL_RUNS} runs, medians):`);
+  const one = lockedProject('one', 1);
+  applyLocked(one(), warmCache); // fills the cache once
   const fill = { warm: [], cold: [], pip: [] };
   for (let i = 0; i < INSTALL_RUNS; i++) {
-    const d = path.join(work, `fill-${i}`);
-    fill.pip.push(pipFill(path.join(d, 'pip')));
-    fill.warm.push(envbuildFill(path.join(d, 'warm'), 1, wheels, installCache));
-    const cold = path.join(d, 'cold-cache');
-    fill.cold.push(envbuildFill(path.join(d, 'cold'), 1, wheels, cold));
+    fill.pip.push(pipFill(path.join(work, `pip-${i}`)));
+    fill.warm.push(applyLocked(one(), warmCache));
+    const cold = coldCache();
+    fill.cold.push(applyLocked(one(), cold));
     fs.rmSync(cold, { recursive: true, force: true });
   }
   const pipM = row('venv --without-pip + pip install --no-index -f', fill.pip);
-  const warmM = row('envbuild apply + installer, warm cache', fill.warm, pipM);
-  const coldM = row('envbuild apply + installer, cold cache', fill.cold, pipM);
+  const warmM = row('envbuild apply --locked, warm cache', fill.warm, pipM);
+  const coldM = row('envbuild apply --locked, cold cache', fill.cold, pipM);
   ratioLine('warm cache vs pip', warmM, pipM, 0.1);
   ratioLine('cold cache vs pip', coldM, pipM, 0.25);
 
-  console.log('\nseed-pip (an environment with pip, from the bundled wheel):');
-  const pipWheel = wheels.filter((w) => path.basename(w).startsWith('pip-'));
+  console.log('\nseed-pip (`pip: true`: an environment with pip, from the bundled wheel), one envbuild apply:');
+  const seedManifest = (dir) => manifest(dir, ['app'], { extra: '    pip: true\n' });
+  time(process.execPath, [cli, 'apply', seedManifest(path.join(work, 'seed-warmup'))], withCache(warmCache));
   const seed = { envbuild: [], venv: [], virtualenv: [] };
   for (let i = 0; i < INSTALL_RUNS; i++) {
     const d = path.join(work, `seed-${i}`);
     seed.venv.push(time(PY, ['-m', 'venv', path.join(d, 'venv')]));
-    seed.envbuild.push(envbuildFill(path.join(d, 'eb'), 1, pipWheel, installCache));
+    seed.envbuild.push(time(process.execPath, [cli, 'apply', seedManifest(path.join(d, 'eb'))], withCache(warmCache)));
     if (virtualenv) seed.virtualenv.push(time(virtualenv, ['--no-periodic-update', '--no-setuptools', '--no-wheel', path.join(d, 'virtualenv')]));
   }
   const seedVenv = row('python3.11 -m venv (ensurepip)', seed.venv);
-  const seedEb = row('envbuild apply + pip wheel via the cache', seed.envbuild, seedVenv);
+  const seedEb = row('envbuild apply, pip: true', seed.envbuild, seedVenv);
   if (virtualenv) {
     const seedVe = row('virtualenv (pip seeded, warm app-data)', seed.virtualenv, seedVenv);
-    ratioLine('envbuild vs virtualenv', seedEb, seedVe, 1.0);
+    ratioLine('seed-pip: envbuild vs virtualenv', seedEb, seedVe, 1.0);
   }
-  ratioLine('envbuild vs python -m venv', seedEb, seedVenv, 0.1);
+  ratioLine('seed-pip: envbuild vs python -m venv', seedEb, seedVenv, 0.1);
 
-  console.log(`\nTen environments sharing ${wheels.length} wheels (fresh, warm cache, filled in parallel):`);
+  console.log(`\nTen environments sharing ${wheels.length} wheels (one manifest, one apply --locked, warm cache):`);
+  const ten = lockedProject('ten', 10);
   const many = { one: [], ten: [] };
+  let lastOne;
+  let lastTen;
   for (let i = 0; i < INSTALL_RUNS; i++) {
-    const d = path.join(work, `many-${i}`);
-    many.one.push(envbuildFill(path.join(d, 'one'), 1, wheels, installCache));
-    many.ten.push(envbuildFill(path.join(d, 'ten'), 10, wheels, installCache));
+    lastOne = one();
+    many.one.push(applyLocked(lastOne, warmCache));
+    lastTen = ten();
+    many.ten.push(applyLocked(lastTen, warmCache));
   }
   const oneM = row('one environment', many.one);
   const tenM = row('ten environments', many.ten, oneM);
   ratioLine('ten vs one', tenM, oneM, 2);
 
   const du = (paths) => Number(spawnSync('du', ['-sk', '--total', ...paths], { encoding: 'utf8' }).stdout.trim().split('\n').pop().split('\t')[0]);
-  const tenDir = path.join(work, 'many-0', 'ten', 'envs');
-  const oneKb = du([path.join(work, 'many-0', 'one', 'envs', 'e0')]);
+  const tenDir = path.join(lastTen, 'envs');
+  const oneKb = du([path.join(lastOne, 'envs', 'e0')]);
   const tenKb = du(fs.readdirSync(tenDir).map((n) => path.join(tenDir, n)));
   console.log(`\nDisk (du -sk, hard links counted once): one env ${oneKb} KiB, ten envs ${tenKb} KiB`);
   ratioLine('ten vs one (disk)', tenKb, oneKb, 1.2);

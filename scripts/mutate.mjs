@@ -10,11 +10,18 @@ fs.rmSync(report, { force: true });
 const run = spawnSync('npx', ['stryker', 'run', ...process.argv.slice(2)], { stdio: 'inherit' });
 if (!fs.existsSync(report)) process.exit(run.status ?? 1);
 
+// The isolation core is two pieces of one folder: the overlay file, and the allowlist
+// resolution (resolve-allowlist.ts plus its resolve-allowlist/ steps).
+function folderOf(rel) {
+  const isolation = /^src\/isolation\/(resolve-allowlist|overlay)(?:\.ts$|\/)/.exec(rel);
+  return isolation ? `src/isolation ${isolation[1]}` : path.dirname(rel);
+}
+
 const { files } = JSON.parse(fs.readFileSync(report, 'utf8'));
 const folders = new Map();
 for (const [file, { mutants }] of Object.entries(files)) {
   const rel = path.relative(process.cwd(), path.resolve(file));
-  const folder = rel.startsWith('src/isolation/') ? rel : path.dirname(rel);
+  const folder = folderOf(rel);
   const f = folders.get(folder) ?? { killed: 0, survived: 0, noCoverage: 0, timeout: 0, other: 0 };
   for (const m of mutants) {
     if (m.status === 'Killed') f.killed++;

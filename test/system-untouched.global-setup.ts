@@ -9,10 +9,10 @@
  * changes the ctime, which user space cannot set back, so that is as strict a change detector
  * as reading the bytes, for ~1 s in all.
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pyenvRoot } from './helpers/require-python.js';
+import { describeTree, treeChanges } from './helpers/tree-snapshot.js';
 
 interface Site {
   readonly dir: string;
@@ -36,41 +36,7 @@ function sites(): Site[] {
 }
 
 /** One line per path under the site: what it is, as strictly as the site is digested. */
-function describe(site: Site): Map<string, string> {
-  const lines = new Map<string, string>();
-  const walk = (rel: string) => {
-    let names: string[];
-    try {
-      names = fs.readdirSync(path.join(site.dir, rel)).sort();
-    } catch {
-      return;
-    }
-    for (const name of names) {
-      const r = rel ? `${rel}/${name}` : name;
-      const abs = path.join(site.dir, r);
-      const st = fs.lstatSync(abs, { bigint: true });
-      let what = `${st.mode.toString(8)} ${st.size}`;
-      if (st.isSymbolicLink()) what += ` -> ${fs.readlinkSync(abs)}`;
-      if (site.byContent && st.isFile()) what += ` ${createHash('sha256').update(fs.readFileSync(abs)).digest('hex')}`;
-      if (!site.byContent) what += ` ino ${st.ino} m ${st.mtimeNs} c ${st.ctimeNs}`;
-      lines.set(r, what);
-      if (st.isDirectory()) walk(r);
-    }
-  };
-  walk('');
-  return lines;
-}
-
-function differences(before: Map<string, string>, after: Map<string, string>): string[] {
-  const out: string[] = [];
-  for (const [p, was] of before) {
-    const now = after.get(p);
-    if (now === undefined) out.push(`removed ${p}`);
-    else if (now !== was) out.push(`changed ${p}`);
-  }
-  for (const p of after.keys()) if (!before.has(p)) out.push(`added ${p}`);
-  return out;
-}
+const describe = (site: Site): Map<string, string> => describeTree(site.dir, { by: site.byContent ? 'content' : 'metadata' });
 
 export default function setup(): () => void {
   const started = Date.now();
@@ -82,7 +48,7 @@ export default function setup(): () => void {
     const t = Date.now();
     const changed: string[] = [];
     watched.forEach((site, i) => {
-      const diff = differences(before[i]!, describe(site));
+      const diff = treeChanges(before[i]!, describe(site));
       if (diff.length > 0) changed.push(`${site.dir}:\n${diff.slice(0, 20).map((d) => `    ${d}`).join('\n')}${diff.length > 20 ? `\n    … and ${diff.length - 20} more` : ''}`);
     });
     const summary = `${watched.length} global site directories, ${entries} entries (digest ${cost} ms before, ${Date.now() - t} ms after)`;

@@ -21,6 +21,8 @@ export interface PackagesOptions {
   readonly 'bundled-wheels'?: boolean;
   readonly 'seed-pip'?: boolean;
   readonly 'extra-args'?: readonly string[];
+  readonly 'install-mode'?: 'auto' | 'clone' | 'hardlink' | 'copy';
+  readonly 'compile-bytecode'?: boolean;
 }
 
 /** A local project directory, wheel or source archive, installed from its path. */

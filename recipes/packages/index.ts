@@ -7,15 +7,16 @@ import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { defineRecipe, UserError, type LockedPackage, type PartDecision, type PartRecord, type RecipeEnvironment, type RemoveContext } from 'envbuild/recipe';
+import { defineRecipe, uninstallFrom, UserError, type LockedPackage, type PartDecision, type PartRecord, type RecipeEnvironment, type RemoveContext } from 'envbuild/recipe';
 import { canonicalName, describeRequirementChanges, readDeclared, type Declared, type PackagesOptions } from './declared.js';
-import { inspect, listSitePackages, removable, sameVersion } from './installed.js';
+import { inspect, listSitePackages, readMetadata, removable, sameVersion } from './installed.js';
 import { applyLocked } from './install-locked.js';
 import { lockInputs, resolvePart } from './lock.js';
 import { keepSitePackages, ownedBy, recordOf } from './owned.js';
 import { failureHint, indexArgs, seedWheel } from './pip-args.js';
 import { locatePip, locateRecordedPip, pipFailure, PipSession } from './pip.js';
-import { seedPip, uninstallDropped } from './wheels.js';
+import { installedByEnvbuild, seedPip, uninstallDropped } from './wheels.js';
+import { wheelOptions } from './bytecode.js';
 
 const stringList = (description: string) => ({ type: 'array', items: { type: 'string', minLength: 1 }, description }) as const;
 
@@ -43,6 +44,17 @@ const OPTIONS = {
       description: "Install pip itself into the environment, from the interpreter's bundled pip wheel (fast, no network).",
     },
     'extra-args': stringList('More arguments for "pip install", e.g. ["--pre"] or ["--only-binary", ":all:"].'),
+    'install-mode': {
+      enum: ['auto', 'clone', 'hardlink', 'copy'],
+      default: 'auto',
+      description:
+        'How wheel files reach the environment from the shared cache: auto (clone where the file system can, else hard link, else copy), clone, hardlink or copy. Overrides ENVBUILD_LINK_MODE. A hard-linked file is shared with the cache and every environment linking it: use copy to patch installed files by hand.',
+    },
+    'compile-bytecode': {
+      type: 'boolean',
+      default: false,
+      description: 'After installing, compile what was installed to bytecode with one `python -m compileall` run (off by default: Python compiles on first import).',
+    },
   },
 } as const;
 
@@ -75,7 +87,7 @@ export default defineRecipe<PackagesOptions>({
     const session = await PipSession.open(env.python, await locatePip(env));
     try {
       ctx.log(`using ${session.describe()}`);
-      const seeded = seed ? await seedPip(ctx, seed) : undefined;
+      const seeded = seed ? await seedPip(ctx, seed, wheelOptions(options)) : undefined;
       const items = declared.pipArgs;
       let installedNow: string[] = seeded ? [seeded] : [];
       if (items.length > 0) {
@@ -138,16 +150,23 @@ export default defineRecipe<PackagesOptions>({
   },
 });
 
-/** Uninstalls what a removed part owned, except what the environment's other distributions need. */
+/**
+ * Uninstalls what a removed part owned, except what the environment's other distributions need.
+ * What envbuild installed goes by its RECORD with no Python run at all (the dependency check
+ * reads the other distributions' metadata from Node); pip starts only for what pip installed.
+ */
 async function uninstallOwned(ctx: RemoveContext, candidates: readonly string[]): Promise<void> {
   const { env } = ctx;
+  const byPip: string[] = [];
+  for (const name of candidates) if (!(await installedByEnvbuild(env.sitePackages, name))) byPip.push(name);
+  if (byPip.length === 0) return uninstallByRecord(ctx, candidates);
   if (!(await runnable(env.python))) {
     ctx.log(`${env.python} cannot run any more: leaving site-packages as it is`);
     return;
   }
   const pip = await locateRecordedPip(ctx.previous.outputs['pip'], env.sitePackages);
   if (!pip) {
-    throw new UserError('ENOPIP', `cannot uninstall ${candidates.join(', ')}: the pip used to install them is gone, and the environment has none`, {
+    throw new UserError('ENOPIP', `cannot uninstall ${byPip.join(', ')}: the pip used to install them is gone, and the environment has none`, {
       hint: 'reinstall pip for the base interpreter, or remove the environment',
     });
   }
@@ -160,12 +179,28 @@ async function uninstallOwned(ctx: RemoveContext, candidates: readonly string[])
     const names = remove.filter((n) => inEnv.has(n)).map((n) => inEnv.get(n) ?? n);
     if (names.length === 0) return;
     ctx.log(`uninstalling ${names.join(', ')}`);
-    const result = await session.run(ctx, 'uninstall', names, session.scratch);
+    for (const name of names) if (!byPip.includes(canonicalName(name))) await uninstallFrom(env, name);
+    const viaPip = names.filter((n) => byPip.includes(canonicalName(n)));
+    if (viaPip.length === 0) return;
+    const result = await session.run(ctx, 'uninstall', viaPip, session.scratch);
     await keepSitePackages(env.sitePackages);
-    if (result.code !== 0) throw pipFailure(`uninstall ${names.join(', ')}`, result, 'run the command again once the problem is fixed');
+    if (result.code !== 0) throw pipFailure(`uninstall ${viaPip.join(', ')}`, result, 'run the command again once the problem is fixed');
   } finally {
     await session.close();
   }
+}
+
+/** Every candidate was installed by envbuild: uninstalled by RECORD, the dependency check from metadata. */
+async function uninstallByRecord(ctx: RemoveContext, candidates: readonly string[]): Promise<void> {
+  const dists = await readMetadata(ctx.env.sitePackages);
+  const { remove, kept } = removable(candidates, dists);
+  for (const [name, by] of kept) ctx.log(`keeping ${name}: ${by} still requires it`);
+  const display = new Map(dists.map((d) => [d.name, d.display]));
+  const names = remove.filter((n) => display.has(n)).map((n) => display.get(n) ?? n);
+  if (names.length === 0) return;
+  ctx.log(`uninstalling ${names.join(', ')} (by RECORD)`);
+  for (const name of names) await uninstallFrom(ctx.env, name);
+  await keepSitePackages(ctx.env.sitePackages);
 }
 
 async function runnable(file: string): Promise<boolean> {

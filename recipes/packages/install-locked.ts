@@ -14,6 +14,7 @@ import { performance } from 'node:perf_hooks';
 import type { ApplyContext, ApplyOutcome, LockedPackage } from 'envbuild/recipe';
 import { canonicalName, readDeclared, type PackagesOptions } from './declared.js';
 import { inspect, listSitePackages, removable, sameVersion } from './installed.js';
+import { compileInstalled, wheelOptions } from './bytecode.js';
 import { ownedBy } from './owned.js';
 import { failureHint, indexArgs } from './pip-args.js';
 import { locatePip, pipFailure, PipSession } from './pip.js';
@@ -25,33 +26,49 @@ export async function applyLocked(ctx: ApplyContext<PackagesOptions>, locked: re
   const present = await listSitePackages(env.sitePackages);
   // What is already installed as locked is left alone: a no-op sync starts no pip install.
   const todo = locked.filter((p) => p.source.kind === 'directory' || p.version === undefined || !sameInstalled(present.get(canonicalName(p.name)), p.version));
-  const session = await PipSession.open(env.python, await locatePip(env));
+  // Looked up lazily, as a seed-only part needs no pip at all.
+  const pip = await locatePip(env).catch(() => undefined);
+  // pip starts only for what needs it: sdists, projects, bare pins, and the dependency check
+  // before uninstalling. A part made only of wheels, with nothing to remove, runs no Python.
+  let session: PipSession | undefined;
+  const open = async () => (session ??= await PipSession.open(env.python, pip ?? (await locatePip(env))));
   try {
-    ctx.log(`using ${session.describe()}`);
     const started = performance.now();
-    await installLockedWheels(ctx, todo);
+    const done = await installLockedWheels(ctx, todo, wheelOptions(options));
     const viaPip = todo.filter((p) => !isLockedWheel(p));
-    const index = viaPip.length > 0 ? await indexArgs(options, manifestDir, env) : [];
-    await installHashed(ctx, session, viaPip, index);
-    await installUnhashed(ctx, session, viaPip, index);
+    if (viaPip.length > 0) {
+      const s = await open();
+      ctx.log(`using ${s.describe()}`);
+      const index = await indexArgs(options, manifestDir, env);
+      await installHashed(ctx, s, viaPip, index);
+      await installUnhashed(ctx, s, viaPip, index);
+    }
     if (todo.length > 0) ctx.log(`installed ${todo.length} locked distribution${todo.length === 1 ? '' : 's'} in ${((performance.now() - started) / 1000).toFixed(1)}s`);
     ctx.signal.throwIfAborted();
-    const seen = await inspect(ctx, session, env.sitePackages, [], []);
-    const inEnv = new Map(seen.dists.filter((d) => d.inEnv).map((d) => [d.name, d]));
+    await compileInstalled(ctx, options, done.files);
     const lockedNames = new Set(locked.map((p) => canonicalName(p.name)));
-    const candidates = [...ownedBy(ctx.previous).keys()].filter((n) => !lockedNames.has(n) && inEnv.has(n));
-    const { remove, kept } = removable(candidates, seen.dists);
-    for (const [name, by] of kept) ctx.log(`keeping ${name}: ${by} still requires it`);
-    if (remove.length > 0) {
-      const names = remove.map((n) => inEnv.get(n)?.display ?? n);
-      ctx.log(`uninstalling ${names.join(', ')} (no longer in the lock)`);
-      await uninstallDropped(ctx, session, names, 'the environment may be half-changed; run apply again');
+    const now = await listSitePackages(env.sitePackages);
+    const candidates = [...ownedBy(ctx.previous).keys()].filter((n) => !lockedNames.has(n) && now.has(n));
+    if (candidates.length > 0) {
+      const s = await open();
+      const seen = await inspect(ctx, s, env.sitePackages, [], []);
+      const inEnv = new Map(seen.dists.filter((d) => d.inEnv).map((d) => [d.name, d]));
+      const { remove, kept } = removable(candidates.filter((n) => inEnv.has(n)), seen.dists);
+      for (const [name, by] of kept) ctx.log(`keeping ${name}: ${by} still requires it`);
+      if (remove.length > 0) {
+        const names = remove.map((n) => inEnv.get(n)?.display ?? n);
+        ctx.log(`uninstalling ${names.join(', ')} (no longer in the lock)`);
+        await uninstallDropped(ctx, s, names, 'the environment may be half-changed; run apply again');
+      }
     }
-    const owned = [...lockedNames].filter((n) => inEnv.has(n)).sort();
-    const installed = Object.fromEntries(owned.map((n) => [n, inEnv.get(n)?.version ?? '']));
-    return { outputs: { installed, sources: declared.sources, pip: session.pip.location }, created: [] };
+    const after = candidates.length > 0 ? await listSitePackages(env.sitePackages) : now;
+    // Versions as the metadata spells them for what was just installed, else from the directory name.
+    const versions = new Map([...after].map(([n, v]) => [n, done.versions.get(n) ?? v]));
+    const owned = [...lockedNames].filter((n) => after.has(n)).sort();
+    const installed = Object.fromEntries(owned.map((n) => [n, versions.get(n) ?? '']));
+    return { outputs: { installed, sources: declared.sources, pip: pip?.location ?? null }, created: [] };
   } finally {
-    await session.close();
+    await (session as PipSession | undefined)?.close();
   }
 }
 

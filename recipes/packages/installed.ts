@@ -110,3 +110,31 @@ export function removable(candidates: Iterable<string>, dists: readonly Inspecte
   return { remove: [...remove].sort(), kept };
 }
 
+
+/**
+ * The distributions in `sitePackages` with what they require, read from their METADATA by Node
+ * (no interpreter: a removed part's may be gone). Markers cannot be evaluated without the
+ * interpreter, so a requirement counts unless it is behind an extra: the check errs towards
+ * keeping a distribution another one might need.
+ */
+export async function readMetadata(sitePackages: string): Promise<InspectedDist[]> {
+  let names: string[];
+  try {
+    names = await readdir(sitePackages);
+  } catch {
+    return [];
+  }
+  const out: InspectedDist[] = [];
+  for (const n of names.filter((x) => x.endsWith('.dist-info'))) {
+    const text = await readFile(path.join(sitePackages, n, 'METADATA'), 'utf8').catch(() => '');
+    const header = text.split(/\r?\n\r?\n/)[0] ?? '';
+    const field = (key: string) => header.split(/\r?\n/).filter((l) => l.toLowerCase().startsWith(`${key}:`)).map((l) => l.slice(key.length + 1).trim());
+    const display = field('name')[0] ?? n.slice(0, -'.dist-info'.length).split('-')[0] ?? n;
+    const needs = field('requires-dist')
+      .filter((r) => !/\bextra\s*==/.test(r.split(';')[1] ?? ''))
+      .map((r) => canonicalName(/^\s*([A-Za-z0-9][A-Za-z0-9._-]*)/.exec(r)?.[1] ?? ''))
+      .filter((x) => x !== '');
+    out.push({ name: canonicalName(display), display, version: field('version')[0] ?? '', location: sitePackages, inEnv: true, editable: false, needs });
+  }
+  return out;
+}

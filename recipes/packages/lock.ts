@@ -24,11 +24,13 @@ export async function lockInputs(input: { options: PackagesOptions; manifestDir:
 export async function resolvePart(ctx: Omit<ApplyContext<PackagesOptions>, 'previous' | 'locked'>): Promise<LockResolution> {
   const { options, env, manifestDir } = ctx;
   const declared = await readDeclared(options, manifestDir);
+  const seed = options['seed-pip'] ? await seedWheel(env) : undefined;
+  // Only the seed: pip's wheel requires nothing, so it is its own resolution (no pip run).
+  if (declared.pipArgs.length === 0 && seed) return { packages: [await seedOnly(seed)], resolver: 'envbuild (seed-pip)' };
   const pip = await locatePip(env);
   if (!atLeast(pip.version, REPORT_PIP)) {
     return { pinAfterInstall: `pip ${pip.version} has no --report (needs ${REPORT_PIP.join('.')}): pinned to the versions it installed, without hashes` };
   }
-  const seed = options['seed-pip'] ? await seedWheel(env) : undefined;
   const items = [...declared.pipArgs, ...(seed ? [seed.path] : [])];
   if (items.length === 0) return { packages: [], resolver: `pip ${pip.version} --report` };
   const session = await PipSession.open(env.base.executable, pip);
@@ -107,6 +109,11 @@ async function sourceOf(url: string, info: NonNullable<NonNullable<PipReport['in
   const file = decodeURIComponent(new URL(url).pathname.split('/').pop() ?? '');
   if (file.endsWith('.whl')) return { kind: 'wheel', name: file, ...where, sha256 };
   return direct ? { kind: 'archive', ...where, sha256 } : { kind: 'sdist', name: file, ...where, sha256 };
+}
+
+async function seedOnly(seed: { path: string; version: string }): Promise<LockedPackage> {
+  const file = path.basename(seed.path);
+  return { name: 'pip', version: seed.version, dependencies: [], requested: true, source: { kind: 'wheel', name: file, path: seed.path, sha256: await sha256Of(seed.path) } };
 }
 
 export async function sha256Of(file: string): Promise<string> {

@@ -5,7 +5,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { installWheelsInto, uninstallFrom, type ApplyContext, type LockedPackage, type LockSource, type WheelRequest } from 'envbuild/recipe';
+import { installWheelsInto, uninstallFrom, type ApplyContext, type InstallOptions, type LockedPackage, type LockSource, type WheelRequest } from 'envbuild/recipe';
 import { canonicalName } from './declared.js';
 import { listSitePackages, sameVersion } from './installed.js';
 import { keepSitePackages } from './owned.js';
@@ -28,15 +28,22 @@ function requestOf(p: LockedPackage & { source: WheelSource }): WheelRequest {
   return { ...where, sha256: s.sha256, requested: p.requested };
 }
 
+export interface WheelsInstalled {
+  /** Every file written, for compile-bytecode. */
+  readonly files: readonly string[];
+  /** Canonical name → version as the wheel's metadata spells it. */
+  readonly versions: ReadonlyMap<string, string>;
+}
+
 /** Installs every locked wheel in `todo` into the part's environment; the rest is left to pip. */
-export async function installLockedWheels(ctx: Pick<ApplyContext<unknown>, 'env' | 'signal' | 'log'>, todo: readonly LockedPackage[]): Promise<number> {
+export async function installLockedWheels(ctx: Pick<ApplyContext<unknown>, 'env' | 'signal' | 'log'>, todo: readonly LockedPackage[], options: InstallOptions = {}): Promise<WheelsInstalled> {
   const wheels = todo.filter(isLockedWheel);
-  if (wheels.length === 0) return 0;
-  const { installed, replaced } = await installWheelsInto(ctx.env, wheels.map(requestOf), { signal: ctx.signal });
+  if (wheels.length === 0) return { files: [], versions: new Map() };
+  const { installed, replaced } = await installWheelsInto(ctx.env, wheels.map(requestOf), { ...options, signal: ctx.signal });
   for (const r of replaced) ctx.log(`replaced ${r.name} ${r.version}`);
   const modes = [...new Set(installed.map((d) => d.linkMode))].join(', ');
   ctx.log(`envbuild installed ${installed.map((d) => `${d.name}-${d.version}`).join(' ')} (${modes})`);
-  return installed.length;
+  return { files: installed.flatMap((d) => d.files), versions: new Map(installed.map((d) => [canonicalName(d.name), d.version])) };
 }
 
 /**
@@ -82,10 +89,10 @@ export async function uninstallDropped(ctx: Pick<ApplyContext<unknown>, 'env' | 
  * (no ensurepip, no pip run), unless that version is already there. Returns `pip-<version>`
  * when it installed it.
  */
-export async function seedPip(ctx: Pick<ApplyContext<unknown>, 'env' | 'signal' | 'log'>, wheel: { path: string; version: string }): Promise<string | undefined> {
+export async function seedPip(ctx: Pick<ApplyContext<unknown>, 'env' | 'signal' | 'log'>, wheel: { path: string; version: string }, options: InstallOptions = {}): Promise<string | undefined> {
   const present = (await listSitePackages(ctx.env.sitePackages)).get('pip');
   if (present !== undefined && present !== '' && sameVersion(present, wheel.version)) return undefined;
-  const { installed } = await installWheelsInto(ctx.env, [{ path: wheel.path, requested: true }], { signal: ctx.signal });
+  const { installed } = await installWheelsInto(ctx.env, [{ path: wheel.path, requested: true }], { ...options, signal: ctx.signal });
   const pip = installed[0];
   ctx.log(`seeded pip ${pip?.version ?? wheel.version} from ${wheel.path} (${pip?.linkMode ?? 'linked'})`);
   return `pip-${pip?.version ?? wheel.version}`;

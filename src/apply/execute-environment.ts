@@ -2,11 +2,11 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { markerOf } from '../layout/identity.js';
 import { faultPoint } from '../fault-injection.js';
-import { observe, removeEntry, sweepTemporaries, writeEntry, writeFreshTree, type RemoveOutcome } from '../layout/materialize.js';
+import { fingerprintSync, observe, removeEntry, sweepTemporaries, writeEntry, writeFreshTree, type RemoveOutcome } from '../layout/materialize.js';
 import type { EntryDigest } from '../layout/tree.js';
 import { recordedEntries } from '../plan/planner.js';
 import type { DesiredEnvironment, EnvironmentPlan } from '../plan/types.js';
-import type { EnvironmentState } from '../state/types.js';
+import type { EnvironmentState, RecordedEntry } from '../state/types.js';
 import { clearStaging, prepareStaging, promoteStaging } from './staging.js';
 
 export interface EnvironmentOutcome {
@@ -148,7 +148,7 @@ export async function executeEnvironment(
       ...(desired.id ? { id: desired.id } : {}),
       ...(parents.length > 0 ? { parents } : {}),
       inputs: desired.inputs,
-      entries: [...recordedEntries(desired), ...derived],
+      entries: withFingerprints(desired.path, [...recordedEntries(desired), ...derived]),
       // The runner fills in parts as it applies them.
       parts: {},
     },
@@ -164,6 +164,18 @@ function directoriesOf(entries: ReadonlyArray<{ readonly path: string; readonly 
     if (e.kind === 'dir' || e.digest?.kind === 'dir') dirs.add(e.path);
   }
   return [...dirs];
+}
+
+/**
+ * Each file entry with the fingerprint of the file now on disk, which this run wrote or the
+ * plan found matching: the next plan confirms it with one lstat instead of a read and a hash.
+ */
+function withFingerprints(root: string, entries: ReadonlyArray<{ path: string; digest: EntryDigest }>): RecordedEntry[] {
+  return entries.map((e) => {
+    if (e.digest.kind !== 'file' && e.digest.kind !== 'copy') return e;
+    const stat = fingerprintSync(root, e.path);
+    return stat === undefined ? e : { ...e, stat };
+  });
 }
 
 /** Derived files are recorded by what the build step left on disk. */

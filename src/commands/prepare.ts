@@ -70,7 +70,7 @@ export async function prepare(manifestFile: string, options: EngineOptions & { d
   const desired = identified.map((d) => (locks.has(d.name) ? { ...d, locked: locks.get(d.name) } : d));
   if (options.validate) return validated(manifest, desired, loaded);
   traceStage('observe and plan');
-  const observed = await observeDisk(desired, state, manifest.dir);
+  const observed = await observeDisk(desired, state, manifest.dir, { trusted: loaded.trust === 'signed' });
   const envPlan = planEnvironments(manifest.file, desired, state, observed, {
     ...only,
     ...(options.destroy ? { destroy: true } : {}),
@@ -87,7 +87,7 @@ export async function prepare(manifestFile: string, options: EngineOptions & { d
     manifest,
     desired,
     state: withFoundIds(state, desired, plan),
-    stateText: loaded.trust === 'signed' ? stateBody(state, manifest.file) : '',
+    stateText: loaded.trust === 'signed' ? (loaded.body ?? stateBody(state, manifest.file)) : '',
     trust: loaded.trust,
     ...(loaded.migratedFrom ? { migratedFrom: loaded.migratedFrom } : {}),
     plan: { ...plan, notes: loaded.notes, ...(stateRewrite ? { stateRewrite } : {}) },

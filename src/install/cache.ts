@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ENTRY_FILE, isCachedWheel, type CachedWheel } from './cached-wheel.js';
+import { GENERATED_DIR } from './generated-store.js';
 import { unpackWheel } from './unpack.js';
 
 export { defaultCacheDir } from '../python/probe-cache.js';
@@ -38,7 +39,27 @@ export async function lookupCached(cacheDir: string, sha256: string, allowRecord
   return undefined;
 }
 
+/**
+ * Entries read in this process, with the inode of their entry.json. An entry never changes
+ * once published (append-only), so ten environments filled from one wheel parse and check its
+ * entry.json once; later uses cost one stat, which notices an entry removed or replaced since
+ * (`envbuild cache clean` in another process).
+ */
+const readEntries = new Map<string, { entry: CachedWheel; ino: number }>();
+
 async function readEntry(dir: string, sha256: string): Promise<CachedWheel | undefined> {
+  const key = `${dir}\0${sha256}`;
+  const file = path.join(dir, ENTRY_FILE);
+  const known = readEntries.get(key);
+  const ino = await fs.stat(file).then((st) => st.ino, () => undefined);
+  if (ino === undefined) return undefined;
+  if (known !== undefined && known.ino === ino) return known.entry;
+  const entry = await readEntryFile(dir, sha256);
+  if (entry !== undefined) readEntries.set(key, { entry, ino });
+  return entry;
+}
+
+async function readEntryFile(dir: string, sha256: string): Promise<CachedWheel | undefined> {
   try {
     const value: unknown = JSON.parse(await fs.readFile(path.join(dir, ENTRY_FILE), 'utf8'));
     return isCachedWheel(value, sha256) ? value : undefined;
@@ -58,13 +79,13 @@ export async function makeTempDir(cacheDir: string, sub: string, label: string):
  * The cache entry for a wheel file whose sha256 the caller computed or verified: found, or
  * unpacked and verified now (a UserError when RECORD does not match, with nothing left behind).
  */
-export async function ensureCached(cacheDir: string, wheelFile: string, filename: string, sha256: string, allowRecordMismatch: boolean): Promise<CacheHit> {
+export async function ensureCached(cacheDir: string, wheelFile: string, filename: string, sha256: string, allowRecordMismatch: boolean, bytes?: Buffer): Promise<CacheHit> {
   const hit = await lookupCached(cacheDir, sha256, allowRecordMismatch);
   if (hit !== undefined) return hit;
   const tmp = await makeTempDir(cacheDir, WHEELS_DIR, sha256);
   let entry: CachedWheel;
   try {
-    entry = await unpackWheel(wheelFile, filename, sha256, tmp, allowRecordMismatch);
+    entry = await unpackWheel(wheelFile, filename, sha256, tmp, allowRecordMismatch, bytes);
   } catch (e) {
     await fs.rm(tmp, { recursive: true, force: true });
     throw e;
@@ -138,7 +159,7 @@ export async function cacheSize(cacheDir: string): Promise<{ bytes: number; whee
  * not references into the cache.
  */
 export async function cleanCache(cacheDir: string): Promise<void> {
-  for (const sub of [WHEELS_DIR, DOWNLOADS_DIR]) {
+  for (const sub of [WHEELS_DIR, DOWNLOADS_DIR, GENERATED_DIR]) {
     const dir = path.join(cacheDir, sub);
     // Rename first so a concurrent reader sees either the whole cache or none of it.
     const trash = `${dir}.removing-${process.pid}-${randomBytes(4).toString('hex')}`;

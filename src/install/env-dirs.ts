@@ -5,22 +5,29 @@
  * before anything is written through it; symlinks that stay inside (venv's `lib64 -> lib`)
  * are fine.
  */
+import { lstatSync, mkdirSync, realpathSync, statSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../errors/user-error.js';
 
+const DOT_STEP = /(^|[\\/])\.\.?([\\/]|$)/;
+
 export function isInside(root: string, p: string): boolean {
+  // The common case without path.relative: an absolute path under root with no `.`/`..` step.
+  if (p.startsWith(root) && p.charAt(root.length) === path.sep && path.isAbsolute(root) && !DOT_STEP.test(p)) return true;
   const rel = path.relative(root, p);
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }
 
 export class EnvDirs {
-  private readonly checked = new Map<string, Promise<void>>();
+  private readonly checked = new Set<string>();
 
   private constructor(
     readonly prefix: string,
     private readonly realPrefix: string,
-  ) {}
+  ) {
+    this.checked.add(prefix);
+  }
 
   static async open(prefix: string): Promise<EnvDirs> {
     let real: string;
@@ -42,40 +49,38 @@ export class EnvDirs {
   }
 
   /** Makes `dir` (and its parents) inside the environment; memoised per run. */
-  ensure(dir: string): Promise<void> {
-    let pending = this.checked.get(dir);
-    if (pending === undefined) {
-      pending = this.make(dir);
-      this.checked.set(dir, pending);
-    }
-    return pending;
+  async ensure(dir: string): Promise<void> {
+    this.ensureSync(dir);
   }
 
-  private async make(dir: string): Promise<void> {
+  /**
+   * The synchronous form: one `mkdir` per new directory. A directory made here under a checked
+   * parent is inside by construction (mkdir never follows a symlink in its last component), and
+   * so is an existing real directory there; only a symlink costs a `realpath`.
+   */
+  ensureSync(dir: string): void {
+    if (this.checked.has(dir)) return;
     this.assertInside(dir, 'a directory');
-    if (dir !== this.prefix) {
-      try {
-        await this.checkReal(dir);
-        return;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-      }
-      await this.ensure(path.dirname(dir));
-      await fs.mkdir(dir).catch((e: NodeJS.ErrnoException) => {
-        if (e.code !== 'EEXIST') throw e;
-      });
+    this.ensureSync(path.dirname(dir));
+    try {
+      mkdirSync(dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const st = lstatSync(dir);
+      if (st.isSymbolicLink()) this.checkReal(dir);
+      else if (!st.isDirectory()) throw new UserError('EINSTALL', `refusing to write into ${dir}: it is not a directory`);
     }
-    await this.checkReal(dir);
+    this.checked.add(dir);
   }
 
-  private async checkReal(dir: string): Promise<void> {
-    const real = await fs.realpath(dir);
+  private checkReal(dir: string): void {
+    const real = realpathSync(dir);
     if (!isInside(this.realPrefix, real)) {
       throw new UserError('EINSTALL', `refusing to write into ${dir}: it resolves to ${real}, outside the environment`, {
         hint: 'a symlink inside the environment points elsewhere; remove it and run again',
       });
     }
-    if (!(await fs.stat(dir)).isDirectory()) {
+    if (!statSync(dir).isDirectory()) {
       throw new UserError('EINSTALL', `refusing to write into ${dir}: it is not a directory`);
     }
   }

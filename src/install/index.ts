@@ -3,6 +3,7 @@
  * wheels are fetched, unpacked once into a shared content-addressed cache, and linked from
  * there into environments. See `types.ts` for the API's types.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -15,7 +16,8 @@ import { installCachedWheel } from './install-wheel.js';
 import { Linker, parseLinkMode } from './link.js';
 import { supportedTags } from './tags.js';
 import type { InstallOptions, InstallResult, InstallTarget, InstalledDistribution, LinkMode, UninstallResult, WheelRequest } from './types.js';
-import { findDistInfos, uninstallDistInfo } from './uninstall.js';
+import { distInfosByName, findDistInfos, uninstallDistInfo } from './uninstall.js';
+import { GeneratedStore } from './generated-store.js';
 import { canonicalName, parseWheelFilename } from './wheel-filename.js';
 import { mapLimit } from '../python/concurrency-limit.js';
 
@@ -71,14 +73,14 @@ async function resolveWheel(request: WheelRequest, target: InstallTarget, o: Req
   }
   const local = localPathOf(request);
   if (local !== undefined) {
-    const actual = await sha256File(local).catch((e: NodeJS.ErrnoException) => {
+    const { sha256: actual, bytes } = await readWheel(local).catch((e: NodeJS.ErrnoException) => {
       throw new UserError('EINSTALL', `cannot read ${shown} (${e.code ?? e.message})`);
     });
     if (pinned !== undefined && actual !== pinned) {
       throw new UserError('EHASH', `${shown}: sha256 ${actual} does not match the pinned ${pinned}`, { hint: 'the file changed since it was locked; nothing was installed from it' });
     }
     o.onProgress?.({ kind: 'unpack', wheel: filename });
-    return { request, filename, hit: await ensureCached(o.cacheDir, local, filename, actual, o.allowRecordMismatch), url: urlOf(request) };
+    return { request, filename, hit: await ensureCached(o.cacheDir, local, filename, actual, o.allowRecordMismatch, bytes), url: urlOf(request) };
   }
   if (pinned === undefined) throw new UserError('EINSTALL', `${shown}: a wheel fetched over the network needs a sha256`, { hint: 'lock the environment (envbuild lock) to pin hashes' });
   const file = await download(request.url ?? '', pinned, filename, { ...o, onProgress: o.onProgress, signal: o.signal });
@@ -88,6 +90,15 @@ async function resolveWheel(request: WheelRequest, target: InstallTarget, o: Req
   } finally {
     await fs.rm(path.dirname(file), { recursive: true, force: true });
   }
+}
+
+/** Wheels up to this size are read whole (one read, hashed and unpacked from memory); larger ones are streamed. */
+const IN_MEMORY = 256 << 20;
+
+async function readWheel(file: string): Promise<{ sha256: string; bytes?: Buffer }> {
+  if ((await fs.stat(file)).size > IN_MEMORY) return { sha256: await sha256File(file) };
+  const bytes = await fs.readFile(file);
+  return { sha256: createHash('sha256').update(bytes).digest('hex'), bytes };
 }
 
 function urlOf(request: WheelRequest): string {
@@ -123,23 +134,29 @@ export async function installWheels(target: InstallTarget, wheels: readonly Whee
     names.set(key, r.filename);
   }
   const replaced: { name: string; version: string }[] = [];
-  const installed = await mapLimit(resolved, 4, async (r): Promise<InstalledDistribution> => {
+  const store = GeneratedStore.in(o.cacheDir);
+  const present = await distInfosByName(target);
+  const installed: InstalledDistribution[] = [];
+  for (const r of resolved) {
     options.signal?.throwIfAborted();
-    for (const old of await findDistInfos(target, r.hit.entry.name)) {
+    for (const old of present.get(canonicalName(r.hit.entry.name)) ?? []) {
       const gone = await uninstallDistInfo(target, old);
       replaced.push({ name: gone.name, version: gone.version });
     }
     options.onProgress?.({ kind: 'install', wheel: r.filename });
-    const files = await installCachedWheel(
+    const files = installCachedWheel(
       { cacheEntryDir: r.hit.dir, entry: r.hit.entry, requested: r.request.requested ?? false, directUrl: r.request.directUrl ? directUrlOf(r) : undefined },
       target,
       dirs,
       linker,
+      store,
     );
     const { entry } = r.hit;
     const lib = entry.rootIsPurelib ? target.purelib : target.platlib;
-    return { name: entry.name, version: entry.version, distInfo: path.join(lib, entry.distInfo), files, linkMode: linker.used, sha256: entry.sha256 };
-  });
+    installed.push({ name: entry.name, version: entry.version, distInfo: path.join(lib, entry.distInfo), files, linkMode: linker.used, sha256: entry.sha256 });
+    // Let other environments' work (and the display) run between wheels.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
   return { installed, replaced };
 }
 

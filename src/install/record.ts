@@ -58,10 +58,19 @@ function csvField(s: string): string {
   return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
 
+/** RECORD's order: by path, as pip writes it. */
+export function comparePaths(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** One RECORD line, `\n`-terminated. */
+export function recordLine(r: RecordRow): string {
+  return `${csvField(r.path)},${csvField(r.hash)},${csvField(r.size)}\n`;
+}
+
 /** RECORD text: rows sorted by path as pip writes them, `\n` line ends. */
 export function formatRecord(rows: readonly RecordRow[]): string {
-  const sorted = [...rows].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return sorted.map((r) => `${csvField(r.path)},${csvField(r.hash)},${csvField(r.size)}\n`).join('');
+  return [...rows].sort((a, b) => comparePaths(a.path, b.path)).map(recordLine).join('');
 }
 
 /** `sha256=<urlsafe base64 without padding>` of `data`. */

@@ -31,6 +31,25 @@ export async function findDistInfos(target: Pick<InstallTarget, 'purelib' | 'pla
   return found;
 }
 
+/** Every `.dist-info` directory in the target's lib directories by canonical name: one listing each. */
+export async function distInfosByName(target: Pick<InstallTarget, 'purelib' | 'platlib'>): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  for (const lib of new Set([target.purelib, target.platlib])) {
+    let names: string[];
+    try {
+      names = await fs.readdir(lib);
+    } catch {
+      continue;
+    }
+    for (const n of names) {
+      if (!n.endsWith('.dist-info')) continue;
+      const key = canonicalName(n.slice(0, -'.dist-info'.length).split('-')[0] ?? '');
+      out.set(key, [...(out.get(key) ?? []), path.join(lib, n)]);
+    }
+  }
+  return out;
+}
+
 export async function uninstallDistInfo(target: Pick<InstallTarget, 'prefix' | 'scripts' | 'purelib' | 'platlib' | 'headers' | 'data'>, distInfo: string): Promise<UninstallResult> {
   const prefix = path.resolve(target.prefix);
   const realPrefix = await fs.realpath(prefix);

@@ -8,11 +8,12 @@
  * has been maintained for a decade (it is what extract-zip and electron's tooling use).
  */
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { inflateRawSync } from 'node:zlib';
 import yauzl from 'yauzl';
 import { UserError } from '../errors/user-error.js';
 import { CACHE_FORMAT, ENTRY_FILE, FILES_DIR, type CachedFile, type CachedWheel } from './cached-wheel.js';
@@ -33,9 +34,10 @@ interface Unpacked {
  * against RECORD and writes `<dir>/entry.json` last. Throws a UserError naming the first
  * problem; the caller removes `dir` then.
  */
-export async function unpackWheel(wheelFile: string, filename: string, sha256: string, dir: string, allowRecordMismatch: boolean): Promise<CachedWheel> {
+export async function unpackWheel(wheelFile: string, filename: string, sha256: string, dir: string, allowRecordMismatch: boolean, bytes?: Buffer): Promise<CachedWheel> {
   const parsed = parseWheelFilename(filename);
-  const unpacked = await extract(wheelFile, filename, path.join(dir, FILES_DIR));
+  const root = path.join(dir, FILES_DIR);
+  const unpacked = bytes !== undefined ? await extractBuffer(bytes, filename, root) : await extract(wheelFile, filename, root);
   const distInfo = findDistInfo(unpacked.files, parsed.name, filename);
   const read = (name: string) => unpacked.kept.get(`${distInfo}/${name}`)?.toString('utf8');
   const wheelText = read('WHEEL');
@@ -105,6 +107,63 @@ async function extract(wheelFile: string, filename: string, root: string): Promi
   } finally {
     zip.close();
   }
+}
+
+/**
+ * A wheel already in memory (all but the largest): yauzl reads the central directory from the
+ * buffer and checks every name, then each member is inflated with zlib's one-shot inflate and
+ * written with one synchronous call — no stream, promise or thread-pool trip per member, which
+ * is most of the CPU of streaming a few thousand small files.
+ */
+async function extractBuffer(bytes: Buffer, filename: string, root: string): Promise<Unpacked> {
+  let zip: yauzl.ZipFile;
+  try {
+    zip = await yauzl.fromBufferPromise(bytes, { validateEntrySizes: true, strictFileNames: true });
+  } catch (e) {
+    throw new UserError('EWHEEL', `${filename}: not a readable zip archive (${(e as Error).message})`, { hint: 'the download may be truncated; fetch the wheel again' });
+  }
+  const kept = new Map<string, Buffer>();
+  const made = new Set<string>();
+  const files: CachedFile[] = [];
+  try {
+    const entries = await listEntries(zip, filename);
+    for (const entry of entries) {
+      const name = entry.fileName;
+      const content = memberBytes(bytes, entry);
+      if (content.length !== entry.uncompressedSize) throw new Error(`${name}: ${content.length} bytes, the directory says ${entry.uncompressedSize}`);
+      const target = path.join(root, ...name.split('/'));
+      const parent = path.dirname(target);
+      if (!made.has(parent)) mkdirSync(parent, { recursive: true });
+      made.add(parent);
+      const executable = ((entry.externalFileAttributes >>> 16) & 0o111) !== 0;
+      // `wx`: the directory is private and new, so an existing file means a duplicate path.
+      writeFileSync(target, content, { mode: executable ? 0o755 : 0o644, flag: 'wx' });
+      if (KEEP.test(name)) kept.set(name, content);
+      const pythonShebang = /^[^/]+\.data\/scripts\//.test(name) && content.subarray(0, 8).toString('latin1') === '#!python';
+      files.push({ path: name, hash: `sha256=${createHash('sha256').update(content).digest('base64url')}`, size: content.length, executable, pythonShebang });
+    }
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    throw new UserError('EWHEEL', `${filename}: cannot unpack (${(e as Error).message})`, { hint: 'the wheel is damaged or not a wheel' });
+  }
+  return { files, kept };
+}
+
+const KEEP = /^[^/]+\.dist-info\/(WHEEL|METADATA|RECORD|entry_points\.txt)$/;
+const LOCAL_HEADER = 0x04034b50;
+
+/** A member's uncompressed bytes, from its local header (whose name and extra lengths may differ from the directory's). */
+function memberBytes(zip: Buffer, entry: yauzl.Entry): Buffer {
+  if (entry.isEncrypted()) throw new Error(`${entry.fileName} is encrypted`);
+  const at = entry.relativeOffsetOfLocalHeader;
+  if (at + 30 > zip.length || zip.readUInt32LE(at) !== LOCAL_HEADER) throw new Error(`${entry.fileName}: bad local header`);
+  const start = at + 30 + zip.readUInt16LE(at + 26) + zip.readUInt16LE(at + 28);
+  const end = start + entry.compressedSize;
+  if (end > zip.length) throw new Error(`${entry.fileName}: data past the end of the archive`);
+  const data = zip.subarray(start, end);
+  if (entry.compressionMethod === 0) return data;
+  if (entry.compressionMethod === 8) return inflateRawSync(data, { maxOutputLength: Math.max(entry.uncompressedSize, 1) });
+  throw new Error(`${entry.fileName}: compression method ${entry.compressionMethod} is not supported`);
 }
 
 /** The file entries of the central directory, names checked, duplicates refused. */

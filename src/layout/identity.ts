@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import fs from 'node:fs/promises';
+import { lstatSync, readFileSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import type { TreeEntry } from './tree.js';
 
@@ -42,13 +42,27 @@ export function markerOf(entries: ReadonlyArray<{ readonly path: string }>): str
   return entries.find((e) => e.path === VENV_MARKER || e.path === CLASSIC_MARKER)?.path;
 }
 
+function lstatOrNull(file: string): Stats | null {
+  try {
+    return lstatSync(file);
+  } catch {
+    return null;
+  }
+}
+
 /** The id `root` carries, or null (no marker, not a regular file, no id in it). Never follows a link. */
 export async function readEnvironmentId(root: string): Promise<string | null> {
   for (const name of [VENV_MARKER, CLASSIC_MARKER]) {
     const file = path.join(root, name);
-    const st = await fs.lstat(file).catch(() => null);
+    // Synchronous: a plan reads one small marker per environment.
+    const st = lstatOrNull(file);
     if (!st?.isFile() || st.size > 64 * 1024) continue;
-    const text = await fs.readFile(file, 'utf8').catch(() => '');
+    let text = '';
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      // unreadable: no id
+    }
     const m = ID_LINE.exec(text);
     if (m) return m[1]!;
   }

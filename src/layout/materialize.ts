@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { constants as fsc, lstatSync, readFileSync, readlinkSync } from 'node:fs';
+import { constants as fsc, lstatSync, readFileSync, readlinkSync, type BigIntStats } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { EntryDigest, Observed, TreeEntry } from './tree.js';
@@ -72,6 +72,65 @@ export function observeSync(root: string, rel: string): Observed {
   return { kind: 'other' };
 }
 
+/**
+ * A recorded file entry with the fingerprint of the file envbuild left there (see
+ * `statFingerprint`): when the file still has that fingerprint, its content is taken as the
+ * recorded digest without reading it.
+ */
+export interface KnownFile {
+  readonly digest: EntryDigest;
+  readonly stat: string;
+}
+
+/**
+ * `inode:size:mtime:ctime` (nanoseconds) of a regular file, or undefined when the filesystem
+ * keeps whole seconds only (both sub-second parts zero), where a same-second edit could keep
+ * it. The ctime cannot be set back by a user: an edit that restores the size and the mtime
+ * (`touch -d`) still moves it, and so do chmod, a rename over the path and a hard link.
+ */
+export function statFingerprint(st: BigIntStats): string | undefined {
+  if (!st.isFile()) return undefined;
+  if (st.mtimeNs % 1_000_000_000n === 0n && st.ctimeNs % 1_000_000_000n === 0n) return undefined;
+  return `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+}
+
+/** The fingerprint of the file at `rel` under `root` now, if it is a regular file. */
+export function fingerprintSync(root: string, rel: string): string | undefined {
+  try {
+    return statFingerprint(lstatSync(joinInside(root, rel), { bigint: true }));
+  } catch (e) {
+    if (isNotFound(e)) return undefined;
+    throw e;
+  }
+}
+
+/**
+ * `observeSync` for a path state recorded with a fingerprint: one lstat, and the read and hash
+ * only when the fingerprint or the mode changed. What `known` claims is believed only as far as
+ * the disk confirms it.
+ */
+export function observeKnownSync(root: string, rel: string, known: KnownFile): Observed {
+  const abs = joinInside(root, rel);
+  let st;
+  try {
+    st = lstatSync(abs, { bigint: true });
+  } catch (e) {
+    if (isNotFound(e)) return { kind: 'missing' };
+    throw e;
+  }
+  const { digest } = known;
+  if (digest.kind === 'file' || digest.kind === 'copy') {
+    const mode = Number(st.mode & 0o7777n);
+    if (statFingerprint(st) === known.stat && (digest.kind === 'copy' || mode === digest.mode)) {
+      return { kind: 'file', sha256: digest.sha256, mode, size: Number(st.size) };
+    }
+  }
+  if (st.isSymbolicLink()) return { kind: 'symlink', target: readlinkSync(abs) };
+  if (st.isDirectory()) return { kind: 'dir' };
+  if (st.isFile()) return { kind: 'file', sha256: sha256(readFileSync(abs)), mode: Number(st.mode & 0o7777n), size: Number(st.size) };
+  return { kind: 'other' };
+}
+
 /** Whether what is on disk is exactly what envbuild recorded (or wants) there. */
 export function observedMatches(digest: EntryDigest, seen: Observed): boolean {
   switch (digest.kind) {
@@ -87,7 +146,16 @@ export function observedMatches(digest: EntryDigest, seen: Observed): boolean {
 }
 
 export function digestsEqual(a: EntryDigest, b: EntryDigest): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+  switch (a.kind) {
+    case 'dir':
+      return b.kind === 'dir';
+    case 'file':
+      return b.kind === 'file' && a.sha256 === b.sha256 && a.mode === b.mode;
+    case 'symlink':
+      return b.kind === 'symlink' && a.target === b.target;
+    case 'copy':
+      return b.kind === 'copy' && a.sha256 === b.sha256 && a.size === b.size;
+  }
 }
 
 /**

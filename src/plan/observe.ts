@@ -1,7 +1,8 @@
+import { lstatSync, readlinkSync, type Stats } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { readEnvironmentId } from '../layout/identity.js';
-import { observeSync } from '../layout/materialize.js';
+import { observeKnownSync, observeSync, type KnownFile } from '../layout/materialize.js';
 import type { Observed } from '../layout/tree.js';
 import type { StateFile } from '../state/types.js';
 import type { DesiredEnvironment, Observations, RootObservation } from './types.js';
@@ -11,7 +12,12 @@ import type { DesiredEnvironment, Observations, RootObservation } from './types.
  * recorded, and each entry path either side mentions. Everything runs concurrently; on a
  * no-op run this is the only disk work besides loading the manifest.
  */
-export async function observeDisk(desired: readonly DesiredEnvironment[], state: StateFile, project?: string): Promise<Observations> {
+export async function observeDisk(
+  desired: readonly DesiredEnvironment[],
+  state: StateFile,
+  project?: string,
+  { trusted = false }: { readonly trusted?: boolean } = {},
+): Promise<Observations> {
   const wanted = new Map<string, Set<string>>();
   const want = (root: string, paths: Iterable<string>) => {
     const set = wanted.get(root) ?? new Set<string>();
@@ -20,10 +26,11 @@ export async function observeDisk(desired: readonly DesiredEnvironment[], state:
   };
   for (const d of desired) want(d.path, [...d.entries.map((e) => e.path), ...(d.derived?.paths ?? [])]);
   for (const rec of Object.values(state.environments)) want(rec.path, rec.entries.map((e) => e.path));
+  const known = trusted ? knownFiles(state) : new Map<string, Map<string, KnownFile>>();
 
   const roots = await Promise.all(
     [...wanted].map(async ([root, paths]): Promise<[string, RootObservation]> => {
-      const [seen, linked] = await Promise.all([observeRoot(root, paths), project ? linkOnTheWay(project, root) : null]);
+      const [seen, linked] = await Promise.all([observeRoot(root, paths, known.get(root)), project ? linkOnTheWay(project, root) : null]);
       return [root, linked ? { ...seen, linked } : seen];
     }),
   );
@@ -40,14 +47,34 @@ async function linkOnTheWay(project: string, root: string): Promise<{ path: stri
   let at = project;
   for (const name of rel.split(path.sep)) {
     at = path.join(at, name);
-    const st = await fs.lstat(at).catch(() => null);
+    // Synchronous, like the entries below: one lstat per component of every root.
+    let st: Stats | null = null;
+    try {
+      st = lstatSync(at);
+    } catch {
+      return null;
+    }
     if (!st) return null;
-    if (st.isSymbolicLink()) return { path: at, target: await fs.readlink(at) };
+    if (st.isSymbolicLink()) return { path: at, target: readlinkSync(at) };
   }
   return null;
 }
 
-async function observeRoot(root: string, paths: Set<string>): Promise<RootObservation> {
+/**
+ * Per root, the recorded files that carry a fingerprint. Only a signed state's: a forged
+ * fingerprint would otherwise make a plan take an edited file for the recorded one.
+ */
+function knownFiles(state: StateFile): Map<string, Map<string, KnownFile>> {
+  const out = new Map<string, Map<string, KnownFile>>();
+  for (const rec of Object.values(state.environments)) {
+    const files = out.get(rec.path) ?? new Map<string, KnownFile>();
+    for (const e of rec.entries) if (e.stat !== undefined) files.set(e.path, { digest: e.digest, stat: e.stat });
+    out.set(rec.path, files);
+  }
+  return out;
+}
+
+async function observeRoot(root: string, paths: Set<string>, known?: ReadonlyMap<string, KnownFile>): Promise<RootObservation> {
   let children: string[] | null;
   try {
     children = (await fs.readdir(root)).sort();
@@ -60,6 +87,9 @@ async function observeRoot(root: string, paths: Set<string>): Promise<RootObserv
   if (children === null) return { children, entries: {} };
   // Synchronous stats: at thousands of small paths, one promise each cost more than the stat.
   const entries: Record<string, Observed> = {};
-  for (const p of paths) entries[p] = observeSync(root, p);
+  for (const p of paths) {
+    const k = known?.get(p);
+    entries[p] = k ? observeKnownSync(root, p, k) : observeSync(root, p);
+  }
   return { children, entries, marker: await readEnvironmentId(root) };
 }

@@ -5,6 +5,7 @@ import lockfile from 'proper-lockfile';
 import { UserError } from '../errors/user-error.js';
 import { faultPoint } from '../fault-injection.js';
 import { redactText } from '../secrets/redact.js';
+import { traceStage } from '../trace.js';
 import { refuseLinkedStateDir, stateDir } from './store.js';
 
 /** Who holds the lock, written beside it so a refused run can say whom it waits for. */
@@ -51,6 +52,7 @@ export async function acquireLock(manifestDir: string, options: LockOptions = {}
   const lockPath = path.join(dir, 'lock');
   const holderPath = path.join(dir, 'lock-holder.json');
   const deadline = Date.now() + (options.waitTimeoutMs ?? 600_000);
+  let waited = false;
 
   for (;;) {
     try {
@@ -101,6 +103,8 @@ export async function acquireLock(manifestDir: string, options: LockOptions = {}
           hint: options.wait ? 'gave up waiting; try again later' : 'wait for it to finish, or pass --wait',
         });
       }
+      if (!waited) traceStage('waiting for the lock');
+      waited = true;
       await new Promise((r) => setTimeout(r, 200));
     }
   }

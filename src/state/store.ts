@@ -44,7 +44,8 @@ export async function readState(manifestFile: string, writtenBy: string, belongs
     if (signed && state.project !== undefined && state.project !== manifestDir) {
       notes.push(`the project moved from ${state.project}: its environments are rebuilt in place, because a virtual environment records its own path`);
     }
-    return { state, trust: signed ? 'signed' : 'unsigned', file, notes };
+    const body = signed ? bodyOf(text) : undefined;
+    return { state, trust: signed ? 'signed' : 'unsigned', file, notes, ...(body !== undefined ? { body } : {}) };
   }
   const legacyFile = path.join(stateDir(manifestDir), LEGACY_STATE);
   const legacyText = await readIfPresent(legacyFile);
@@ -91,9 +92,23 @@ async function readIfPresent(file: string): Promise<string | null> {
 async function verify(text: string): Promise<boolean> {
   const key = await readKey();
   if (!key) return false;
+  // The file as writeState leaves it: the signed body with the MAC as its last member. Its
+  // body is then the text without that member, and checking it costs one HMAC instead of
+  // parsing and re-serialising megabytes at 1,000 environments. Otherwise, the general way.
+  const body = bodyOf(text);
+  if (body !== undefined) return macMatches(key, body, MAC_TAIL.exec(text.slice(-MAC_TAIL_LENGTH))![1]!);
   const { mac, ...rest } = JSON.parse(text) as Record<string, unknown>;
   return typeof mac === 'string' && macMatches(key, JSON.stringify(rest, null, 2), mac);
 }
+
+/** The signed body of a state file that ends as writeState ends it, else undefined. */
+function bodyOf(text: string): string | undefined {
+  return MAC_TAIL.test(text.slice(-MAC_TAIL_LENGTH)) ? `${text.slice(0, -MAC_TAIL_LENGTH)}\n}` : undefined;
+}
+
+/** `,\n  "mac": "<64 hex>"\n}\n`: how writeState ends a state file. */
+const MAC_TAIL = /^,\n {2}"mac": "([0-9a-f]{64})"\n\}\n$/;
+const MAC_TAIL_LENGTH = ',\n  "mac": ""\n}\n'.length + 64;
 
 /** `.envbuild` must be a directory of the project, not a link that would carry writes elsewhere. */
 export async function refuseLinkedStateDir(manifestDir: string): Promise<void> {

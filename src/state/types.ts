@@ -27,6 +27,12 @@ export interface RecordedEntry {
   /** Relative to the environment root, POSIX separators. */
   readonly path: string;
   readonly digest: EntryDigest;
+  /**
+   * Files only: `inode:size:mtime:ctime` (ns) of the file as envbuild left it, so that a plan
+   * can confirm it unchanged with one lstat instead of reading and hashing it. Believed only
+   * from a signed state, and only while the disk shows the same fingerprint.
+   */
+  readonly stat?: string;
 }
 
 export interface EnvironmentState {
@@ -91,4 +97,6 @@ export interface LoadedState {
   readonly migratedFrom?: string;
   /** Facts about the state to show in plan and apply output. */
   readonly notes: readonly string[];
+  /** A signed state's body as read (what its MAC covers): what a write compares with to skip an unchanged state. */
+  readonly body?: string;
 }

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../errors/user-error.js';
-import { joinInside } from '../layout/safe-path.js';
+import { isPlainEntryPath, joinInside } from '../layout/safe-path.js';
 import type { EntryDigest } from '../layout/tree.js';
 import { STATE_FORMAT, STATE_VERSION, type StateFile } from './types.js';
 import { ENVIRONMENT_ID } from '../layout/identity.js';
@@ -103,11 +103,11 @@ function checkEnvironment(file: string, manifestDir: string, name: string, env: 
   const entries = env['entries'];
   if (!Array.isArray(entries)) throw corrupt(file, `${where}.entries is not a list`);
   entries.forEach((entry: unknown, i) => {
-    if (!isRecord(entry) || typeof entry['path'] !== 'string' || !isDigest(entry['digest'])) {
+    if (!isRecord(entry) || typeof entry['path'] !== 'string' || !isDigest(entry['digest']) || !isStatFingerprint(entry['stat'], entry['digest'])) {
       throw corrupt(file, `${where}.entries[${i}] is malformed`);
     }
     try {
-      joinInside(root, entry['path']);
+      if (!isPlainEntryPath(entry['path'])) joinInside(root, entry['path']);
     } catch {
       throw corrupt(file, `${where}.entries[${i}].path "${entry['path']}" escapes the environment`);
     }
@@ -212,6 +212,11 @@ async function realpathOfExisting(p: string): Promise<string> {
       if (at === path.dirname(at)) return at;
     }
   }
+}
+
+/** Absent, or `inode:size:mtime:ctime` in decimal on a file entry (see RecordedEntry.stat). */
+function isStatFingerprint(stat: unknown, digest: EntryDigest): boolean {
+  return stat === undefined || ((digest.kind === 'file' || digest.kind === 'copy') && typeof stat === 'string' && /^\d{1,20}:\d{1,20}:\d{1,30}:\d{1,30}$/.test(stat));
 }
 
 function isDigest(d: unknown): d is EntryDigest {

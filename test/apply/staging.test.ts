@@ -1,16 +1,11 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { clearStaging, stagingPathFor } from '../../src/apply/staging.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
 function place(): { root: string; staging: string } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envbuild-staging-'));
-  dirs.push(dir);
+  const dir = tempDir('envbuild-staging-');
   const root = path.join(dir, 'app');
   const staging = stagingPathFor(root);
   fs.mkdirSync(staging);

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { debianPython, pyenvVersion } from '../helpers/require-python.js';
-import { makeProject, py, snapshotTree } from '../helpers/project.js';
+import { makeProject, py } from '../helpers/project.js';
+import { snapshotTree } from '../helpers/tree-snapshot.js';
 
 const manifest = (python: string, extra = '') => `envbuild: 1\nenvironments:\n  app:\n    python: ${python}\n${extra}`;
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { debianPython, requirePresent } from '../helpers/require-python.js';
 import { makeProject, py } from '../helpers/project.js';
-import { treeDigest } from '../helpers/tree-digest.js';
+import { treeDigest } from '../helpers/tree-snapshot.js';
 import { buildWheel } from '../helpers/wheel.js';
 
 const DIST = '/usr/lib/python3/dist-packages';

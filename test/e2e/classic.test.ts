@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { pyenvVersion } from '../helpers/require-python.js';
-import { makeProject, py, REPO, snapshotTree } from '../helpers/project.js';
+import { makeProject, py, REPO } from '../helpers/project.js';
+import { snapshotTree } from '../helpers/tree-snapshot.js';
 import { buildWheel } from '../helpers/wheel.js';
 
 describe('classic layout (Python 2.7) through the CLI', () => {

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { acquireLock } from '../../src/state/lock.js';
 import { debianPython } from '../helpers/require-python.js';
 import { makeProject, REPO } from '../helpers/project.js';
+import { cliAsync } from '../reliability/harness.js';
 
 describe('envbuild command line', () => {
   it('--help tells the truth about commands and options, --version prints the version', () => {
@@ -48,18 +49,25 @@ describe('envbuild command line', () => {
     const p = makeProject();
     const r = p.run('plan');
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('env.yaml');
-    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.stderr).toBe(
+      `envbuild: no env.yaml in ${p.dir} or any parent directory\n  hint: run envbuild init to write one here, or name the manifest: envbuild plan path/to/env.yaml\n`,
+    );
   });
 
   it('an invalid manifest: every problem with file:line:col, exit 1, nothing written', () => {
     const p = makeProject('envbuild: 1\nenvironments:\n  app:\n    python: 3\n    isolaton: full\n    layout: tree\n');
     const r = p.run('apply');
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`${p.manifest}:5:5`);
-    expect(r.stderr).toContain('isolation');
-    expect(r.stderr).toContain(`${p.manifest}:6:13`);
-    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.stderr).toBe(
+      [
+        '3 problems in the manifest:',
+        `${p.manifest}:4:13: expected a string, got the number 3 (at environments.app.python)`,
+        '  hint: write it in quotes: "3"',
+        `${p.manifest}:5:5: unknown key \`isolaton\`; did you mean \`isolation\`? (at environments.app.isolaton)`,
+        `${p.manifest}:6:13: expected \`auto\`, \`venv\` or \`classic\`, got the string "tree" (at environments.app.layout)`,
+        '',
+      ].join('\n'),
+    );
     expect(fs.readdirSync(p.dir).sort()).toEqual(['env.yaml']);
   });
 
@@ -90,11 +98,13 @@ describe('envbuild command line', () => {
   it('--wait waits for the holder to finish', async (ctx) => {
     const p = makeProject(`envbuild: 1\nenvironments:\n  app:\n    python: ${debianPython(ctx, 11)}\n`);
     const release = await acquireLock(p.dir, { command: 'test holder' });
-    const waiting = p.runAsync('apply', '--wait');
-    await new Promise((r) => setTimeout(r, 1500));
+    // The stage trace says when the run has found the lock taken and started waiting.
+    const waiting = cliAsync(p.dir, ['apply', '--wait'], { ENVBUILD_TRACE: '1' });
+    await waiting.waitFor(/^envbuild-trace waiting for the lock$/m, 60_000);
+    expect(waiting.child.exitCode).toBeNull();
     expect(fs.existsSync(p.env('app'))).toBe(false);
     await release();
-    const r = await waiting;
+    const r = await waiting.done;
     expect(r.code).toBe(0);
     expect(fs.existsSync(path.join(p.env('app'), 'pyvenv.cfg'))).toBe(true);
   });

@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { debianPython } from '../helpers/require-python.js';
-import { makeProject, py, REPO, snapshotTree, type Project } from '../helpers/project.js';
+import { makeProject, py, REPO, type Project } from '../helpers/project.js';
+import { snapshotTree } from '../helpers/tree-snapshot.js';
 
 /**
  * Every example is applied by a test: the simple ones here, the ones with prerequisites of

@@ -2,38 +2,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { debianPython } from '../helpers/require-python.js';
+import { writeNoteRecipe } from '../helpers/note-recipe.js';
 import { makeProject, type Project } from '../helpers/project.js';
-
-// A third-party recipe as a user would write one: a local ES module beside the manifest. It
-// is a plain object (no import of envbuild needed), so it runs from any temp directory.
-const NOTE_RECIPE = `
-import fs from 'node:fs/promises';
-import path from 'node:path';
-export default {
-  name: 'note',
-  version: '1',
-  options: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['text'],
-    properties: { text: { type: 'string' }, file: { type: 'string' }, fail: { type: 'boolean' } },
-  },
-  async apply(ctx) {
-    if (ctx.options.fail) {
-      await ctx.exec('/bin/sh', ['-c', 'echo "the note machine is broken" >&2; exit 3']);
-    }
-    const file = path.join(ctx.env.path, ctx.options.file ?? 'NOTE.txt');
-    await fs.writeFile(file, ctx.options.text);
-    ctx.log('wrote ' + file);
-    return { outputs: { file, length: ctx.options.text.length }, created: [file] };
-  },
-};
-`;
 
 function project(python: string, parts: string): Project {
   const p = makeProject(`envbuild: 1\nenvironments:\n  app:\n    python: ${python}\n    parts:\n${parts}`);
-  fs.mkdirSync(path.join(p.dir, 'recipes'));
-  fs.writeFileSync(path.join(p.dir, 'recipes', 'note.mjs'), NOTE_RECIPE);
+  writeNoteRecipe(p.dir);
   return p;
 }
 
@@ -44,9 +18,9 @@ describe('parts and the recipe runner', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('parts: hello create');
-    expect(fs.readFileSync(path.join(p.env('app'), 'NOTE.txt'), 'utf8')).toBe('hi');
+    expect(fs.readFileSync(path.join(p.env('app'), 'share', 'NOTE.txt'), 'utf8')).toBe('hi');
     const state = JSON.parse(fs.readFileSync(path.join(p.dir, '.envbuild', 'env.yaml.state.json'), 'utf8'));
-    expect(state.environments.app.parts.hello.outputs).toEqual({ file: path.join(p.env('app'), 'NOTE.txt'), length: 2 });
+    expect(state.environments.app.parts.hello.outputs).toEqual({ file: path.join(p.env('app'), 'share', 'NOTE.txt'), length: 2 });
     expect(p.run('plan', '--detailed-exitcode').code).toBe(0);
   });
 
@@ -54,12 +28,12 @@ describe('parts and the recipe runner', () => {
     const python = debianPython(ctx, 11);
     const p = project(python, '      hello:\n        recipe: ./recipes/note.mjs\n        text: hi\n');
     expect(p.run('apply').code).toBe(0);
-    fs.writeFileSync(path.join(p.env('app'), 'NOTE.txt'), 'tampered');
-    expect(p.run('plan').stdout).toMatch(/part hello \(\.\/recipes\/note\.mjs\): update\n +NOTE\.txt edited/);
+    fs.writeFileSync(path.join(p.env('app'), 'share', 'NOTE.txt'), 'tampered');
+    expect(p.run('plan').stdout).toMatch(/part hello \(\.\/recipes\/note\.mjs\): update\n +share\/NOTE\.txt edited/);
     p.write(`envbuild: 1\nenvironments:\n  app:\n    python: ${python}\n    parts:\n      hello:\n        recipe: ./recipes/note.mjs\n        text: bye\n`);
     expect(p.run('plan').stdout).toContain('options changed: text');
     expect(p.run('apply').code).toBe(0);
-    expect(fs.readFileSync(path.join(p.env('app'), 'NOTE.txt'), 'utf8')).toBe('bye');
+    expect(fs.readFileSync(path.join(p.env('app'), 'share', 'NOTE.txt'), 'utf8')).toBe('bye');
   });
 
   it('re-plans a part when the recipe source changes', (ctx) => {
@@ -77,15 +51,15 @@ describe('parts and the recipe runner', () => {
     const p = project(python, parts('abc'));
     const r = p.run('apply');
     expect(r.code).toBe(0);
-    expect(fs.readFileSync(path.join(p.env('app'), 'SECOND.txt'), 'utf8')).toBe(
-      `first wrote 3 chars to ${path.join(p.env('app'), 'NOTE.txt')} in ${p.env('app')} (none)`,
+    expect(fs.readFileSync(path.join(p.env('app'), 'share', 'SECOND.txt'), 'utf8')).toBe(
+      `first wrote 3 chars to ${path.join(p.env('app'), 'share', 'NOTE.txt')} in ${p.env('app')} (none)`,
     );
     p.write(`envbuild: 1\nenvironments:\n  app:\n    python: ${python}\n    parts:\n${parts('abcdef')}`);
     const plan = p.run('plan').stdout;
     expect(plan).toContain('part first (./recipes/note.mjs): update');
     expect(plan).toContain('uses app.first, which changes');
     expect(p.run('apply').code).toBe(0);
-    expect(fs.readFileSync(path.join(p.env('app'), 'SECOND.txt'), 'utf8')).toContain('first wrote 6 chars');
+    expect(fs.readFileSync(path.join(p.env('app'), 'share', 'SECOND.txt'), 'utf8')).toContain('first wrote 6 chars');
   });
 
   it('reports unknown references and cycles at the referring value', (ctx) => {
@@ -141,14 +115,14 @@ describe('parts and the recipe runner', () => {
     const python = debianPython(ctx, 11);
     const p = project(python, '      a:\n        recipe: ./recipes/note.mjs\n        text: one\n      b:\n        recipe: ./recipes/note.mjs\n        file: B.txt\n        text: two\n');
     expect(p.run('apply').code).toBe(0);
-    fs.writeFileSync(path.join(p.env('app'), 'B.txt'), 'user edit');
+    fs.writeFileSync(path.join(p.env('app'), 'share', 'B.txt'), 'user edit');
     p.write(`envbuild: 1\nenvironments:\n  app:\n    python: ${python}\n    parts: {}\n`);
     const plan = p.run('plan').stdout;
     expect(plan).toContain('part b (./recipes/note.mjs): remove');
     const r = p.run('apply');
     expect(r.code).toBe(0);
-    expect(fs.existsSync(path.join(p.env('app'), 'NOTE.txt'))).toBe(false);
-    expect(fs.readFileSync(path.join(p.env('app'), 'B.txt'), 'utf8')).toBe('user edit');
-    expect(r.stdout).toContain(`kept envs/app/B.txt: changed since envbuild created it`);
+    expect(fs.existsSync(path.join(p.env('app'), 'share', 'NOTE.txt'))).toBe(false);
+    expect(fs.readFileSync(path.join(p.env('app'), 'share', 'B.txt'), 'utf8')).toBe('user edit');
+    expect(r.stdout).toContain(`kept envs/app/share/B.txt: changed since envbuild created it`);
   });
 });

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO } from '../helpers/project.js';
-import { tempDir } from '../helpers/fake-site.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const CONSUMER = `import { apply, load, UserError, type ApplyOptions, type Manifest } from 'envbuild';
 import { defineRecipe, writeIfChanged, type PythonInfo } from 'envbuild/recipe';

@@ -4,19 +4,8 @@
  * leave them, written into a temp directory that a test passes as a search path.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { onTestFinished } from 'vitest';
-
-/**
- * A fresh directory under the system temp dir (realpath'd: /tmp may be a link), removed when the
- * current test ends. Removal unlinks symlinks, never what they point to.
- */
-export function tempDir(prefix = 'envbuild-iso-'): string {
-  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), prefix)));
-  onTestFinished(() => fs.rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+import { tempDir } from './temp-dir.js';
 
 export interface DistInfoSpec {
   readonly name: string;

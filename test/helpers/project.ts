@@ -3,11 +3,11 @@
  * in it as a user would (a fresh process, real exit code, real stdout/stderr).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tempDir } from './temp-dir.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI = path.join(REPO, 'bin', 'envbuild.js');
@@ -30,7 +30,7 @@ export interface CliResult {
 }
 
 export function makeProject(yaml?: string): Project {
-  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'envbuild-test-')));
+  const dir = tempDir('envbuild-test-');
   const manifest = path.join(dir, 'env.yaml');
   const cacheDir = path.join(dir, '.cache');
   const childEnv = (): NodeJS.ProcessEnv => {
@@ -76,30 +76,4 @@ export function py(envDir: string, code: string, env: NodeJS.ProcessEnv = {}): C
   const clean: NodeJS.ProcessEnv = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: env['HOME'] ?? os.tmpdir(), ...env };
   const r = spawnSync(path.join(envDir, 'bin', 'python'), ['-c', code], { encoding: 'utf8', env: clean });
   return { code: r.status, stdout: r.stdout.trim(), stderr: r.stderr };
-}
-
-/**
- * Every path under `dir` with what it is (and content hash / link target / mtime), sorted:
- * comparing two snapshots proves a run changed nothing, or converged to the same tree.
- */
-export function snapshotTree(dir: string, options: { mtimes?: boolean } = {}): string[] {
-  const out: string[] = [];
-  const walk = (rel: string) => {
-    const abs = path.join(dir, rel);
-    for (const name of fs.readdirSync(abs).sort()) {
-      const r = rel ? `${rel}/${name}` : name;
-      const st = fs.lstatSync(path.join(dir, r));
-      const mtime = options.mtimes ? ` @${st.mtimeMs}` : '';
-      if (st.isSymbolicLink()) out.push(`${r} -> ${fs.readlinkSync(path.join(dir, r))}${mtime}`);
-      else if (st.isDirectory()) {
-        out.push(`${r}/${mtime}`);
-        walk(r);
-      } else {
-        const hash = createHash('sha256').update(fs.readFileSync(path.join(dir, r))).digest('hex').slice(0, 12);
-        out.push(`${r} ${(st.mode & 0o777).toString(8)} ${hash}${mtime}`);
-      }
-    }
-  };
-  if (fs.existsSync(dir)) walk('');
-  return out;
 }

@@ -21,7 +21,7 @@ import { planParts } from '../../src/parts/plan-parts.js';
 import { filesystemNow } from '../../src/parts/claims.js';
 import { applyPart, removePart } from '../../src/parts/run-part.js';
 import { makeLookup } from '../../src/parts/scope.js';
-import { scratchDir } from './temp-dir.js';
+import { tempDir } from './temp-dir.js';
 
 export interface TestEnvironment {
   /** The temporary project directory holding env.yaml (the manifest directory). */
@@ -29,15 +29,14 @@ export interface TestEnvironment {
   readonly env: RecipeEnvironment;
   readonly manifest: Manifest;
   readonly desired: DesiredEnvironment;
-  cleanup(): void;
 }
 
 /**
  * A real environment of `python` built by the engine from a manifest without parts, in a fresh
- * temporary directory; `extra` is YAML added under the environment (`layout: classic`, isolation).
+ * temporary directory (removed after the test); `extra` is YAML added under the environment (`layout: classic`, isolation).
  */
 export async function makeTestEnvironment(python: string, extra = ''): Promise<TestEnvironment> {
-  const { dir, cleanup } = scratchDir('envbuild-recipe-');
+  const dir = tempDir('envbuild-recipe-');
   const manifestFile = path.join(dir, 'env.yaml');
   const indented = extra
     .split('\n')
@@ -50,7 +49,7 @@ export async function makeTestEnvironment(python: string, extra = ''): Promise<T
   const prepared = await plan(manifestFile, { discovery });
   const desired = prepared.desired[0];
   if (!desired) throw new Error('the engine resolved no environment');
-  return { dir, env: desired.recipeEnv, manifest: prepared.manifest, desired, cleanup };
+  return { dir, env: desired.recipeEnv, manifest: prepared.manifest, desired };
 }
 
 /** One part of the test environment, planned, applied and removed by the runner. */

@@ -1,14 +1,13 @@
 /** The test wheel builder makes valid, reproducible wheels (checked with Python's zipfile). */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { findDebianPython, findPyenvPython, requirePresent } from './require-python.js';
+import { tempDir } from './temp-dir.js';
 import { buildWheel } from './wheel.js';
 
-const scratch = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'envbuild-wheel-')));
-afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
+const scratch = tempDir('envbuild-wheel-');
 
 const spec = {
   name: 'Hello.World',

@@ -1,23 +1,22 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { installWheels, targetFor } from '../../src/install/index.js';
 import { fakePythonInfo } from '../helpers/fake-python.js';
 import { buildWheel } from '../helpers/wheel.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 let tmp: string;
 let saved: string | undefined;
 beforeEach(() => {
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'envbuild-cache-cli-'));
+  tmp = tempDir('envbuild-cache-cli-');
   saved = process.env['ENVBUILD_CACHE_DIR'];
   process.env['ENVBUILD_CACHE_DIR'] = path.join(tmp, 'cache');
 });
 afterEach(() => {
   if (saved === undefined) delete process.env['ENVBUILD_CACHE_DIR'];
   else process.env['ENVBUILD_CACHE_DIR'] = saved;
-  fs.rmSync(tmp, { recursive: true, force: true });
 });
 
 async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {

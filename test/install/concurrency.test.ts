@@ -7,19 +7,19 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CachedWheel } from '../../src/install/cached-wheel.js';
 import { REPO } from '../helpers/project.js';
 import { buildWheel } from '../helpers/wheel.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 let tmp: string;
 let runner: string;
 
 beforeAll(async () => {
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'envbuild-concurrent-'));
+  tmp = tempDir('envbuild-concurrent-');
   // Inside the repository, so that the bundle's `yauzl` import resolves to node_modules.
   const dir = fs.mkdtempSync(path.join(REPO, 'node_modules', '.envbuild-test-'));
   runner = path.join(dir, 'install-runner.mjs');
@@ -33,7 +33,6 @@ console.log(JSON.stringify(r.installed.map((d) => d.name)));`,
   await build({ entryPoints: [path.join(dir, 'entry.ts')], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: runner, logLevel: 'silent' });
 });
 afterAll(() => {
-  fs.rmSync(tmp, { recursive: true, force: true });
   fs.rmSync(path.dirname(runner), { recursive: true, force: true });
 });
 

@@ -8,17 +8,17 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { installWheels, targetFor } from '../../src/install/index.js';
 import { parseRecord, recordHash } from '../../src/install/record.js';
 import { probeInterpreter } from '../../src/python/index.js';
 import { debianPython, pyenvVersion } from '../helpers/require-python.js';
 import { buildWheel } from '../helpers/wheel.js';
+import { tempDir } from '../helpers/temp-dir.js';
+import { describeTree } from '../helpers/tree-snapshot.js';
 
-const tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'envbuild-diff-')));
-afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('envbuild-diff-');
 
 /** pip's own configuration (this machine sets PIP_FIND_LINKS) must not leak in. */
 const cleanEnv = { PATH: '/usr/bin:/bin', HOME: tmp, LC_ALL: 'C.UTF-8' };
@@ -64,28 +64,19 @@ async function testWheels(dir: string, pyTag: string): Promise<string[]> {
   ];
 }
 
-/** Every file of an environment: path → comparable content, the env's own path replaced. */
+/** Every entry of an environment: path → comparable content, the env's own path replaced. */
 function snapshot(env: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (rel: string) => {
-    for (const name of fs.readdirSync(path.join(env, rel)).sort()) {
-      const r = rel === '' ? name : `${rel}/${name}`;
-      const st = fs.lstatSync(path.join(env, r));
-      if (name === '__pycache__' || r === 'pyvenv.cfg') continue;
-      if (st.isDirectory()) {
-        walk(r);
-        continue;
-      }
-      if (name === 'INSTALLER' && rel.endsWith('.dist-info')) continue;
-      let text = st.isSymbolicLink() ? `-> ${fs.readlinkSync(path.join(env, r))}` : fs.readFileSync(path.join(env, r)).toString('latin1');
-      text = text.split(env).join('<ENV>');
-      if (name === 'RECORD') text = normaliseRecord(text, path.dirname(path.join(env, rel)));
-      if (name === 'direct_url.json') text = (JSON.parse(text) as { url: string }).url;
-      out.set(r, `${st.isSymbolicLink() ? 'l' : st.mode & 0o111 ? 'x' : '-'} ${text}`);
-    }
-  };
-  walk('');
-  return out;
+  const inEnv = (text: string) => text.split(env).join('<ENV>');
+  return describeTree(env, {
+    skip: (rel) => rel === 'pyvenv.cfg' || path.basename(rel) === '__pycache__' || /\.dist-info\/INSTALLER$/.test(rel),
+    linkTarget: inEnv,
+    content: (bytes, rel) => {
+      const text = inEnv(bytes.toString('latin1'));
+      if (path.basename(rel) === 'RECORD') return normaliseRecord(text, path.dirname(path.dirname(path.join(env, rel))));
+      if (path.basename(rel) === 'direct_url.json') return (JSON.parse(text) as { url: string }).url;
+      return text;
+    },
+  });
 }
 
 /**

@@ -2,7 +2,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors/index.js';
@@ -10,6 +9,7 @@ import { installWheels, targetFor } from '../../src/install/index.js';
 import type { InstallProgress, InstallTarget } from '../../src/install/types.js';
 import { fakePythonInfo } from '../helpers/fake-python.js';
 import { buildWheel } from '../helpers/wheel.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const TOKEN = 's3cr3t-token-value';
 let tmp: string;
@@ -24,7 +24,7 @@ let log: string[];
 let failFirst: number;
 
 beforeEach(async () => {
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'envbuild-fetch-'));
+  tmp = tempDir('envbuild-fetch-');
   target = targetFor(path.join(tmp, 'env'), fakePythonInfo());
   fs.mkdirSync(target.prefix);
   const wheel = await buildWheel(path.join(tmp, 'wh'), { name: 'remote', version: '1.0', modules: { 'remote.py': 'DATA = 1\n', 'remote_blob.bin': randomBytes(3 << 20) } });
@@ -48,7 +48,6 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await new Promise((resolve) => server.close(resolve));
-  fs.rmSync(tmp, { recursive: true, force: true });
 });
 
 const url = (file = 'remote-1.0-py3-none-any.whl') => `http://user:\${env:WHEEL_TOKEN}@${base.slice('http://'.length)}/files/${file}`;

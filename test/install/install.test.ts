@@ -1,13 +1,14 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors/index.js';
 import { installWheels, targetFor, uninstallDistribution } from '../../src/install/index.js';
 import type { InstallOptions, InstallTarget } from '../../src/install/types.js';
 import { parseRecord } from '../../src/install/record.js';
 import { fakePythonInfo } from '../helpers/fake-python.js';
 import { buildWheel } from '../helpers/wheel.js';
+import { tempDir } from '../helpers/temp-dir.js';
+import { snapshotTree } from '../helpers/tree-snapshot.js';
 
 let tmp: string;
 let cacheDir: string;
@@ -15,14 +16,13 @@ let target: InstallTarget;
 let opts: InstallOptions;
 
 beforeEach(() => {
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'envbuild-install-'));
+  tmp = tempDir('envbuild-install-');
   cacheDir = path.join(tmp, 'cache');
   const prefix = path.join(tmp, 'env');
   fs.mkdirSync(prefix);
   target = targetFor(prefix, fakePythonInfo({ wheelPlatform: { platform: 'linux-x86_64', glibc: '2.36', gilDisabled: false, maxUnicode: 0x10ffff } }));
   opts = { cacheDir, env: {} };
 });
-afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 const site = () => target.purelib;
 const read = (p: string) => fs.readFileSync(p, 'utf8');
@@ -33,11 +33,7 @@ async function rejection(p: Promise<unknown>): Promise<UserError> {
   return e;
 }
 
-/** Every path under `dir`, relative, sorted. */
-function tree(dir: string): string[] {
-  if (!fs.existsSync(dir)) return [];
-  return (fs.readdirSync(dir, { recursive: true }) as string[]).sort();
-}
+const tree = (dir: string) => snapshotTree(dir, { by: 'path' });
 
 describe('installWheels', () => {
   it('lays out root files, .data schemes, entry points and dist-info as pip does', async () => {
@@ -77,6 +73,8 @@ describe('installWheels', () => {
       expect(fs.statSync(file).size, row.path).toBe(Number(row.size));
     }
     expect(rows.map((r) => r.path)).toEqual([...rows.map((r) => r.path)].sort());
+    // Its scripts name this environment's interpreter: its RECORD is its own, never shared.
+    expect(fs.statSync(path.join(distInfo, 'RECORD')).nlink).toBe(1);
   });
 
   it('hard-links files from the cache (one inode for all environments), and copies when told to', async () => {
@@ -85,13 +83,16 @@ describe('installWheels', () => {
     expect(d?.linkMode).toBe('hardlink'); // ext4/tmpfs here: no reflinks
     const installedFile = path.join(site(), 'linked.py');
     expect(fs.statSync(installedFile).nlink).toBe(2);
-    expect(fs.statSync(path.join(d!.distInfo, 'RECORD')).nlink).toBe(1);
+    // Generated metadata the same in every environment is one file in the cache's store too.
+    expect(fs.statSync(path.join(d!.distInfo, 'RECORD')).nlink).toBe(2);
+    expect(fs.statSync(path.join(d!.distInfo, 'INSTALLER')).nlink).toBe(2);
 
     const other = targetFor(path.join(tmp, 'env2'), fakePythonInfo());
     fs.mkdirSync(other.prefix);
     const [c] = (await installWheels(other, [{ path: wheel }], { ...opts, env: { ENVBUILD_LINK_MODE: 'copy' } })).installed;
     expect(c?.linkMode).toBe('copy');
     expect(fs.statSync(path.join(other.purelib, 'linked.py')).nlink).toBe(1);
+    expect(fs.statSync(path.join(other.purelib, 'linked-1.0.dist-info', 'INSTALLER')).nlink).toBe(1);
     expect(fs.statSync(installedFile).nlink).toBe(2);
     const clone = await rejection(installWheels(other, [{ path: wheel }], { ...opts, linkMode: 'clone' }));
     expect(clone.message).toMatch(/install mode "clone" is not supported here/);
@@ -166,7 +167,7 @@ describe('installWheels', () => {
     expect(fs.existsSync(path.join(site(), 'up/old.py'))).toBe(false);
     expect(fs.existsSync(path.join(site(), 'up/__pycache__/old.cpython-311.pyc'))).toBe(false);
     expect(fs.existsSync(path.join(target.scripts, 'up'))).toBe(false);
-    expect(tree(site())).toEqual(['up', 'up-2.0.dist-info', 'up-2.0.dist-info/INSTALLER', 'up-2.0.dist-info/METADATA', 'up-2.0.dist-info/RECORD', 'up-2.0.dist-info/WHEEL', 'up/__init__.py']);
+    expect(tree(site())).toEqual(['up/', 'up/__init__.py', 'up-2.0.dist-info/', 'up-2.0.dist-info/INSTALLER', 'up-2.0.dist-info/METADATA', 'up-2.0.dist-info/RECORD', 'up-2.0.dist-info/WHEEL']);
     const gone = await uninstallDistribution(target, 'UP');
     expect(gone.map((g) => g.version)).toEqual(['2.0']);
     expect(tree(site())).toEqual([]);

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { discoverGlobals, listSiteDirectories } from '../../src/isolation/discover-globals.js';
 import { importNameOf } from '../../src/isolation/distribution.js';
-import { FakeSite, tempDir } from '../helpers/fake-site.js';
+import { FakeSite } from '../helpers/fake-site.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { fakePythonInfo } from '../helpers/fake-python.js';
 
 function buildSite(): FakeSite {

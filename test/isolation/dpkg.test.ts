@@ -5,7 +5,8 @@ import { ManifestError } from '../../src/errors/user-error.js';
 import { DpkgDatabase } from '../../src/isolation/dpkg.js';
 import { resolveAllowlist } from '../../src/isolation/resolve-allowlist.js';
 import type { AllowEntry } from '../../src/manifest/types.js';
-import { FakeSite, tempDir } from '../helpers/fake-site.js';
+import { FakeSite } from '../helpers/fake-site.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { at, fakePythonInfo } from '../helpers/fake-python.js';
 
 interface FakePackage {
@@ -137,7 +138,7 @@ describe('DpkgDatabase', () => {
 
 describe('resolveAllowlist with dpkg', () => {
   const python = fakePythonInfo();
-  const resolve = (list: Parameters<typeof entries>[0], dependencies: 'follow' | 'ignore' = 'follow') => {
+  const resolve = (list: Parameters<typeof entries>[0], dependencies: 'follow' | 'ignore' | 'error' = 'follow') => {
     const { site, dpkg } = debianLike();
     return {
       site,
@@ -216,5 +217,35 @@ describe('resolveAllowlist with dpkg', () => {
       [21, 'Debian package "lazr.uri" is not installed', 'did you mean python3-lazr.uri?'],
       [22, expect.stringMatching(/^Debian package "python3-docs-only" has no files in the global site directories/), undefined],
     ]);
+  });
+
+  it('suggests the closest installed python3-* package for a deb entry, or how to find one', () => {
+    const diagnostics = (name: string) => {
+      try {
+        resolve([{ kind: 'deb', name }]);
+      } catch (e) {
+        return (e as ManifestError).diagnostics.map((d) => [d.message, d.hint]);
+      }
+      throw new Error('expected a ManifestError');
+    };
+    expect(diagnostics('python3-wadlib')).toEqual([['Debian package "python3-wadlib" is not installed', 'did you mean python3-wadllib?']]);
+    expect(diagnostics('zzzzzzzzzzzz')).toEqual([['Debian package "zzzzzzzzzzzz" is not installed', 'install it with apt, or name a package from "dpkg -l \'python3-*\'"']]);
+  });
+
+  it('dependencies: error names each item the dpkg closure adds, with the Depends edge, at the deb entry', () => {
+    let caught: unknown;
+    try {
+      resolve([{ kind: 'deb', name: 'python3-lazr.uri' }], 'error');
+    } catch (e) {
+      caught = e;
+    }
+    expect((caught as ManifestError).diagnostics.map((d) => [d.location?.line, d.message])).toEqual([
+      [20, 'deb python3-lazr.uri needs pkg_resources, which the allowlist does not name (dependencies: error): needed by lazr.uri (dpkg: python3-lazr.uri → python3-pkg-resources)'],
+    ]);
+  });
+
+  it('records a deb entry as a plain copy', () => {
+    const { allowlist } = resolve([{ kind: 'deb', name: 'python3-wadllib' }], 'ignore');
+    expect(allowlist.distributions.map((d) => [d.name, d.reasons])).toEqual([['wadllib', [{ kind: 'allowed', entry: { kind: 'deb', name: 'python3-wadllib', at: at(20) } }]]]);
   });
 });

@@ -9,7 +9,8 @@ import { joinInside } from '../../src/layout/safe-path.js';
 import type { AllowEntry } from '../../src/manifest/types.js';
 import { probeInterpreter } from '../../src/python/probe.js';
 import type { PythonInfo } from '../../src/python/interpreter.js';
-import { FakeSite, tempDir } from '../helpers/fake-site.js';
+import { FakeSite } from '../helpers/fake-site.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { at, fakePythonInfo } from '../helpers/fake-python.js';
 import { debianPython } from '../helpers/require-python.js';
 import { writeMiniVenv, writeTree } from '../helpers/write-tree.js';
@@ -76,6 +77,55 @@ describe('renderOverlay', () => {
     expect(renderOverlay(allowlist, { ...ctx(python), pth: false }).some((e) => e.path.endsWith('.pth'))).toBe(false);
   });
 
+  it('links once what two allowed distributions both expose, and nests deep links in real directories', () => {
+    const python = fakePythonInfo();
+    const site = new FakeSite();
+    site.distInfo({ name: 'ns.one', version: '1.0', topLevel: ['ns'], files: { 'ns/one/__init__.py': '' } });
+    site.distInfo({ name: 'ns.two', version: '2.0', topLevel: ['ns'], files: { 'ns/two/__init__.py': '' } });
+    for (const sub of ['storage', 'pubsub']) {
+      site.distInfo({
+        name: `google-cloud-${sub}`,
+        version: '1.0',
+        topLevel: ['google'],
+        files: { [`google/cloud/${sub}/__init__.py`]: '' },
+      });
+    }
+    const allow: AllowEntry[] = ['ns.one', 'ns.two', 'google-cloud-storage'].map((name, i) => ({ kind: 'dist', name, at: at(3 + i) }));
+    const allowlist = resolveAllowlist({ mode: 'cherry-pick', allow, searchPaths: [site.dir], dependencies: 'follow' }, python, { dpkg: null });
+    const entries = renderOverlay(allowlist, { ...ctx(python), pth: false });
+    expect(entries.map((e) => (e.kind === 'symlink' ? `${e.path} -> ${e.target}` : `${e.kind} ${e.path}`))).toEqual([
+      `dir ${OVERLAY_DIR}`,
+      `file ${OVERLAY_DIR}/.gitignore`,
+      `dir ${OVERLAY_DIR}/google`,
+      `dir ${OVERLAY_DIR}/google/cloud`,
+      `${OVERLAY_DIR}/google/cloud/storage -> ${site.dir}/google/cloud/storage`,
+      `${OVERLAY_DIR}/google_cloud_storage-1.0.dist-info -> ${site.dir}/google_cloud_storage-1.0.dist-info`,
+      `${OVERLAY_DIR}/ns -> ${site.dir}/ns`,
+      `${OVERLAY_DIR}/ns.one-1.0.dist-info -> ${site.dir}/ns.one-1.0.dist-info`,
+      `${OVERLAY_DIR}/ns.two-2.0.dist-info -> ${site.dir}/ns.two-2.0.dist-info`,
+    ]);
+    const gitignore = entries.find((e) => e.path === `${OVERLAY_DIR}/.gitignore`);
+    expect(gitignore).toEqual({ kind: 'file', path: `${OVERLAY_DIR}/.gitignore`, content: '# Created by envbuild: the links of a cherry-pick environment.\n*\n', mode: 0o644 });
+  });
+
+  it('puts the overlay in another directory when told, without a .gitignore, and points the .pth at it', () => {
+    const python = fakePythonInfo();
+    const { site, vendor, allowlist } = fixture(python);
+    const entries = renderOverlay(allowlist, { ...ctx(python), overlayDir: 'lib/overlay' });
+    expect(entries.map((e) => `${e.kind} ${e.path}`)).toEqual([
+      'dir lib/overlay',
+      'symlink lib/overlay/alpha',
+      'symlink lib/overlay/alpha-1.0.dist-info',
+      'dir lib/overlay/ns',
+      'symlink lib/overlay/ns.one-1.0.dist-info',
+      'symlink lib/overlay/ns/one',
+      `file lib/python3.11/site-packages/${OVERLAY_PTH_NAME}`,
+    ]);
+    const pth = entries.at(-1)!;
+    expect(pth.kind === 'file' && String(pth.content).split('\n').slice(-3)).toEqual(['../../overlay', vendor, '']);
+    expect(entries.find((e) => e.path === 'lib/overlay/ns/one')).toMatchObject({ target: `${site.dir}/ns/one` });
+  });
+
   it('works in a real environment: split namespace, env packages win, movable, metadata visible', async (t) => {
     const exe = debianPython(t, 11);
     const python = await probeInterpreter(exe);
@@ -122,5 +172,36 @@ describe('renderOverlay', () => {
     expect(run('import ns.one, sys; print(ns.one.__file__)', path.join(moved, 'envs', 'env', 'bin', 'python'))).toBe(
       path.join(moved, 'envs', '.env.envbuild-overlay', 'ns', 'one', '__init__.py'),
     );
+  });
+
+  it('makes the Requires-Dist closure importable with dependencies: follow, and only the entry with ignore (no dpkg to hide it)', async (t) => {
+    const exe = debianPython(t, 11);
+    const python = await probeInterpreter(exe);
+    const site = new FakeSite();
+    site.distInfo({ name: 'top', version: '1.0', topLevel: ['top'], files: { 'top/__init__.py': 'import middle\n' }, requires: ['middle'] });
+    site.distInfo({ name: 'middle', version: '1.0', topLevel: ['middle'], files: { 'middle.py': 'import bottom\n' }, requires: ['bottom>=1'] });
+    site.eggInfo({ name: 'bottom', version: '1.0', topLevel: ['bottom'], installedFiles: true, files: { 'bottom/__init__.py': 'NAME = "bottom"\n' } });
+    site.distInfo({ name: 'bystander', version: '1.0', topLevel: ['bystander'], files: { 'bystander.py': '' } });
+    const imports = (dependencies: 'follow' | 'ignore'): Record<string, string> => {
+      const allow: AllowEntry[] = [{ kind: 'dist', name: 'top', at: at(3) }];
+      const allowlist = resolveAllowlist({ mode: 'cherry-pick', allow, searchPaths: [site.dir], dependencies }, python, { dpkg: null });
+      const root = path.join(tempDir('envbuild-env-'), 'env');
+      const bin = writeMiniVenv(root, { executable: python.executable, version: python.version, sitePackages: python.venvScheme.purelib });
+      writeTree(root, renderOverlay(allowlist, ctx(python, root)));
+      const probe = [
+        'import json',
+        'out = {}',
+        'for m in ("bottom", "middle", "top", "bystander"):',
+        '    try:',
+        '        __import__(m); out[m] = "ok"',
+        '    except ImportError as e:',
+        '        out[m] = "ImportError " + str(e.name)',
+        'print(json.dumps(out))',
+      ].join('\n');
+      const env = { PATH: process.env['PATH'] ?? '', PYTHONDONTWRITEBYTECODE: '1' };
+      return JSON.parse(execFileSync(bin, ['-c', probe], { encoding: 'utf8', env })) as Record<string, string>;
+    };
+    expect(imports('follow')).toEqual({ bottom: 'ok', middle: 'ok', top: 'ok', bystander: 'ImportError bystander' });
+    expect(imports('ignore')).toEqual({ bottom: 'ImportError bottom', middle: 'ImportError middle', top: 'ImportError middle', bystander: 'ImportError bystander' });
   });
 });

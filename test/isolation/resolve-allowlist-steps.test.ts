@@ -13,7 +13,8 @@ import { Inclusions, itemName, makeContext, type AllowedPathMap, type ResolveCon
 import { exposeItems } from '../../src/isolation/resolve-allowlist/expose-items.js';
 import { matchEntries } from '../../src/isolation/resolve-allowlist/match-entries.js';
 import type { AllowEntry, DependencyPolicy } from '../../src/manifest/types.js';
-import { FakeSite, tempDir } from '../helpers/fake-site.js';
+import { FakeSite } from '../helpers/fake-site.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { at, fakePythonInfo } from '../helpers/fake-python.js';
 
 type Entry = { kind: 'dist'; name: string; version?: string } | { kind: 'module' | 'deb'; name: string } | { kind: 'path'; path: string };

@@ -6,7 +6,8 @@ import { ManifestError } from '../../src/errors/user-error.js';
 import { resolveAllowlist } from '../../src/isolation/resolve-allowlist.js';
 import type { AllowEntry, DependencyPolicy, IsolationSpec } from '../../src/manifest/types.js';
 import type { PythonInfo } from '../../src/python/interpreter.js';
-import { FakeSite, tempDir } from '../helpers/fake-site.js';
+import { FakeSite } from '../helpers/fake-site.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { at, fakePythonInfo } from '../helpers/fake-python.js';
 
 type Entry = { kind: 'dist'; name: string; version?: string } | { kind: 'module' | 'deb'; name: string } | { kind: 'path'; path: string };

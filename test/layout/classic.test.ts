@@ -1,8 +1,7 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors/user-error.js';
 import {
   CLASSIC_SOURCE_MTIME,
@@ -13,25 +12,20 @@ import {
   renderClassicSitePy,
   type ClassicLayoutOptions,
 } from '../../src/layout/index.js';
-import { observe, writeEntry } from '../../src/layout/materialize.js';
-import type { Observed, TreeEntry } from '../../src/layout/tree.js';
+import { writeEntry } from '../../src/layout/materialize.js';
+import type { TreeEntry } from '../../src/layout/tree.js';
 import type { PythonInfo } from '../../src/python/interpreter.js';
 import { PROBE_SCRIPT } from '../../src/python/probe-script.js';
 import { pyenvVersion, type SkippableContext } from '../helpers/require-python.js';
+import { tempDir } from '../helpers/temp-dir.js';
+import { snapshotTree } from '../helpers/tree-snapshot.js';
+import { buildWheel } from '../helpers/wheel.js';
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures
 
-const temps: string[] = [];
-afterAll(async () => {
-  await Promise.all(temps.map((d) => fs.rm(d, { recursive: true, force: true })));
-});
-
-async function tempDir(name: string): Promise<string> {
-  const dir = await fs.realpath(await fs.mkdtemp(path.join(os.tmpdir(), `envbuild-classic-${name}-`)));
-  temps.push(dir);
-  return dir;
-}
+// The probed base is shared by the file's tests: its HOME lives as long as the file runs.
+const fileDir = tempDir('envbuild-classic-');
 
 /**
  * The environment child processes get: none of this machine's PYTHON* (it sets
@@ -77,7 +71,8 @@ let baseCache: Promise<Base> | undefined;
 function base27(ctx: SkippableContext): Promise<Base> {
   const executable = pyenvVersion(ctx, '2.7');
   baseCache ??= (async () => {
-    const home = await tempDir('home');
+    const home = path.join(fileDir, 'home');
+    await fs.mkdir(home);
     const probed = await pyJson<PythonInfo>(executable, PROBE_SCRIPT, cleanEnv(home), ['-E', '-s', '-S']);
     const siteSource = await fs.readFile(path.join(probed.stdlib, 'site.py'), 'utf8');
     return { executable, info: probed, siteSource, home };
@@ -101,24 +96,9 @@ async function build(base: Base, root: string, options: BuildOptions): Promise<{
 }
 
 async function newEnv(base: Base, name: string, options: BuildOptions): Promise<{ root: string; python: string; entries: TreeEntry[]; compiled: string[] }> {
-  const root = path.join(await tempDir(name), 'env');
+  const root = path.join(tempDir(`envbuild-classic-${name}-`), 'env');
   const built = await build(base, root, options);
   return { root, python: path.join(root, 'bin', 'python'), ...built };
-}
-
-/** Everything under `root`, as observed (links not followed). */
-async function snapshot(root: string): Promise<Record<string, Observed>> {
-  const out: Record<string, Observed> = {};
-  async function walk(rel: string): Promise<void> {
-    for (const name of (await fs.readdir(path.join(root, rel))).sort()) {
-      const child = rel === '' ? name : `${rel}/${name}`;
-      const seen = await observe(root, child);
-      out[child] = seen;
-      if (seen.kind === 'dir') await walk(child);
-    }
-  }
-  await walk('');
-  return out;
 }
 
 const PATH_INFO = `
@@ -336,24 +316,29 @@ import json, hashlib, sqlite3, _json, zlib
 c = sqlite3.connect(':memory:')
 out = {'sha': hashlib.sha256(b'x').hexdigest()[:8], 'sqlite': c.execute('select 1+1').fetchone()[0],
        'json_c': _json.__file__, 'zlib': zlib.decompress(zlib.compress(b'ok'))}
-${hasSsl ? "import ssl\nout['ssl'] = ssl.OPENSSL_VERSION" : ''}
+try:
+    import ssl
+    out['ssl'] = ssl.OPENSSL_VERSION
+except ImportError:
+    out['ssl'] = None
 print(json.dumps(out))
 `,
       cleanEnv(base.home),
     );
     expect(stdlib).toMatchObject({ sha: '2d711642', sqlite: 2, zlib: 'ok' });
     expect(stdlib['json_c']).toContain('lib-dynload/_json.so');
-    if (hasSsl) expect(stdlib['ssl']).toMatch(/SSL/);
+    // ssl works in the environment exactly when it works in the base.
+    expect(stdlib['ssl']).toEqual(hasSsl ? expect.stringMatching(/SSL/) : null);
     // distutils finds the C headers through include/python2.7.
     const inc = await pyJson<string>(env.python, 'import json, distutils.sysconfig as s; print(json.dumps(s.get_python_inc()))', cleanEnv(base.home));
     expect(inc).toBe(path.join(env.root, 'include/python2.7'));
-    await expect(fs.stat(path.join(inc, 'Python.h'))).resolves.toBeTruthy();
+    expect((await fs.stat(path.join(inc, 'Python.h'))).isFile()).toBe(true);
   });
 
   it('full: sees neither the base site-packages (pip) nor the user site, even when HOME has one', async (ctx) => {
     const base = await base27(ctx);
     const env = await newEnv(base, 'full', { isolation: 'full' });
-    const home = await tempDir('leaky-home');
+    const home = tempDir('envbuild-classic-leaky-home-');
     const userSite = path.join(home, '.local/lib/python2.7/site-packages');
     await fs.mkdir(userSite, { recursive: true });
     await fs.writeFile(path.join(userSite, 'leak.py'), 'LEAK = True\n');
@@ -385,7 +370,7 @@ print(json.dumps(out))
   it('cherry-pick: imports exactly what the overlay links to, and runs its -nspkg.pth files', async (ctx) => {
     const base = await base27(ctx);
     // A "global" search directory holding two packages, a namespace portion and an extra dir.
-    const world = await tempDir('world');
+    const world = tempDir('envbuild-classic-world-');
     const search = path.join(world, 'site-packages');
     await fs.mkdir(path.join(search, 'allowed_pkg'), { recursive: true });
     await fs.mkdir(path.join(search, 'sibling_pkg'), { recursive: true });
@@ -428,8 +413,14 @@ print(json.dumps(out))
   it("installs a local wheel with the base's pip, put on PYTHONPATH alone for that command", async (ctx) => {
     const base = await base27(ctx);
     const env = await newEnv(base, 'pip', { isolation: 'full' });
-    const work = await tempDir('pip');
-    const wheel = await makeWheel(base, work);
+    const work = tempDir('envbuild-classic-pip-');
+    const wheel = await buildWheel(work, {
+      name: 'demo-pkg',
+      version: '1.0',
+      tag: 'py2-none-any',
+      modules: { 'demo_pkg/__init__.py': 'VALUE = 42\ndef main():\n    print("demo %d" % VALUE)\n' },
+      entryPoints: { console_scripts: { demo: 'demo_pkg:main' } },
+    });
     // A directory holding only a link to the base's pip: the environment's python runs it, so
     // pip installs into the environment's scheme (sys.real_prefix tells it it is in a
     // virtualenv) with the environment's python in script shebangs, and sees no base packages.
@@ -489,38 +480,11 @@ print(json.dumps(out))
   it('gains no files when its python runs with bytecode writing on', async (ctx) => {
     const base = await base27(ctx);
     const env = await newEnv(base, 'nowrite', { isolation: 'full' });
-    const before = await snapshot(env.root);
+    const before = snapshotTree(env.root, { mtimes: true });
     const r = await run(env.python, ['-c', 'import json, hashlib, sqlite3, distutils.sysconfig'], cleanEnv(base.home));
     expect(r.code, r.stderr).toBe(0);
-    expect(await snapshot(env.root)).toEqual(before);
+    expect(snapshotTree(env.root, { mtimes: true })).toEqual(before);
   });
   // Start-up overhead is measured by `npm run bench` (paired runs against the base), not here:
   // timings asserted in tests fail under load and prove nothing about a user's machine.
 });
-
-/** A wheel is a zip with a .dist-info: built here with the base's zipfile, no index needed. */
-async function makeWheel(base: Base, dir: string): Promise<string> {
-  const wheel = path.join(dir, 'demo_pkg-1.0-py2-none-any.whl');
-  const script = `
-import sys, zipfile, hashlib, base64
-files = {
- 'demo_pkg/__init__.py': 'VALUE = 42\\ndef main():\\n    print("demo %d" % VALUE)\\n',
- 'demo_pkg-1.0.dist-info/METADATA': 'Metadata-Version: 2.1\\nName: demo-pkg\\nVersion: 1.0\\n',
- 'demo_pkg-1.0.dist-info/WHEEL': 'Wheel-Version: 1.0\\nGenerator: envbuild-test\\nRoot-Is-Purelib: true\\nTag: py2-none-any\\n',
- 'demo_pkg-1.0.dist-info/entry_points.txt': '[console_scripts]\\ndemo = demo_pkg:main\\n',
-}
-record = []
-for name, data in sorted(files.items()):
-    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip('=')
-    record.append('%s,sha256=%s,%d' % (name, digest, len(data)))
-record.append('demo_pkg-1.0.dist-info/RECORD,,')
-files['demo_pkg-1.0.dist-info/RECORD'] = '\\n'.join(record) + '\\n'
-z = zipfile.ZipFile(sys.argv[1], 'w')
-for name, data in sorted(files.items()):
-    z.writestr(name, data)
-z.close()
-`;
-  const r = await run(base.executable, ['-c', script, wheel], cleanEnv(base.home));
-  if (r.code !== 0) throw new Error(r.stderr);
-  return wheel;
-}

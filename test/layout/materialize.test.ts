@@ -1,13 +1,12 @@
 /** The writer refuses to reach outside an environment through a symlinked directory. */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { digestEntry, removeEntry, writeEntry } from '../../src/layout/materialize.js';
 import type { TreeEntry } from '../../src/layout/tree.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
-const scratch = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'envbuild-materialize-')));
-afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
+const scratch = tempDir('envbuild-materialize-');
 
 function setup(name: string): { root: string; outside: string } {
   const root = path.join(scratch, name, 'env');

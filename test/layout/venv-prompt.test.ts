@@ -9,7 +9,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { renderVenvLayout } from '../../src/layout/venv.js';
 import { probeInterpreter } from '../../src/python/probe.js';
-import { tempDir } from '../helpers/fake-site.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { debianPython, pyenvVersion } from '../helpers/require-python.js';
 
 const PROMPT = 'my env';

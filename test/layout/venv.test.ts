@@ -10,7 +10,7 @@ import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   renderBashActivate,
   renderCshActivate,
@@ -30,18 +30,14 @@ import type { PythonInfo } from '../../src/python/interpreter.js';
 import { PROBE_SCRIPT } from '../../src/python/probe-script.js';
 import { findDebianPython, findPyenvPython, requirePresent, type SkippableContext } from '../helpers/require-python.js';
 import { buildWheel } from '../helpers/wheel.js';
+import { tempDir } from '../helpers/temp-dir.js';
+import { describeTree, snapshotTree } from '../helpers/tree-snapshot.js';
 
 // --- fixtures --------------------------------------------------------------------------------
 
-const scratch = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'envbuild-venv-')));
-afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
+// Where children run (cwd): a directory of the test's own.
+const scratch = tempDir('envbuild-venv-');
 
-let counter = 0;
-function tempDir(label: string): string {
-  const dir = path.join(scratch, `${label}-${++counter}`);
-  fs.mkdirSync(dir, { recursive: true });
-  return dir;
-}
 
 /**
  * The environment children get: nothing from the developer's shell leaks in. No bytecode is
@@ -68,24 +64,6 @@ function probe(python: string, home: string): PythonInfo {
 
 async function materialize(root: string, entries: readonly TreeEntry[]): Promise<void> {
   for (const entry of entries) await writeEntry(root, entry);
-}
-
-/** `kind path [→ target]` for everything under `root`, sorted: a tree as comparable text. */
-function describeTree(root: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const visit = (rel: string): void => {
-    for (const name of fs.readdirSync(path.join(root, rel)).sort()) {
-      const child = rel === '' ? name : `${rel}/${name}`;
-      const st = fs.lstatSync(path.join(root, child));
-      if (st.isSymbolicLink()) out.set(child, 'symlink');
-      else if (st.isDirectory()) {
-        out.set(child, 'dir');
-        visit(child);
-      } else out.set(child, 'file');
-    }
-  };
-  visit('');
-  return out;
 }
 
 function parseCfg(text: string): Map<string, string> {
@@ -174,7 +152,7 @@ for (const interp of INTERPRETERS) {
     beforeAll(async () => {
       const python = interp.find();
       if (python === undefined) return;
-      const dir = tempDir(interp.label.replace(/\W+/g, '-'));
+      const dir = tempDir(`envbuild-venv-${interp.label.replace(/\W+/g, '-')}-`);
       const home = path.join(dir, 'home');
       fs.mkdirSync(home);
       const info = probe(python, home);
@@ -298,8 +276,8 @@ for (const interp of INTERPRETERS) {
       const ref = path.join(path.dirname(b.full), 'venv-made');
       ok(run(b.python, ['-m', 'venv', '--without-pip', '--prompt', PROMPT, ref], childEnv(b.home)), 'python -m venv');
 
-      const ours = describeTree(b.full);
-      const theirs = describeTree(ref);
+      const ours = describeTree(b.full, { by: 'kind' });
+      const theirs = describeTree(ref, { by: 'kind' });
       const mm = `${b.info.versionInfo[0]}.${b.info.versionInfo[1]}`;
       // What envbuild adds, and what older venvs lacked.
       const extra = new Set(['bin/activate.nu']);
@@ -340,16 +318,16 @@ for (const interp of INTERPRETERS) {
       expect(own.status).not.toBe(0);
       expect(own.stderr).toMatch(/No module named pip/);
 
-      const wheel = await buildWheel(tempDir('wheels'), {
+      const wheel = await buildWheel(tempDir('envbuild-venv-wheels-'), {
         name: 'envbuild-hello',
         version: '1.0',
         modules: { 'envbuild_hello/__init__.py': 'def main():\n    print("hello from", __file__)\n' },
         entryPoints: { console_scripts: { 'envbuild-hello': 'envbuild_hello:main' } },
       });
       const outside = [...b.info.globalSitePackages, path.join(path.dirname(path.dirname(installer)), 'lib')];
-      const before = outside.map((d) => snapshot(d));
+      const before = outside.map((d) => snapshotTree(d, { by: 'metadata' }));
       ok(run(installer, ['-m', 'pip', '--python', envPython, 'install', '--no-index', wheel], env), 'pip install');
-      expect(outside.map((d) => snapshot(d))).toEqual(before);
+      expect(outside.map((d) => snapshotTree(d, { by: 'metadata' }))).toEqual(before);
 
       const sitePackages = path.join(root, b.info.venvScheme.purelib);
       const imported = tryImport(envPython, 'envbuild_hello', env);
@@ -365,15 +343,6 @@ for (const interp of INTERPRETERS) {
   });
 }
 
-/** The names and mtimes of a directory's entries, to show nothing was written into it. */
-function snapshot(dir: string): string[] {
-  if (!fs.existsSync(dir)) return [];
-  return fs
-    .readdirSync(dir)
-    .sort()
-    .map((name) => `${name} ${fs.lstatSync(path.join(dir, name)).mtimeMs}`);
-}
-
 // --- activation ------------------------------------------------------------------------------
 
 describe('activation scripts', () => {
@@ -385,7 +354,7 @@ describe('activation scripts', () => {
   beforeAll(async () => {
     const python = findPyenvPython('3.12') ?? findDebianPython(11);
     if (python === undefined) return;
-    const dir = path.join(tempDir('activation'), "it's a dir");
+    const dir = path.join(tempDir('envbuild-venv-activation-'), "it's a dir");
     const home = path.join(dir, 'home');
     fs.mkdirSync(home, { recursive: true });
     const info = probe(python, home);
@@ -487,8 +456,7 @@ describe('activation scripts', () => {
 
   it('POSIX sh (dash) can source it too', (ctx) => {
     const e = need(ctx);
-    const dash = which('dash');
-    if (dash === undefined) return ctx.skip('dash is not installed');
+    const dash = requireShell(ctx, 'dash');
     const out = ok(
       run(dash, ['-c', '. "$1/bin/activate"; echo "$VIRTUAL_ENV"; command -v python; deactivate; echo "${VIRTUAL_ENV:-unset} $PATH"', 'sh', e.root], childEnv(e.home, { PATH: BASE_PATH })),
       'dash',
@@ -497,7 +465,7 @@ describe('activation scripts', () => {
   });
 
   /**
-   * zsh, fish and tcsh are Debian packages that `.ci/run` installs: each script runs in its own
+   * dash, zsh, fish and tcsh are Debian packages that `.ci/run` installs: each script runs in its own
    * shell, read from a file as a user's shell reads a sourced script line by line. (tcsh
    * expands aliases when it reads a line, so `deactivate`, an alias the script defines, only
    * exists on the lines after the one that sources it: a one-line `tcsh -c` cannot call it.)
@@ -570,7 +538,7 @@ describe('activation scripts', () => {
         const e = need(ctx);
         const exe = requireShell(ctx, shell);
         const root = e[which];
-        const file = path.join(tempDir(`${shell}-script`), 'script');
+        const file = path.join(tempDir(`envbuild-venv-${shell}-`), 'script');
         fs.writeFileSync(file, `${lines.join('\n')}\n`);
         const prompt = which === 'root' ? TRICKY_PROMPT : UNICODE_PROMPT;
         // zsh runs as root here in CI: its `%#` shows `#`; as another user `%`.

@@ -17,11 +17,12 @@
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, test } from 'vitest';
-import { CLI, snapshotTree } from '../helpers/project.js';
+import { describe, expect, test } from 'vitest';
+import { CLI } from '../helpers/project.js';
+import { snapshotTree } from '../helpers/tree-snapshot.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const CORPUS = fileURLToPath(new URL('../fixtures/invalid-manifests/', import.meta.url));
 const UPDATE = process.env['UPDATE_FIXTURES'] === '1';
@@ -102,8 +103,7 @@ const caseNames = fs
   .filter((name, i, all) => all.indexOf(name) === i)
   .sort();
 
-const workRoot = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'envbuild-hostile-')));
-afterAll(() => fs.rmSync(workRoot, { recursive: true, force: true }));
+const workRoot = tempDir('envbuild-hostile-');
 
 function filesOf(name: string): CaseFiles {
   const generate = GENERATED[name];

@@ -59,14 +59,13 @@ describe('YAML problems', () => {
         '',
       ].join('\n'),
     });
-    const started = Date.now();
+    // Found without expanding: 9^9 values would not be built within the test's time limit.
     const p = await onlyProblemOf(m.path('env.yaml'));
-    expect(Date.now() - started).toBeLessThan(2000);
     expect(p.message).toContain('alias bomb');
     // The alias that stands for the most values: the first `*h`.
     expect(p.message).toContain('`*h`');
     expect(p.location).toEqual(m.at('env.yaml', 10, 8));
-  });
+  }, 30_000);
 
   test('aliases within reason are expanded, keeping the anchor\'s position', async () => {
     const m = manifestDir({
@@ -274,7 +273,7 @@ describe('checks beyond the schema', () => {
     expect(p.location).toEqual(m.at('env.yaml', 3, 3));
     expect(p.keyPath).toBe('environments.app.python');
     expect(p.message).toBe('environment `app` has no `python`');
-    expect(p.hint).toContain('defaults');
+    expect(p.hint).toBe('name its interpreter here or in `defaults`: a version range (`python: "3.12"`), a command (`python3.12`) or an absolute path');
   });
 
   test('a bad PEP 440 specifier in `allow` is reported at the value', async () => {
@@ -406,12 +405,11 @@ describe('extends', () => {
       files[`b${i}.yaml`] = `envbuild: 1\n${next}defaults:\n  layout: venv\n`;
     }
     const m = manifestDir(files);
-    const started = performance.now();
+    // Each file is loaded once: 2^30 paths would not be walked within the test's time limit.
     const manifest = await loadManifest(m.path('env.yaml'));
-    expect(performance.now() - started).toBeLessThan(2_000);
     // b<i> sets no prompt, so the one merged last comes from the deepest a.
     expect(manifest.environments.map((e) => e.prompt)).toEqual(['a29']);
-  }, 10_000);
+  }, 30_000);
 
   const special: Array<[string, (dir: string) => string, RegExp]> = [
     ['a FIFO', (dir) => { const f = path.join(dir, 'pipe.yaml'); execFileSync('mkfifo', [f]); return f; }, /is not a regular file but a named pipe \(FIFO\)/],
@@ -425,7 +423,7 @@ describe('extends', () => {
     const p = await onlyProblemOf(m.path('env.yaml'));
     expect(p.location).toEqual(m.at('env.yaml', 2, 11));
     expect(p.message).toMatch(message);
-    expect(p.hint).toBeTruthy();
+    expect(p.hint).toBe(/directory/.test(p.message) ? 'name the YAML file inside it' : '`extends` names manifest files (YAML), never a pipe, device or socket');
   });
 
   const notYaml: Array<[string, string | Uint8Array]> = [

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'vitest';
 import type { Diagnostic, SourceLocation } from '../../src/errors/diagnostic.js';
 import { ManifestError } from '../../src/errors/user-error.js';
 import { loadManifest } from '../../src/manifest/index.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 /** A temp directory holding manifest files, written as given (strings as UTF-8, bytes as is). */
 export function manifestDir(files: Record<string, string | Uint8Array>): {
@@ -12,7 +12,7 @@ export function manifestDir(files: Record<string, string | Uint8Array>): {
   path(name: string): string;
   at(name: string, line: number, col: number): SourceLocation;
 } {
-  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'envbuild-manifest-')));
+  const dir = tempDir('envbuild-manifest-');
   for (const [name, content] of Object.entries(files)) {
     const file = path.join(dir, name);
     fs.mkdirSync(path.dirname(file), { recursive: true });

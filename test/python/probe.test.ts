@@ -3,6 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors/index.js';
 import { probeInterpreter } from '../../src/python/index.js';
+import { alive } from '../helpers/alive.js';
 import { debianPython, pyenvVersion } from '../helpers/require-python.js';
 import { useSandbox } from './sandbox.js';
 
@@ -119,10 +120,12 @@ describe('probeInterpreter', () => {
 
   it('gives up on an interpreter that hangs', async () => {
     const box = await sandbox();
-    const file = await box.script('bin/python3', '#!/bin/sh\n# not exec: the sleep must die with the shell\nsleep 30\n');
-    const started = Date.now();
+    // Not exec: the sleep (longer than this test may run) must die with the shell.
+    const pidFile = path.join(box.root, 'sleep.pid');
+    const file = await box.script('bin/python3', `#!/bin/sh\nsleep 600 &\necho $! > '${pidFile}'\nwait\n`);
     const error = await probeError(file, { timeoutMs: 300 });
     expect(error.message).toBe(`${file} is not a working Python interpreter: the probe timed out after 300 ms`);
-    expect(Date.now() - started).toBeLessThan(5_000);
+    const sleeper = Number((await readFile(pidFile, 'utf8')).trim());
+    await expect.poll(() => alive(sleeper), { timeout: 5_000 }).toBe(false);
   });
 });

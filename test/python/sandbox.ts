@@ -1,8 +1,7 @@
-import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach } from 'vitest';
 import type { DiscoveryOptions } from '../../src/python/index.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 /**
  * A temporary world for discovery tests: its own PATH directories, pyenv root and cache, so
@@ -28,13 +27,8 @@ export interface Sandbox {
 }
 
 export function useSandbox(): () => Promise<Sandbox> {
-  const roots: string[] = [];
-  afterEach(async () => {
-    await Promise.all(roots.splice(0).map((r) => rm(r, { recursive: true, force: true })));
-  });
   return async () => {
-    const root = await mkdtemp(path.join(tmpdir(), 'envbuild-python-'));
-    roots.push(root);
+    const root = tempDir('envbuild-python-');
     const at = (rel: string): string => path.join(root, rel);
     const sandbox: Sandbox = {
       root,

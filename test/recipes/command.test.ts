@@ -4,19 +4,14 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-
+import { describe, expect, it } from 'vitest';
 
 import command, { type CommandOptions } from '../../recipes/command/index.js';
-import { makeTestEnvironment, PartHarness, type TestEnvironment } from '../helpers/recipe-context.js';
+import { makeTestEnvironment, PartHarness } from '../helpers/recipe-context.js';
 import { debianPython } from '../helpers/require-python.js';
-
-const environments: TestEnvironment[] = [];
-afterAll(() => environments.forEach((t) => t.cleanup()));
 
 async function setup(ctx: Parameters<typeof debianPython>[0]) {
   const t = await makeTestEnvironment(debianPython(ctx, 11));
-  environments.push(t);
   return { t, part: new PartHarness(command, t) };
 }
 

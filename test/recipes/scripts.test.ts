@@ -7,35 +7,25 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 
 import packages from '../../recipes/packages/index.js';
 import scripts, { type ScriptsOptions } from '../../recipes/scripts/index.js';
 import { pythonShebang, renderWrapper } from '../../recipes/scripts/render.js';
-import { snapshotTree } from '../helpers/project.js';
+import { snapshotTree } from '../helpers/tree-snapshot.js';
 import { makeTestEnvironment, PartHarness, type TestEnvironment } from '../helpers/recipe-context.js';
 import { debianPython, pyenvVersion, requirePresent } from '../helpers/require-python.js';
 import { buildTestWheelhouse } from '../helpers/wheelhouse.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 let scratch: string;
 let wheels: string;
-const environments: TestEnvironment[] = [];
 
 beforeAll(async () => {
-  scratch = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'envbuild-scripts-')));
+  scratch = tempDir('envbuild-scripts-');
   wheels = await buildTestWheelhouse(path.join(scratch, 'wheels'));
 });
-afterAll(() => {
-  for (const t of environments) t.cleanup();
-  fs.rmSync(scratch, { recursive: true, force: true });
-});
-
-async function environment(python: string, extra = ''): Promise<TestEnvironment> {
-  const t = await makeTestEnvironment(python, extra);
-  environments.push(t);
-  return t;
-}
 
 function run(file: string, args: string[] = [], cwd?: string) {
   const r = spawnSync(file, args, { encoding: 'utf8', cwd, env: { PATH: '/usr/bin:/bin', HOME: os.tmpdir() } });
@@ -50,7 +40,7 @@ describe('scripts', () => {
   it("writes a cherry-picked global distribution's console script with the environment's python", async (ctx) => {
     const python = debianPython(ctx, 11);
     requirePresent(ctx, fs.existsSync('/usr/lib/python3/dist-packages/Pygments-2.14.0.egg-info') ? true : undefined, 'python3-pygments 2.14');
-    const t = await environment(python, 'isolation:\n  mode: cherry-pick\n  allow: [Pygments]');
+    const t = await makeTestEnvironment(python, 'isolation:\n  mode: cherry-pick\n  allow: [Pygments]');
     const part = new PartHarness(scripts, t);
     const options: ScriptsOptions = { 'entry-points-of': ['pygments'] };
     expect(await part.converge(options)).toEqual({ action: 'create', reasons: ['new part'] });
@@ -72,7 +62,7 @@ describe('scripts', () => {
   });
 
   it('leaves the scripts pip wrote for its distributions alone, and writes those that are missing', async (ctx) => {
-    const t = await environment(debianPython(ctx, 11));
+    const t = await makeTestEnvironment(debianPython(ctx, 11));
     await withTool(t);
     const part = new PartHarness(scripts, t);
     const pipMade = fs.readFileSync(path.join(t.env.bin, 'tool-hello'), 'utf8');
@@ -88,7 +78,7 @@ describe('scripts', () => {
   });
 
   it('writes an interpreter script and wrappers that run with variables, arguments and a directory', async (ctx) => {
-    const t = await environment(debianPython(ctx, 11));
+    const t = await makeTestEnvironment(debianPython(ctx, 11));
     await withTool(t);
     fs.mkdirSync(path.join(t.dir, 'work'));
     const part = new PartHarness(scripts, t);
@@ -118,7 +108,7 @@ describe('scripts', () => {
   });
 
   it('refuses to overwrite a file it did not write, and names what is missing', async (ctx) => {
-    const t = await environment(debianPython(ctx, 11));
+    const t = await makeTestEnvironment(debianPython(ctx, 11));
     fs.writeFileSync(path.join(t.env.bin, 'mine'), '#!/bin/sh\necho mine\n', { mode: 0o755 });
     const part = new PartHarness(scripts, t);
     await expect(part.apply({ interpreter: 'mine' })).rejects.toThrow(`${t.env.bin}/mine exists and was not written by this part`);
@@ -134,7 +124,7 @@ describe('scripts', () => {
   });
 
   it('takes the distributions from a mapping, such as a packages part’s installed output', async (ctx) => {
-    const t = await environment(pyenvVersion(ctx, '2.7'), 'layout: classic');
+    const t = await makeTestEnvironment(pyenvVersion(ctx, '2.7'), 'layout: classic');
     await withTool(t);
     for (const n of ['tool-hello', 'tool-env']) fs.rmSync(path.join(t.env.bin, n));
     const part = new PartHarness(scripts, t);

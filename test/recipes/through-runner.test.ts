@@ -7,20 +7,20 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 
 import { apply, plan } from '../../src/index.js';
-import { snapshotTree } from '../helpers/project.js';
+import { snapshotTree } from '../helpers/tree-snapshot.js';
 import { debianPython } from '../helpers/require-python.js';
 import { buildTestWheelhouse } from '../helpers/wheelhouse.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 let dir: string;
 beforeAll(async () => {
-  dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'envbuild-runner-')));
+  dir = tempDir('envbuild-runner-');
   await buildTestWheelhouse(path.join(dir, 'wheels'));
 });
-afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const manifest = (python: string, pin: string, withParts = true) => `envbuild: 1
 environments:

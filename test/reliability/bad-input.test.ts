@@ -7,13 +7,13 @@
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI } from '../helpers/project.js';
 import { debianPython, isCI } from '../helpers/require-python.js';
-import { treeDigest } from '../helpers/tree-digest.js';
+import { treeDigest } from '../helpers/tree-snapshot.js';
 import { cli, makeScenario, type Run } from './harness.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const env = (python: string, parts = '') => `envbuild: 1
 environments:
@@ -33,7 +33,7 @@ function expectUserError(r: Run, message: RegExp): void {
 
 /** A directory outside the project with a file in it, to prove nothing was written there. */
 function decoy(): { dir: string; digest: () => string } {
-  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'envbuild-decoy-')));
+  const dir = tempDir('envbuild-decoy-');
   fs.writeFileSync(path.join(dir, 'keep.txt'), 'the user’s own file\n');
   return { dir, digest: () => treeDigest(dir) };
 }

@@ -1,79 +1,16 @@
 /**
- * What the reliability tests share: a local recipe with observable side effects, runs of the
- * real CLI with fault injection, and the comparisons that define "converged" — the same file
+ * What the reliability tests share: projects holding the note recipe (a local recipe with
+ * observable side effects, test/helpers/note-recipe.ts), runs of the real CLI with fault injection, and the comparisons that define "converged" — the same file
  * tree and the same state as a clean apply, wherever the project lives, and no leftovers.
  */
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { CLI } from '../helpers/project.js';
-
-/**
- * A third-party recipe as a user would write one (a plain-object ES module beside the
- * manifest). It writes `share/<file>` in its environment; `sleep` makes a slow step (through
- * ctx.exec, so Ctrl-C kills it); `index-url` is echoed by a command, which fails with `fail`.
- */
-export const NOTE_RECIPE = `
-import fs from 'node:fs/promises';
-import path from 'node:path';
-export default {
-  name: 'note',
-  version: '1',
-  options: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['text'],
-    properties: {
-      text: { type: 'string' },
-      file: { type: 'string' },
-      dir: { type: 'string' },
-      sleep: { type: 'string' },
-      'index-url': { type: 'string' },
-      fail: { type: 'boolean' },
-      always: { type: 'boolean' },
-    },
-  },
-  plan({ previous, changes, options }) {
-    if (options.always) return { action: previous ? 'update' : 'create', reasons: ['always'] };
-    if (!previous) return { action: 'create', reasons: ['new part'] };
-    return changes.length > 0 ? { action: 'update', reasons: changes } : { action: 'no-op', reasons: [] };
-  },
-  async apply(ctx) {
-    const o = ctx.options;
-    if (o['index-url']) {
-      ctx.log('looking in ' + o['index-url']);
-      await ctx.exec('/bin/sh', ['-c', 'echo "Looking in indexes: $1"; echo "token alone: $2"; [ "$3" = fail ] && { echo "ERROR: no access to $1" >&2; exit 1; }; exit 0', 'sh', o['index-url'], o['index-url'].replace(/^.*:([^:@]*)@.*$/, '$1'), o.fail ? 'fail' : 'ok']);
-    }
-    if (o.sleep) await ctx.exec('sleep', [o.sleep]);
-    if (o.always) {
-      // Two applies inside the lock at once would both find the probe directory.
-      const probe = path.join(ctx.manifestDir, 'mutex-probe');
-      await fs.mkdir(probe);
-      await new Promise((r) => setTimeout(r, 50));
-      await fs.rmdir(probe);
-    }
-    const dir = path.join(ctx.env.path, o.dir ?? 'share');
-    const file = path.join(dir, o.file ?? 'NOTE.txt');
-    const created = [];
-    try {
-      await fs.mkdir(dir);
-      created.push(dir);
-    } catch (e) {
-      if (e.code !== 'EEXIST') throw e;
-      // An apply killed before it was recorded is retried: a directory holding nothing but
-      // this part's file is its own from that run (recipes must tolerate their partial work).
-      const mine = ctx.previous?.created.some((c) => c.path === dir);
-      const left = await fs.readdir(dir);
-      if (mine || left.every((n) => n === path.basename(file))) created.push(dir);
-    }
-    await fs.writeFile(file, o.text);
-    created.push(file);
-    return { outputs: { file, length: o.text.length }, created };
-  },
-};
-`;
+import { writeNoteRecipe } from '../helpers/note-recipe.js';
+import { tempDir } from '../helpers/temp-dir.js';
+import { snapshotTree } from '../helpers/tree-snapshot.js';
 
 /** Three environments, five parts, one part reading another's output. */
 export const threeEnvironments = (python: string) => `envbuild: 1
@@ -103,9 +40,8 @@ export interface Scenario {
 
 /** A project directory holding the recipe and a manifest; `at` pins its path. */
 export function makeScenario(yaml: string, at?: string): Scenario {
-  const dir = at ?? fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'envbuild-rel-')));
-  fs.mkdirSync(path.join(dir, 'recipes'), { recursive: true });
-  fs.writeFileSync(path.join(dir, 'recipes', 'note.mjs'), NOTE_RECIPE);
+  const dir = at ?? tempDir('envbuild-rel-');
+  writeNoteRecipe(dir);
   const manifest = path.join(dir, 'env.yaml');
   fs.writeFileSync(manifest, yaml);
   return { dir, manifest, write: (text) => fs.writeFileSync(manifest, text) };
@@ -175,31 +111,17 @@ const EXCLUDED = /^(\.cache(\/|$)|\.envbuild\/lock|\.envbuild\/[^/]*state\.json$
  * (compared by `normalisedState`) are left out.
  */
 export function normalisedTree(dir: string): string[] {
-  const out: string[] = [];
   const norm = (s: string) => s.split(dir).join('<project>');
-  const walk = (rel: string) => {
-    for (const name of fs.readdirSync(path.join(dir, rel)).sort()) {
-      const r = rel ? `${rel}/${name}` : name;
-      if (EXCLUDED.test(r)) continue;
-      const abs = path.join(dir, r);
-      const st = fs.lstatSync(abs);
-      if (st.isSymbolicLink()) out.push(`${r} -> ${norm(fs.readlinkSync(abs))}`);
-      else if (st.isDirectory()) {
-        out.push(`${r}/ ${(st.mode & 0o777).toString(8)}`);
-        walk(r);
-      } else {
-        const hash = createHash('sha256').update(norm(fs.readFileSync(abs, 'latin1')).replace(ID_LINE, 'envbuild-id = <id>')).digest('hex').slice(0, 12);
-        out.push(`${r} ${(st.mode & 0o777).toString(8)} ${hash}`);
-      }
-    }
-  };
-  if (fs.existsSync(dir)) walk('');
-  return out;
+  return snapshotTree(dir, {
+    skip: (rel) => EXCLUDED.test(rel),
+    linkTarget: norm,
+    content: (bytes) => createHash('sha256').update(norm(bytes.toString('latin1')).replace(ID_LINE, 'envbuild-id = <id>')).digest('hex').slice(0, 12),
+  });
 }
 
 /**
  * The state with the project path normalised, keys sorted, and what is random by design left
- * out (the MAC, environment ids and the digest of the marker that holds them); null when
+ * out (the MAC, environment ids, the digest of the marker that holds them and file fingerprints); null when
  * there is none.
  */
 export function normalisedState(dir: string): unknown {
@@ -217,7 +139,11 @@ export function normalisedState(dir: string): unknown {
   delete data['mac'];
   for (const env of Object.values(data.environments)) {
     if (typeof env['id'] === 'string') env['id'] = '<id>';
-    for (const e of env.entries) if (e.path === 'pyvenv.cfg' || e.path === 'envbuild.cfg') e.digest = { ...e.digest, sha256: '<marker>' };
+    for (const e of env.entries) {
+      if (e.path === 'pyvenv.cfg' || e.path === 'envbuild.cfg') e.digest = { ...e.digest, sha256: '<marker>' };
+      // Inode and times of the file on disk: they differ from run to run by nature.
+      if ('stat' in e) (e as Record<string, unknown>)['stat'] = '<stat>';
+    }
   }
   return sort(data);
 }

@@ -6,12 +6,12 @@
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { debianPython } from '../helpers/require-python.js';
-import { snapshotTree } from '../helpers/project.js';
+import { snapshotTree } from '../helpers/tree-snapshot.js';
 import { cli, makeScenario, normalisedState, normalisedTree, resetTo } from './harness.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 type Env = Record<string, unknown> & { path: string; entries: unknown[]; parts: Record<string, Record<string, unknown> & { created: unknown[] }> };
 type State = { version: unknown; environments: Record<string, Env> } & Record<string, unknown>;
@@ -116,7 +116,7 @@ describe('a hostile state file', () => {
     const python = debianPython(ctx, 11);
     const p = makeScenario(`envbuild: 1\nenvironments:\n  app:\n    python: ${python}\n    parts:\n      note: {recipe: ./recipes/note.mjs, text: hi}\n`);
     expect(cli(p.dir, ['apply']).code).toBe(0);
-    const built = fs.mkdtempSync(path.join(os.tmpdir(), 'envbuild-hostile-built-'));
+    const built = tempDir('envbuild-hostile-built-');
     resetTo(built, p.dir);
     const statePath = path.join(p.dir, '.envbuild', 'env.yaml.state.json');
     const text = fs.readFileSync(statePath, 'utf8');
@@ -124,7 +124,7 @@ describe('a hostile state file', () => {
     const problems: string[] = [];
     for (const c of CASES) {
       resetTo(p.dir, built);
-      const victim = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'envbuild-victim-')));
+      const victim = tempDir('envbuild-victim-');
       fs.writeFileSync(path.join(victim, 'victim.txt'), 'precious', { mode: 0o644 });
       fs.chmodSync(path.join(victim, 'victim.txt'), 0o644);
       const victimFile = { sha256: createHash('sha256').update('precious').digest('hex'), mode: 0o644 };
@@ -142,9 +142,7 @@ describe('a hostile state file', () => {
       }
       if (JSON.stringify(withoutCache(snapshotTree(p.dir, { mtimes: true }))) !== JSON.stringify(before.project)) problems.push(`${c.name}: the project changed`);
       if (JSON.stringify(snapshotTree(victim, { mtimes: true })) !== JSON.stringify(before.victim)) problems.push(`${c.name}: the victim changed`);
-      fs.rmSync(victim, { recursive: true, force: true });
     }
-    fs.rmSync(built, { recursive: true, force: true });
     expect(problems).toEqual([]);
   });
 });

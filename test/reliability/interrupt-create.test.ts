@@ -4,12 +4,10 @@
  * exactly as a clean apply leaves it. The kill points are the disk changes envbuild makes,
  * counted by the test-only fault injection (src/fault-injection.ts), so each is hit exactly.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { debianPython } from '../helpers/require-python.js';
 import { cli, faultPoints, leftovers, makeScenario, normalisedState, normalisedTree, resetTo, pickKillPoints, threeEnvironments } from './harness.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 
 // One environment at a time: a kill point is found by its number, so the points must come in the
@@ -30,7 +28,7 @@ describe('SIGKILL during a first apply', () => {
     // (made elsewhere: paths normalised); their state must equal a clean apply's in the same
     // directory (it records digests of files that hold the path, such as bin/activate).
     const work = makeScenario(threeEnvironments(python));
-    const pristine = fs.mkdtempSync(path.join(os.tmpdir(), 'envbuild-rel-pristine-'));
+    const pristine = tempDir('envbuild-rel-pristine-');
     resetTo(pristine, work.dir);
     expect(cli(work.dir, APPLY).code).toBe(0);
     const want = { tree: normalisedTree(reference.dir), state: normalisedState(work.dir) };

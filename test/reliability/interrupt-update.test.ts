@@ -4,12 +4,10 @@
  * one created — and of a destroy; each time the next run must converge to what a clean run
  * leaves. See interrupt-create.test.ts for the method.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { debianPython } from '../helpers/require-python.js';
 import { cli, faultPoints, leftovers, makeScenario, normalisedState, normalisedTree, resetTo, pickKillPoints, threeEnvironments, type Scenario } from './harness.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const changed = (python: string) => `envbuild: 1
 environments:
@@ -84,7 +82,7 @@ describe('SIGKILL during an apply that changes a built project, and during destr
 
     const work = makeScenario(threeEnvironments(python));
     expect(cli(work.dir, ['apply']).code).toBe(0);
-    const built = fs.mkdtempSync(path.join(os.tmpdir(), 'envbuild-rel-built-'));
+    const built = tempDir('envbuild-rel-built-');
     resetTo(built, work.dir);
 
     const update = killTrials(work, built, { command: 'apply', manifest: changed(python) }, 30, normalisedTree(reference.dir));

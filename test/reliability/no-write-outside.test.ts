@@ -6,12 +6,12 @@
  * after each run.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { debianPython } from '../helpers/require-python.js';
-import { treeDigest } from '../helpers/tree-digest.js';
+import { treeDigest } from '../helpers/tree-snapshot.js';
 import { cli, makeScenario } from './harness.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const manifest = (python: string, parts = '') => `envbuild: 1
 environments:
@@ -20,7 +20,7 @@ environments:
 ${parts ? `    parts:\n${parts}` : ''}`;
 
 function decoy(): { dir: string; digest: () => string } {
-  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'envbuild-decoy-')));
+  const dir = tempDir('envbuild-decoy-');
   fs.writeFileSync(path.join(dir, 'keep.txt'), 'the user’s own file\n');
   return { dir, digest: () => treeDigest(dir) };
 }

@@ -4,17 +4,17 @@
  * symbolic link is refused. Environment paths stay inside the project unless absolute.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { debianPython } from '../helpers/require-python.js';
-import { snapshotTree } from '../helpers/project.js';
+import { snapshotTree } from '../helpers/tree-snapshot.js';
 import { cli, makeScenario } from './harness.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const NO_TRACE = /\n\s+at /;
 
 function outside(): string {
-  return fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'envbuild-outside-')));
+  return tempDir('envbuild-outside-');
 }
 
 describe('removal deletes only what envbuild made, as it made it', () => {

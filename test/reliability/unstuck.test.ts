@@ -5,16 +5,16 @@
  * offers a way out of every conflict — a moved project, a directory in the way, a lost manifest.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildWheel } from '../helpers/wheel.js';
 import { debianPython, pyenvVersion } from '../helpers/require-python.js';
-import { snapshotTree } from '../helpers/project.js';
+import { snapshotTree } from '../helpers/tree-snapshot.js';
 import { cli, faultPoints, makeScenario, stateFile } from './harness.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 function outside(prefix = 'envbuild-decoy-'): string {
-  return fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), prefix)));
+  return tempDir(prefix);
 }
 
 describe('links and reserved names in the project', () => {

@@ -4,11 +4,11 @@
  * from options and from `${env:...}`, and the lock holder file that records the command line.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { digestSecrets, keysWithSecrets, redactText, redactValue, rememberEnvValue, rememberSecrets } from '../../src/secrets/redact.js';
 import { acquireLock } from '../../src/state/lock.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const userinfo: Array<[string, string]> = [
   ['https://alice:S3cret@pypi.example.com/simple', 'https://alice:***@pypi.example.com/simple'],
@@ -124,19 +124,15 @@ describe('redactValue and JSON', () => {
 
 describe('the lock holder file', () => {
   it('records the command line redacted', async () => {
-    const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'envbuild-redact-')));
+    const dir = tempDir('envbuild-redact-');
+    const release = await acquireLock(dir, { command: 'envbuild apply --index https://u:L0ckP@ss@h/simple?token=L0ckT0k' });
     try {
-      const release = await acquireLock(dir, { command: 'envbuild apply --index https://u:L0ckP@ss@h/simple?token=L0ckT0k' });
-      try {
-        const holderFile = fs.readdirSync(path.join(dir, '.envbuild')).find((n) => n.includes('holder'));
-        const holder = fs.readFileSync(path.join(dir, '.envbuild', holderFile!), 'utf8');
-        expect(holder).not.toMatch(/L0ckP|ss@h|L0ckT0k/);
-        expect(JSON.parse(holder).command).toBe('envbuild apply --index https://u:***@h/simple?token=***');
-      } finally {
-        await release();
-      }
+      const holderFile = fs.readdirSync(path.join(dir, '.envbuild')).find((n) => n.includes('holder'));
+      const holder = fs.readFileSync(path.join(dir, '.envbuild', holderFile!), 'utf8');
+      expect(holder).not.toMatch(/L0ckP|ss@h|L0ckT0k/);
+      expect(JSON.parse(holder).command).toBe('envbuild apply --index https://u:***@h/simple?token=***');
     } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
+      await release();
     }
   });
 });

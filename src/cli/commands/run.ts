@@ -1,7 +1,6 @@
 import { UserError } from '../../errors/user-error.js';
 import type { CommandSpec } from '../command-spec.js';
 import { UsageError } from '../parse-command-line.js';
-import { runChild } from '../run-child.js';
 import { environmentToUse, USE_OPTIONS } from './use-shared.js';
 
 export const run: CommandSpec = {
@@ -25,6 +24,8 @@ export const run: CommandSpec = {
       input.io.err(`envbuild: ${command}: command not found (looked in ${env.path}/bin and on PATH)`);
       return 127;
     }
+    // Loaded here: node:child_process (with net, streams, dgram) costs every other command start-up time.
+    const { runChild } = await import('../run-child.js');
     try {
       return await runChild(file, args, vars);
     } catch (e) {

@@ -1,6 +1,5 @@
 import { UserError } from '../../errors/user-error.js';
 import type { CommandSpec } from '../command-spec.js';
-import { runChild } from '../run-child.js';
 import { environmentToUse, USE_OPTIONS } from './use-shared.js';
 
 export const shell: CommandSpec = {
@@ -17,6 +16,8 @@ export const shell: CommandSpec = {
     const env = await environmentToUse(input);
     const invocation = await shellInvocation(process.env['SHELL'] || '/bin/sh', env, process.env);
     input.io.err(`envbuild: starting ${invocation.file} with ${env.name} activated; type exit to leave`);
+    // Loaded here: node:child_process (with net, streams, dgram) costs every other command start-up time.
+    const { runChild } = await import('../run-child.js');
     try {
       return await runChild(invocation.file, invocation.args, invocation.env);
     } catch (e) {
