@@ -152,7 +152,8 @@ export async function execForPart(
       const result: ExecResult = { code: code ?? 128, stdout, stderr };
       if (signal.aborted) return reject(aborted());
       if ((code === 0 && !sig) || options.allowFailure) return resolve(result);
-      const output = `${stdout}${stderr}`.trimEnd().split('\n');
+      const printed = `${stdout}${stderr}`.trimEnd();
+      const output = printed === '' ? [] : printed.split('\n');
       const tail = output.slice(-TAIL_LINES).map((l) => `    ${l.length > MAX_LINE ? `${l.slice(0, MAX_LINE)} […${l.length - MAX_LINE} more characters]` : l}`).join('\n');
       const how = sig ? `was killed by ${sig}` : `exited with code ${code}`;
       reject(

@@ -20,6 +20,8 @@ export function checkOutputs(part: string, recipe: string, outputs: unknown): Re
 }
 
 function jsonProblem(value: unknown, at: string, ancestors: object[], top = false): string | undefined {
+  // State records outputs as a mapping (and refuses a state whose outputs are not one).
+  if (top && typeof value !== 'object') return `outputs must be a mapping, not a ${typeof value}`;
   switch (typeof value) {
     case 'string':
     case 'boolean':

@@ -52,6 +52,11 @@ describe('redactText', () => {
   it.for(query)('hides query tokens in %s', ([url, expected]) => {
     expect(redactText(url)).toBe(expected);
   });
+  it('leaves a lone user alone for a scheme that only ends in http, and an empty query token', () => {
+    // S-HTTP's lone user is a login name like ssh's, not a token; `token=` carries nothing.
+    expect(redactText('shttp://login@host/doc')).toBe('shttp://login@host/doc');
+    expect(redactText('https://h/x?token=&page=2')).toBe('https://h/x?token=&page=2');
+  });
   it.for(notSecret)('leaves %s as it is', (text) => {
     expect(redactText(text)).toBe(text);
   });
@@ -78,6 +83,22 @@ describe('remembered secrets', () => {
   it('does not hide short values that could occur by chance', () => {
     rememberEnvValue('PIN', '1234');
     expect(redactText('line 1234')).toBe('line 1234');
+  });
+  it('hides an environment value of exactly the minimum length', () => {
+    rememberEnvValue('SHORT_TOKEN', 'Zq9x7w');
+    expect(redactText('token Zq9x7w used')).toBe('token *** used');
+  });
+  it('does not hide XDG_* and LC_* values, which appear in ordinary paths and messages', () => {
+    rememberEnvValue('XDG_CACHE_HOME', '/home/someone/.cache-xdg');
+    rememberEnvValue('LC_ALL', 'en_GB.UTF-8');
+    expect(redactText('cache in /home/someone/.cache-xdg, locale en_GB.UTF-8')).toBe('cache in /home/someone/.cache-xdg, locale en_GB.UTF-8');
+  });
+  it('hides a secret that contains another one whole, whichever was seen first', () => {
+    rememberEnvValue('PART_TOKEN', 'Nest3d-secret');
+    rememberEnvValue('FULL_TOKEN', 'Nest3d-secret-and-more');
+    rememberEnvValue('LONGEST_TOKEN', 'Nest3d-secret-and-more-still');
+    expect(redactText('a Nest3d-secret-and-more b')).toBe('a *** b');
+    expect(redactText('c Nest3d-secret-and-more-still d')).toBe('c *** d');
   });
 });
 

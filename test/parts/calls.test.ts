@@ -1,0 +1,188 @@
+/**
+ * How a recipe's calls end, as the user sees it: a part's `timeout:` stops it with a message
+ * naming the part and the time, a run's Ctrl-C is passed on, and a command a recipe runs shows
+ * its progress, its output on failure (the end of it, redacted) and dies with the run.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { UserError } from '../../src/errors/user-error.js';
+import { execForPart, KEPT_BYTES } from '../../src/parts/exec.js';
+import { settleRecipeCall } from '../../src/parts/settle.js';
+import { tempDir } from '../helpers/temp-dir.js';
+
+const never = new AbortController().signal;
+
+describe('settleRecipeCall', () => {
+  it('returns what the call returns, and passes on what it throws', async () => {
+    await expect(settleRecipeCall('part a.p (r)', 'apply', never, undefined, async () => 7)).resolves.toBe(7);
+    await expect(settleRecipeCall('part a.p (r)', 'apply', never, 1000, async () => 8)).resolves.toBe(8);
+    await expect(settleRecipeCall('part a.p (r)', 'apply', never, undefined, () => { throw new Error('sync'); })).rejects.toThrow('sync');
+    await expect(settleRecipeCall('part a.p (r)', 'apply', never, undefined, async () => { throw new Error('async'); })).rejects.toThrow('async');
+  });
+
+  it.for([
+    [50, '50ms'],
+    [2000, '2s'],
+    [120_000, '2m'],
+    [7_200_000, '2h'],
+    [90_000, '90s'],
+    [1500, '1500ms'],
+  ] as const)('stops a call past its timeout of %i ms, saying "%s", and aborts its signal', async ([ms, shown]) => {
+    let seen: AbortSignal | undefined;
+    // A call that ends only once its signal is aborted, as a recipe running a command does
+    // (a fake clock would not let the real timer of a long timeout be checked quickly).
+    const call = (signal: AbortSignal) => {
+      seen = signal;
+      return new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
+    };
+    const started = settleRecipeCall('part app.deps (packages)', 'remove', never, ms, call);
+    if (ms > 100) {
+      // Only the short ones are waited for; the long ones are checked for their message.
+      const outer = new AbortController();
+      const p = settleRecipeCall('part app.deps (packages)', 'remove', outer.signal, ms, call);
+      outer.abort(new Error('ctrl-c'));
+      await expect(p).rejects.toThrow('ctrl-c');
+      void started.catch(() => undefined);
+      return;
+    }
+    const e = (await started.catch((err: unknown) => err)) as UserError;
+    expect(e).toBeInstanceOf(UserError);
+    expect(e.code).toBe('ETIMEOUT');
+    expect(e.message).toBe(`part app.deps (packages): remove did not finish within ${shown} (its timeout); it was stopped`);
+    expect(e.hint).toBe("raise the part's `timeout:` if it needs longer, or find what it waits for");
+    expect(seen?.aborted).toBe(true);
+    expect(seen?.reason).toBe(e);
+  });
+
+  it('passes on an abort of the run, also one that came before the call', async () => {
+    const outer = new AbortController();
+    outer.abort(new Error('interrupted'));
+    let aborted: boolean | undefined;
+    await settleRecipeCall('p', 'apply', outer.signal, undefined, async (signal) => {
+      aborted = signal.aborted;
+    });
+    expect(aborted).toBe(true);
+  });
+
+  it('leaves no listener behind on the run’s signal', async () => {
+    const outer = new AbortController();
+    const exitHooks = process.listenerCount('beforeExit');
+    for (let i = 0; i < 20; i++) await settleRecipeCall('p', 'apply', outer.signal, 1000, async () => i);
+    await settleRecipeCall('p', 'apply', outer.signal, 1000, async () => { throw new Error('x'); }).catch(() => undefined);
+    let called = 0;
+    const probe = new AbortController();
+    const spy = probe.signal;
+    const add = spy.addEventListener.bind(spy);
+    const remove = spy.removeEventListener.bind(spy);
+    let live = 0;
+    spy.addEventListener = ((...a: Parameters<typeof add>) => { live++; return add(...a); }) as typeof add;
+    spy.removeEventListener = ((...a: Parameters<typeof remove>) => { live--; return remove(...a); }) as typeof remove;
+    await settleRecipeCall('p', 'apply', spy, 1000, async () => { called++; });
+    expect(called).toBe(1);
+    expect(live).toBe(0);
+    expect(process.listenerCount('beforeExit')).toBe(exitHooks);
+  });
+});
+
+describe('execForPart', () => {
+  const run = (args: string[], options = {}, signal = never, progress: string[] = []) =>
+    execForPart('part app.p (paths)', '/bin/sh', ['-c', ...args], options, signal, (l) => void progress.push(l));
+
+  it('returns the output of a command that succeeds, and shows its last line as progress', async () => {
+    const progress: string[] = [];
+    const r = await run(['printf "one\\ntwo\\n"; printf "warn" >&2'], {}, never, progress);
+    expect(r).toEqual({ code: 0, stdout: 'one\ntwo\n', stderr: 'warn' });
+    expect(progress[0]).toBe('two');
+  });
+
+  it('passes input, working directory and environment (a variable set, one removed)', async () => {
+    const dir = tempDir();
+    process.env['ENVBUILD_TEST_DROPPED'] = 'was-set';
+    try {
+      const r = await run(['cat; pwd; echo "[$ADDED][${ENVBUILD_TEST_DROPPED-unset}]"'], { input: 'from stdin\n', cwd: dir, env: { ADDED: 'yes', ENVBUILD_TEST_DROPPED: undefined } });
+      expect(r.stdout).toBe(`from stdin\n${dir}\n[yes][unset]\n`);
+    } finally {
+      delete process.env['ENVBUILD_TEST_DROPPED'];
+    }
+  });
+
+  it('fails with the command, its exit code and the end of its output, redacted', async () => {
+    const e = (await run(['echo "fetching https://u:Exec-S3cret@h/"; echo "it broke" >&2; exit 3', 'sh', 'https://u:Exec-S3cret@h/x']).catch((err: unknown) => err)) as UserError;
+    expect(e).toBeInstanceOf(UserError);
+    expect(e.code).toBe('EEXEC');
+    expect(e.message).toBe(
+      `part app.p (paths): /bin/sh -c echo "fetching https://u:***@h/"; echo "it broke" >&2; exit 3 sh https://u:***@h/x exited with code 3:\n    fetching https://u:***@h/\n    it broke`,
+    );
+    expect(e.hint).toBe("the output above is the command's own; fix the cause and apply again");
+  });
+
+  it('says a command failed without output, and one killed by a signal', async () => {
+    await expect(run(['exit 2'])).rejects.toThrow(/^part app\.p \(paths\): \/bin\/sh -c exit 2 exited with code 2$/);
+    await expect(run(['kill -TERM $$'])).rejects.toThrow(/ was killed by SIGTERM$/);
+  });
+
+  it('returns a failure when told to allow it', async () => {
+    expect(await run(['echo out; exit 5'], { allowFailure: true })).toEqual({ code: 5, stdout: 'out\n', stderr: '' });
+    expect((await run(['kill -KILL $$'], { allowFailure: true })).code).toBe(128);
+  });
+
+  it('shows only the last 40 lines of a long output, and cuts a very long line', async () => {
+    const e = (await run(['for i in $(seq 1 45); do echo "line $i"; done; head -c 1500 /dev/zero | tr "\\0" x; echo; exit 1']).catch((err: unknown) => err)) as UserError;
+    const lines = e.message.split('\n');
+    expect(lines[1]).toBe('    …');
+    expect(lines[2]).toBe('    line 7');
+    expect(lines.at(-2)).toBe('    line 45');
+    expect(lines.at(-1)).toBe(`    ${'x'.repeat(1000)} […500 more characters]`);
+    expect(lines).toHaveLength(2 + 40);
+    const exact = (await run(['for i in $(seq 1 40); do echo "l$i"; done; exit 1']).catch((err: unknown) => err)) as UserError;
+    expect(exact.message.split('\n')[1]).toBe('    l1');
+    const edge = (await run([`head -c 1000 /dev/zero | tr "\\0" y; exit 1`]).catch((err: unknown) => err)) as UserError;
+    expect(edge.message.split('\n')[1]).toBe(`    ${'y'.repeat(1000)}`);
+  });
+
+  it('keeps only the last MiB of a flood of output, cut at a line start', async () => {
+    const r = await run([`yes ${'a'.repeat(999)} | head -n 3000; echo last`]);
+    const [note, ...rest] = r.stdout.split('\n');
+    expect(note).toMatch(/^\[… \d+ earlier bytes of output not kept\]$/);
+    const dropped = Number(/\d+/.exec(note!)![0]);
+    const kept = rest.join('\n');
+    expect(dropped + Buffer.byteLength(kept)).toBe(3000 * 1000 + 5);
+    expect(Buffer.byteLength(kept)).toBeLessThanOrEqual(KEPT_BYTES);
+    expect(Buffer.byteLength(kept)).toBeGreaterThan(KEPT_BYTES - 1000);
+    expect(rest.slice(0, -2).every((l) => l === 'a'.repeat(999))).toBe(true);
+    expect(rest.at(-2)).toBe('last');
+  });
+
+  it('says a program cannot be run', async () => {
+    const e = (await execForPart('part app.p (paths)', '/nonexistent/prog', ['--token=x'], {}, never, () => undefined).catch((err: unknown) => err)) as UserError;
+    expect(e).toMatchObject({ code: 'EEXEC', message: 'part app.p (paths): cannot run /nonexistent/prog: ENOENT', hint: 'is the program installed and on PATH?' });
+  });
+
+  it('stops the command and what it started when the run is interrupted', async () => {
+    const dir = tempDir();
+    const pidFile = path.join(dir, 'pid');
+    const controller = new AbortController();
+    const running = run([`sleep 30 & echo $! > ${pidFile}; wait`], {}, controller.signal);
+    for (let i = 0; i < 200 && !(fs.existsSync(pidFile) && fs.readFileSync(pidFile, 'utf8').endsWith('\n')); i++) await new Promise((r) => setTimeout(r, 20));
+    const grandchild = Number(fs.readFileSync(pidFile, 'utf8'));
+    controller.abort(new Error('ctrl-c'));
+    await expect(running).rejects.toThrow('ctrl-c');
+    let alive = true;
+    for (let i = 0; i < 100 && alive; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      try {
+        process.kill(grandchild, 0);
+      } catch {
+        alive = false;
+      }
+    }
+    expect(alive).toBe(false);
+    // Already interrupted: nothing is started.
+    await expect(run([`touch ${path.join(dir, 'started')}`], {}, controller.signal)).rejects.toThrow('ctrl-c');
+    const plain = new AbortController();
+    plain.abort();
+    await expect(run(['true'], {}, plain.signal)).rejects.toThrow();
+    expect(fs.existsSync(path.join(dir, 'started'))).toBe(false);
+  });
+});

@@ -1,0 +1,192 @@
+/**
+ * Planning an environment's parts, as `envbuild plan` shows it: which parts are created,
+ * updated, replaced, removed or left alone, and the reasons given — from the recorded parts,
+ * the manifest's options, the recipe's identity, credentials, drift of created files and the
+ * parts a part reads from. Real recipe module and files in a temp dir (test/parts/fixture.ts).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Diagnostic } from '../../src/errors/diagnostic.js';
+import { UserError } from '../../src/errors/user-error.js';
+import { filesystemNow } from '../../src/parts/claims.js';
+import { defaultDecision, planParts } from '../../src/parts/plan-parts.js';
+import { makeLookup } from '../../src/parts/scope.js';
+import { applyPart } from '../../src/parts/run-part.js';
+import type { Action, DesiredEnvironment, DesiredPart, EnvironmentPlan, PartPlan } from '../../src/plan/types.js';
+import type { PartRecord } from '../../src/recipe-api/api.js';
+import type { EnvironmentState } from '../../src/state/types.js';
+import { runnerProject, type RunnerProject } from './fixture.js';
+
+const envPlan = (action: Action): EnvironmentPlan => ({ name: 'app', action, path: '', reasons: [], notes: [], warnings: [], removals: [], writes: [], adopt: false, parts: [], rebuild: false, conflicts: [] });
+
+async function apply(p: RunnerProject, part: DesiredPart, env: NodeJS.ProcessEnv = {}): Promise<PartRecord> {
+  const lookup = makeLookup(p.manifest, [p.desired], 'app', () => undefined, env);
+  return applyPart(p.manifest, p.desired, part, null, lookup, p.hooks(), { project: p.dir, otherRoots: [], otherClaims: [], since: await filesystemNow() });
+}
+
+async function plan(
+  p: RunnerProject,
+  parts: DesiredPart[],
+  recorded: Record<string, PartRecord> | null,
+  action: Action = 'no-op',
+  opts: { env?: NodeJS.ProcessEnv; changing?: string[]; desired?: Partial<DesiredEnvironment> | null } = {},
+): Promise<{ plans: Array<Pick<PartPlan, 'name' | 'action' | 'reasons'>>; changing: string[]; diagnostics: Diagnostic[] }> {
+  const changing = new Set(opts.changing ?? []);
+  const diagnostics: Diagnostic[] = [];
+  const d = opts.desired === null ? undefined : ({ ...p.desired, parts, ...opts.desired } as DesiredEnvironment);
+  const environments: Record<string, EnvironmentState> = recorded ? { app: { path: p.envPath, inputs: p.desired.inputs, entries: [], parts: recorded } as EnvironmentState } : {};
+  const plans = await planParts(envPlan(action), d, { manifest: p.manifest, desired: d ? [d] : [], environments, processEnv: opts.env ?? {} }, changing, diagnostics);
+  return { plans: plans.map(({ name, action: a, reasons }) => ({ name, action: a, reasons })), changing: [...changing].sort(), diagnostics };
+}
+
+describe('planParts', () => {
+  it('leaves an unchanged part alone, and creates a new one', async () => {
+    const p = await runnerProject();
+    const a = await p.part({ files: { 'a.txt': 'a' } }, 'a');
+    const recordA = await apply(p, a);
+    const b = await p.part({ files: { 'b.txt': 'b' } }, 'b');
+    expect(await plan(p, [a, b], { a: recordA })).toEqual({
+      plans: [
+        { name: 'a', action: 'no-op', reasons: [] },
+        { name: 'b', action: 'create', reasons: ['new part'] },
+      ],
+      changing: ['app.b'],
+      diagnostics: [],
+    });
+  });
+
+  it('removes parts no longer in the manifest, and all of them with their environment, last applied first', async () => {
+    const p = await runnerProject();
+    const a = await p.part({}, 'a');
+    const b = await p.part({}, 'b');
+    const recorded = { a: await apply(p, a), b: await apply(p, b) };
+    expect((await plan(p, [a], recorded)).plans).toEqual([
+      { name: 'b', action: 'remove', reasons: ['no longer in the manifest'] },
+      { name: 'a', action: 'no-op', reasons: [] },
+    ]);
+    const gone = await plan(p, [a, b], recorded, 'remove');
+    expect(gone.plans).toEqual([
+      { name: 'b', action: 'remove', reasons: ['environment removed'] },
+      { name: 'a', action: 'remove', reasons: ['environment removed'] },
+    ]);
+    expect(gone.changing).toEqual(['app.a', 'app.b']);
+    // An environment gone from the manifest: its recorded parts go.
+    expect((await plan(p, [], recorded, 'remove', { desired: null })).plans.map((x) => x.action)).toEqual(['remove', 'remove']);
+  });
+
+  it('makes every part again in a new or replaced environment', async () => {
+    const p = await runnerProject();
+    const a = await p.part({}, 'a');
+    const b = await p.part({}, 'b');
+    const recorded = { a: await apply(p, a) };
+    expect((await plan(p, [a, b], null, 'create')).plans).toEqual([
+      { name: 'a', action: 'create', reasons: ['new environment'] },
+      { name: 'b', action: 'create', reasons: ['new environment'] },
+    ]);
+    expect((await plan(p, [a, b], recorded, 'replace')).plans).toEqual([
+      { name: 'a', action: 'replace', reasons: ['environment replaced'] },
+      { name: 'b', action: 'create', reasons: ['environment replaced'] },
+    ]);
+  });
+
+  it('updates a part whose options, recipe or created files changed, saying which', async () => {
+    const p = await runnerProject();
+    const part = await p.part({ files: { 'a.txt': 'a' }, dirs: ['d'] });
+    const record = await apply(p, part);
+    const changed = await p.part({ files: { 'a.txt': 'A' }, dirs: ['d'], link: 'x' });
+    expect((await plan(p, [changed], { p: record })).plans).toEqual([{ name: 'p', action: 'update', reasons: ['options changed: files, link'] }]);
+    const older = { ...record, version: './recipes/paths.mjs#0000000000000000@0' };
+    expect((await plan(p, [part], { p: older })).plans[0]!.reasons).toEqual([`recipe changed ${older.version} → ${part.loaded.identity}`]);
+    fs.writeFileSync(path.join(p.envPath, 'a.txt'), 'edited');
+    fs.rmdirSync(path.join(p.envPath, 'd'));
+    expect((await plan(p, [part], { p: record })).plans[0]).toEqual({ name: 'p', action: 'update', reasons: ['d missing', 'a.txt edited'] });
+  });
+
+  it('says a credential changed when only the fingerprint differs', async () => {
+    const p = await runnerProject();
+    const url = (t: string) => `https://u:${t}@h.example/simple`;
+    const record = await apply(p, await p.part({ token: url('Plan-Token-1') }));
+    const changed = await p.part({ token: url('Plan-Token-2') });
+    expect((await plan(p, [changed], { p: record })).plans[0]).toEqual({ name: 'p', action: 'update', reasons: ['credentials changed in options: token'] });
+    // A value from the environment, recorded as its reference.
+    const fromEnv = await p.part({ token: '${env:PLAN_SECRET}', files: {} });
+    const envRecord = await apply(p, fromEnv, { PLAN_SECRET: 'env-value-one' });
+    expect((await plan(p, [fromEnv], { p: envRecord }, 'no-op', { env: { PLAN_SECRET: 'env-value-one' } })).plans[0]!.action).toBe('no-op');
+    expect((await plan(p, [fromEnv], { p: envRecord }, 'no-op', { env: { PLAN_SECRET: 'env-value-two' } })).plans[0]).toEqual({
+      name: 'p',
+      action: 'update',
+      reasons: ['credentials changed in options: token'],
+    });
+    // Nothing visible nor secret differs: the interpreter or layout did.
+    const plain = await apply(p, await p.part({ files: {} }));
+    expect((await plan(p, [await p.part({ files: {} })], { p: { ...plain, fingerprint: 'other' } })).plans[0]!.reasons).toEqual(['interpreter or layout changed']);
+  });
+
+  it('re-plans a part whose inputs from another part change', async () => {
+    const p = await runnerProject();
+    const reader = { ...(await p.part({}, 'reader')), uses: [{ env: 'app', part: 'writer' }] };
+    const record = await apply(p, await p.part({}, 'reader'));
+    const changing = ['app.writer'];
+    expect((await plan(p, [reader], { reader: record }, 'no-op', { changing })).plans[0]).toEqual({ name: 'reader', action: 'update', reasons: ['uses app.writer, which changes'] });
+    expect((await plan(p, [reader], null, 'no-op', { changing })).plans[0]!.action).toBe('create');
+    expect((await plan(p, [reader], { reader: record }, 'replace', { changing })).plans[0]!.action).toBe('replace');
+    expect((await plan(p, [reader], { reader: record })).plans[0]!.action).toBe('no-op');
+  });
+
+  it('reports bad references and invalid options as located diagnostics, planning nothing for the part', async () => {
+    const p = await runnerProject();
+    const bad = await plan(p, [await p.part({ files: { 'a.txt': '${env:PLAN_UNSET}' } })], null);
+    expect(bad.plans).toEqual([{ name: 'p', action: 'no-op', reasons: [] }]);
+    expect(bad.changing).toEqual([]);
+    expect(bad.diagnostics.map((d) => [d.severity, d.keyPath, d.message])).toEqual([
+      ['error', 'environments.app.parts.p.files.a.txt', '${env:PLAN_UNSET}: the environment variable PLAN_UNSET is not set (write ${env:PLAN_UNSET:-default} to allow that)'],
+    ]);
+    expect(bad.diagnostics[0]!.location).toBeDefined();
+    expect(bad.diagnostics[0]!.location!.line).toBe(6);
+    const invalid = await plan(p, [await p.part({ filez: 1 })], null);
+    expect(invalid.plans).toEqual([{ name: 'p', action: 'no-op', reasons: [] }]);
+    expect(invalid.diagnostics.map((d) => d.message)).toEqual(['unknown option "filez" for recipe paths; did you mean "files"?']);
+  });
+
+  it("uses the recipe's own plan, and labels its failure with the part", async () => {
+    const p = await runnerProject();
+    const part = await p.part({});
+    const withPlan = (planFn: unknown): DesiredPart => ({ ...part, loaded: { ...part.loaded, recipe: { ...part.loaded.recipe, plan: planFn } } }) as DesiredPart;
+    const record = await apply(p, part);
+    let seen: unknown;
+    const own = withPlan(async (input: { changes: string[]; previous: unknown; part: string; manifestDir: string }) => {
+      seen = input;
+      return { action: 'update', reasons: ['the recipe says so'] };
+    });
+    expect((await plan(p, [own], { p: record })).plans[0]).toEqual({ name: 'p', action: 'update', reasons: ['the recipe says so'] });
+    expect(seen).toMatchObject({ part: 'p', changes: [], previous: record, manifestDir: p.dir });
+    const quiet = withPlan(async () => ({ action: 'no-op', reasons: ['ignored'] }));
+    expect((await plan(p, [quiet], { p: record })).plans[0]!.reasons).toEqual([]);
+    const failing = withPlan(async () => {
+      throw new UserError('EPLAN', 'cannot decide');
+    });
+    await expect(plan(p, [failing], { p: record })).rejects.toThrow('part app.p (paths): cannot decide');
+  });
+
+  it('passes what the lock pins for the part to its plan', async () => {
+    const p = await runnerProject();
+    const part = await p.part({});
+    let seen: unknown;
+    const own = { ...part, loaded: { ...part.loaded, recipe: { ...part.loaded.recipe, plan: async (input: unknown) => ((seen = input), { action: 'no-op', reasons: [] }) } } } as DesiredPart;
+    const pinned = { requirements: ['a==1'] };
+    await plan(p, [own], null, 'no-op', { desired: { locked: { byPart: new Map([['p', pinned]]) } as never } });
+    expect(seen).toMatchObject({ locked: pinned });
+    await plan(p, [own], null, 'no-op', { desired: { locked: { byPart: new Map([['other', pinned]]) } as never } });
+    expect(seen).not.toHaveProperty('locked');
+  });
+});
+
+describe('defaultDecision', () => {
+  it('creates a new part, updates a changed one, leaves the rest', () => {
+    const prev = {} as PartRecord;
+    expect(defaultDecision(null, ['x'])).toEqual({ action: 'create', reasons: ['new part'] });
+    expect(defaultDecision(prev, ['a', 'b'])).toEqual({ action: 'update', reasons: ['a', 'b'] });
+    expect(defaultDecision(prev, [])).toEqual({ action: 'no-op', reasons: [] });
+  });
+});
