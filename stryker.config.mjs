@@ -34,6 +34,16 @@ export default {
   clearTextReporter: { allowColor: false, logTests: false, reportMutants: false },
   tempDirName: '.stryker-tmp',
   cleanTempDir: 'always',
-  timeoutMS: 30_000,
+  // Stryker allows a mutant 1.5× its tests' own time plus this: a mutant that hangs (a loop
+  // whose exit was mutated) is cut off 5 s late instead of 30 s, and the in-process tests
+  // take well under that.
+  timeoutMS: 5_000,
+  // A second run in the same tree (one folder per run on a shared machine) must not copy the
+  // first one's sandbox or reports into its own.
+  ignorePatterns: ['.stryker-tmp*', 'reports', '.mut-*', 'mutc.*'],
+  // Reruns test only the mutants whose code or covering tests changed since the last run
+  // (reports/stryker-incremental.json); `npm run mutate -- --force` tests everything again.
+  incremental: true,
+  incrementalFile: 'reports/stryker-incremental.json',
   thresholds: { high: 90, low: 80, break: null },
 };

@@ -21,6 +21,7 @@ import { lockGlobals, lockInterpreter } from '../lock/machine.js';
 import { canonical, lockFileName, type EnvironmentLock, type EnvironmentLockStatus, type LockedPackage, type LockPackage } from '../lock/model.js';
 import { portablePath } from '../lock/paths.js';
 import { readLockFile } from '../lock/read-lock.js';
+import { FileHashes } from '../lock/file-fingerprints.js';
 import { fileProblems } from '../lock/verify-files.js';
 import { writeLockText } from '../lock/write-lock.js';
 import type { Manifest } from '../manifest/types.js';
@@ -239,14 +240,21 @@ async function resolve(
   };
 }
 
-/** Writes the lock files the lock stage made or changed (apply, lock). Returns the files written. */
-export async function writeLocks(desired: readonly DesiredEnvironment[]): Promise<string[]> {
+/**
+ * Writes the lock files the lock stage made or changed (apply, lock). Returns the files written.
+ * The local files a new lock names are fingerprinted now, so that the next run's check of the
+ * lock — a no-op apply — reads no wheel and writes nothing, not even the fingerprint record.
+ */
+export async function writeLocks(desired: readonly DesiredEnvironment[], manifestDir: string): Promise<string[]> {
   const written: string[] = [];
+  let hashes: FileHashes | undefined;
   for (const d of desired) {
     const l = d.locked;
     if (!l?.write || l.text === null) continue;
     await writeLock(l.file, l.text);
     written.push(l.file);
+    if (l.lock) await fileProblems(l.lock, manifestDir, (hashes ??= await FileHashes.open()));
   }
+  await hashes?.save();
   return written;
 }

@@ -274,7 +274,7 @@ async function execute(prepared: Prepared, options: ApplyOptions, destroying: bo
     }));
 
   // Locks first, as uv and pixi do: the environment is then made from what they pin.
-  if (!destroying) await writeLocks(desired);
+  if (!destroying) await writeLocks(desired, prepared.manifest.dir);
   // Outcomes are reported in plan order, whichever environment finished first.
   const order = new Map(working.map((e, i) => [e.name, i]));
   try {

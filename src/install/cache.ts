@@ -79,13 +79,14 @@ export async function makeTempDir(cacheDir: string, sub: string, label: string):
  * The cache entry for a wheel file whose sha256 the caller computed or verified: found, or
  * unpacked and verified now (a UserError when RECORD does not match, with nothing left behind).
  */
-export async function ensureCached(cacheDir: string, wheelFile: string, filename: string, sha256: string, allowRecordMismatch: boolean, bytes?: Buffer): Promise<CacheHit> {
+export async function ensureCached(cacheDir: string, wheelFile: string, filename: string, sha256: string, allowRecordMismatch: boolean, bytes?: Uint8Array): Promise<CacheHit> {
   const hit = await lookupCached(cacheDir, sha256, allowRecordMismatch);
   if (hit !== undefined) return hit;
   const tmp = await makeTempDir(cacheDir, WHEELS_DIR, sha256);
   let entry: CachedWheel;
   try {
-    entry = await unpackWheel(wheelFile, filename, sha256, tmp, allowRecordMismatch, bytes);
+    // Uint8Array in the signature: the published declarations must not need Node's types.
+    entry = await unpackWheel(wheelFile, filename, sha256, tmp, allowRecordMismatch, bytes && Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   } catch (e) {
     await fs.rm(tmp, { recursive: true, force: true });
     throw e;

@@ -75,7 +75,8 @@ describe('one plan per apply', () => {
     expect(a.code).toBe(0);
     expect(b.stderr.replace(/^envbuild-trace .*\n/gm, '')).toBe('');
     expect(b.code).toBe(0);
-    expect(stages(b.stderr)).toEqual([
+    // Whether the second found the lock still held depends on timing: its wait is not checked here.
+    expect(stages(b.stderr).filter((s) => s !== 'waiting for the lock')).toEqual([
       'load manifest',
       'resolve',
       'observe and plan',
