@@ -258,7 +258,7 @@ describe('refusals', () => {
     fs.mkdirSync(statePath(manifest), { recursive: true });
     const e = await readState(manifest, 'x').catch((err: unknown) => err);
     expect(e).toBeInstanceOf(UserError);
-    expect(e).toMatchObject({ code: 'ESTATE_CORRUPT', message: `refusing to use ${statePath(manifest)}: it is a directory`, hint: 'nothing was changed; move it away' });
+    expect(e).toMatchObject({ code: 'ESTATE_CORRUPT', message: `refusing to use ${statePath(manifest)}: it is a directory`, hint: 'nothing was changed; move the directory away (envbuild never deletes what it did not create), then run again' });
   });
 
   // root reads and writes anything: these two cannot happen to it.
