@@ -49,7 +49,8 @@ export async function checkClaims(claims: readonly unknown[], rules: ClaimRules,
   const accepted = new Map<string, CreatedPath>();
   const previous = new Set(rules.previous.map((c) => c.path));
   for (const p of claims) {
-    if (typeof p !== 'string' || !path.isAbsolute(p) || path.normalize(p) !== p || !(isInside(rules.envRoot, p) || isInside(rules.project, p))) {
+    // path.normalize keeps a trailing slash; recorded, it would make the next run refuse the state.
+    if (typeof p !== 'string' || !path.isAbsolute(p) || path.normalize(p) !== p || p.endsWith('/') || !(isInside(rules.envRoot, p) || isInside(rules.project, p))) {
       throw refuse(rules, String(p), 'is not a normalised absolute path inside the environment or the project');
     }
     const forbidden = forbiddenBecause(p, rules);
