@@ -232,16 +232,24 @@ async function execute(prepared: Prepared, options: ApplyOptions, destroying: bo
         // Recorded after each step, so an interruption loses at most the one in flight.
         const parents = recordedParents(prepared.manifest.dir, d.path, envState.parents ?? [], owned);
         const { parents: _all, ...recorded } = envState;
+        const actions = new Map(envPlan.parts.map((p) => [p.name, p.action]));
+        // The start of a part an interrupted run left unfinished is kept until that part runs
+        // again: were it dropped here, a second interruption before the part's own start is
+        // recorded would leave the next run taking the files the first attempt made as not its.
+        const unfinished = Object.entries(trusted ? (previous?.pending ?? {}) : {}).filter(([name]) => {
+          const action = actions.get(name);
+          return d.parts.some((p) => p.name === name) && action !== undefined && action !== 'no-op' && action !== 'remove';
+        });
         let current: EnvironmentState = {
           ...recorded,
           ...(parents.length > 0 ? { parents } : {}),
+          ...(unfinished.length > 0 ? { pending: Object.fromEntries(unfinished) } : {}),
           parts,
           sitePackages: d.recipeEnv.sitePackages,
           ...(d.allowlist ? { allowlist: d.allowlist } : {}),
         };
         await save(envPlan.name, current);
 
-        const actions = new Map(envPlan.parts.map((p) => [p.name, p.action]));
         for (const part of d.parts) {
           const action = actions.get(part.name);
           if (!action || action === 'no-op' || action === 'remove') continue;
