@@ -30,6 +30,20 @@ export interface ClaimRules {
 
 /** The filesystem's clock now: the birth time of a new file (coarser than, and behind, Date.now()). */
 export async function filesystemNow(): Promise<number> {
+  // Filesystem times move in coarse ticks (the kernel's, a few ms): what was made just before
+  // may carry the very time of a first sample. Waiting for the clock to move past that sample
+  // makes the start strictly later than everything made before it, so a directory the layout
+  // made a moment before the part started is never taken for the part's own.
+  const first = await probeTime();
+  for (let tries = 0; tries < 200; tries++) {
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    const now = await probeTime();
+    if (now > first) return now;
+  }
+  return first;
+}
+
+async function probeTime(): Promise<number> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'envbuild-clock-'));
   try {
     const st = await fs.stat(dir);
