@@ -15,20 +15,7 @@ import type { InstallTarget, UninstallResult } from './types.js';
 
 /** `.dist-info` directories of `name` in the target's lib directories. */
 export async function findDistInfos(target: Pick<InstallTarget, 'purelib' | 'platlib'>, name: string): Promise<string[]> {
-  const wanted = canonicalName(name);
-  const found: string[] = [];
-  for (const lib of new Set([target.purelib, target.platlib])) {
-    let names: string[];
-    try {
-      names = await fs.readdir(lib);
-    } catch {
-      continue;
-    }
-    for (const n of names) {
-      if (n.endsWith('.dist-info') && canonicalName(n.slice(0, -'.dist-info'.length).split('-')[0] ?? '') === wanted) found.push(path.join(lib, n));
-    }
-  }
-  return found;
+  return (await distInfosByName(target)).get(canonicalName(name)) ?? [];
 }
 
 /** Every `.dist-info` directory in the target's lib directories by canonical name: one listing each. */

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { constants as fsc, lstatSync, readFileSync, readlinkSync, type BigIntStats } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { mapLimit } from '../python/concurrency-limit.js';
 import type { EntryDigest, Observed, TreeEntry } from './tree.js';
 import { UserError } from '../errors/user-error.js';
 import { entryBase, joinInside } from './safe-path.js';
@@ -52,27 +53,6 @@ export async function observe(root: string, rel: string): Promise<Observed> {
 }
 
 /**
- * `observe` with blocking calls, for observing many small entries at once (a plan looks at
- * every entry of every environment): an lstat and a read each, with none of the promise and
- * file-handle churn of thousands of concurrent reads — at 1,000 environments that churn, and
- * the garbage it leaves, cost more than the reads themselves.
- */
-export function observeSync(root: string, rel: string): Observed {
-  const abs = joinInside(root, rel);
-  let st;
-  try {
-    st = lstatSync(abs);
-  } catch (e) {
-    if (isNotFound(e)) return { kind: 'missing' };
-    throw e;
-  }
-  if (st.isSymbolicLink()) return { kind: 'symlink', target: readlinkSync(abs) };
-  if (st.isDirectory()) return { kind: 'dir' };
-  if (st.isFile()) return { kind: 'file', sha256: sha256(readFileSync(abs)), mode: st.mode & 0o7777, size: st.size };
-  return { kind: 'other' };
-}
-
-/**
  * A recorded file entry with the fingerprint of the file envbuild left there (see
  * `statFingerprint`): when the file still has that fingerprint, its content is taken as the
  * recorded digest without reading it.
@@ -105,11 +85,14 @@ export function fingerprintSync(root: string, rel: string): string | undefined {
 }
 
 /**
- * `observeSync` for a path state recorded with a fingerprint: one lstat, and the read and hash
- * only when the fingerprint or the mode changed. What `known` claims is believed only as far as
- * the disk confirms it.
+ * `observe` with blocking calls, for observing many small entries at once (a plan looks at
+ * every entry of every environment): an lstat and a read each, with none of the promise and
+ * file-handle churn of thousands of concurrent reads — at 1,000 environments that churn, and
+ * the garbage it leaves, cost more than the reads themselves. With `known` (a path state
+ * recorded with a fingerprint) the read and hash happen only when the fingerprint or the mode
+ * changed: what `known` claims is believed only as far as the disk confirms it.
  */
-export function observeKnownSync(root: string, rel: string, known: KnownFile): Observed {
+export function observeSync(root: string, rel: string, known?: KnownFile): Observed {
   const abs = joinInside(root, rel);
   let st;
   try {
@@ -118,16 +101,14 @@ export function observeKnownSync(root: string, rel: string, known: KnownFile): O
     if (isNotFound(e)) return { kind: 'missing' };
     throw e;
   }
-  const { digest } = known;
-  if (digest.kind === 'file' || digest.kind === 'copy') {
-    const mode = Number(st.mode & 0o7777n);
-    if (statFingerprint(st) === known.stat && (digest.kind === 'copy' || mode === digest.mode)) {
-      return { kind: 'file', sha256: digest.sha256, mode, size: Number(st.size) };
-    }
+  const mode = Number(st.mode & 0o7777n);
+  const digest = known?.digest;
+  if (digest && (digest.kind === 'file' || digest.kind === 'copy') && statFingerprint(st) === known.stat && (digest.kind === 'copy' || mode === digest.mode)) {
+    return { kind: 'file', sha256: digest.sha256, mode, size: Number(st.size) };
   }
   if (st.isSymbolicLink()) return { kind: 'symlink', target: readlinkSync(abs) };
   if (st.isDirectory()) return { kind: 'dir' };
-  if (st.isFile()) return { kind: 'file', sha256: sha256(readFileSync(abs)), mode: Number(st.mode & 0o7777n), size: Number(st.size) };
+  if (st.isFile()) return { kind: 'file', sha256: sha256(readFileSync(abs)), mode, size: Number(st.size) };
   return { kind: 'other' };
 }
 
@@ -174,19 +155,7 @@ export async function writeEntry(root: string, entry: TreeEntry): Promise<void> 
   }
   const tmp = `${abs}.envbuild-${randomBytes(4).toString('hex')}.tmp`;
   try {
-    switch (entry.kind) {
-      case 'file':
-        await fs.writeFile(tmp, entry.content, { mode: entry.mode ?? DEFAULT_FILE_MODE, flag: 'wx' });
-        // The umask may have narrowed the mode given to open(): set it exactly.
-        await fs.chmod(tmp, entry.mode ?? DEFAULT_FILE_MODE);
-        break;
-      case 'symlink':
-        await fs.symlink(entry.target, tmp);
-        break;
-      case 'copy':
-        await copyOrLink(entry.source, tmp, entry.mode);
-        break;
-    }
+    await create(entry, tmp);
     faultPoint(`temporary ${tmp}`);
     await replaceWith(tmp, abs);
     faultPoint(`write ${entry.path}`);
@@ -213,36 +182,35 @@ export async function writeFreshTree(root: string, entries: readonly TreeEntry[]
     made.add(rel);
     faultPoint(`mkdir ${rel}`);
   };
-  const rest: TreeEntry[] = [];
+  const rest: Array<Exclude<TreeEntry, { kind: 'dir' }>> = [];
   for (const entry of entries) {
     if (entry.kind === 'dir') await makeDir(entry.path);
     else rest.push(entry);
   }
   // A parent not listed as an entry of its own (mkdir -p, as writeEntry does).
   for (const entry of rest) await makeDir(entry.path.split('/').slice(0, -1).join('/'));
-  let next = 0;
-  const worker = async () => {
-    while (next < rest.length) {
-      signal?.throwIfAborted();
-      const entry = rest[next++]!;
-      const abs = joinInside(root, entry.path);
-      switch (entry.kind) {
-        case 'file':
-          await fs.writeFile(abs, entry.content, { mode: entry.mode ?? DEFAULT_FILE_MODE, flag: 'wx' });
-          // The umask may have narrowed the mode given to open(): set it exactly.
-          await fs.chmod(abs, entry.mode ?? DEFAULT_FILE_MODE);
-          break;
-        case 'symlink':
-          await fs.symlink(entry.target, abs);
-          break;
-        case 'copy':
-          await copyOrLink(entry.source, abs, entry.mode);
-          break;
-      }
-      faultPoint(`write ${entry.path}`);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(8, rest.length) }, worker));
+  await mapLimit(rest, 8, async (entry) => {
+    signal?.throwIfAborted();
+    await create(entry, joinInside(root, entry.path));
+    faultPoint(`write ${entry.path}`);
+  });
+}
+
+/** Makes a file, link or copy entry at `dest`, which must not exist (exclusive create). */
+async function create(entry: Exclude<TreeEntry, { kind: 'dir' }>, dest: string): Promise<void> {
+  switch (entry.kind) {
+    case 'file':
+      await fs.writeFile(dest, entry.content, { mode: entry.mode ?? DEFAULT_FILE_MODE, flag: 'wx' });
+      // The umask may have narrowed the mode given to open(): set it exactly.
+      await fs.chmod(dest, entry.mode ?? DEFAULT_FILE_MODE);
+      break;
+    case 'symlink':
+      await fs.symlink(entry.target, dest);
+      break;
+    case 'copy':
+      await copyOrLink(entry.source, dest, entry.mode);
+      break;
+  }
 }
 
 /**

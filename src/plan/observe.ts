@@ -2,7 +2,7 @@ import { lstatSync, readlinkSync, type Stats } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { readEnvironmentId } from '../layout/identity.js';
-import { observeKnownSync, observeSync, type KnownFile } from '../layout/materialize.js';
+import { observeSync, type KnownFile } from '../layout/materialize.js';
 import type { Observed } from '../layout/tree.js';
 import type { StateFile } from '../state/types.js';
 import type { DesiredEnvironment, Observations, RootObservation } from './types.js';
@@ -89,7 +89,7 @@ async function observeRoot(root: string, paths: Set<string>, known?: ReadonlyMap
   const entries: Record<string, Observed> = {};
   for (const p of paths) {
     const k = known?.get(p);
-    entries[p] = k ? observeKnownSync(root, p, k) : observeSync(root, p);
+    entries[p] = observeSync(root, p, k);
   }
   return { children, entries, marker: await readEnvironmentId(root) };
 }

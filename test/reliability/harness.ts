@@ -12,8 +12,8 @@ import { writeNoteRecipe } from '../helpers/note-recipe.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { snapshotTree } from '../helpers/tree-snapshot.js';
 
-/** Three environments, five parts, one part reading another's output. */
-export const threeEnvironments = (python: string) => `envbuild: 1
+/** Two independent environments under one envs/, and a part reading another's output. */
+export const twoEnvironments = (python: string) => `envbuild: 1
 environments:
   a:
     python: ${python}
@@ -25,7 +25,10 @@ environments:
     isolation: system
     parts:
       one: {recipe: ./recipes/note.mjs, text: b1, dir: lib/extra}
-  c:
+`;
+
+/** Three environments, five parts, one part reading another's output. */
+export const threeEnvironments = (python: string) => `${twoEnvironments(python)}  c:
     python: ${python}
     parts:
       one: {recipe: ./recipes/note.mjs, text: c1}
@@ -210,4 +213,24 @@ export function stateDiff(got: unknown, want: unknown, at = '', out: string[] = 
     out.push(`${at}: ${JSON.stringify(got)?.slice(0, 200)} ≠ ${JSON.stringify(want)?.slice(0, 200)}`);
   }
   return out.slice(0, 5).join('; ');
+}
+
+/**
+ * How a project recovered after an interruption differs from a clean run's (`want`): the tree,
+ * the state record (field by field) and any staging or temporary left behind, each a line
+ * starting with `at`. Empty when it converged.
+ */
+export function convergenceFailures(dir: string, want: { readonly tree: readonly string[]; readonly state: unknown }, at: string): string[] {
+  const failures: string[] = [];
+  const tree = normalisedTree(dir);
+  if (JSON.stringify(tree) !== JSON.stringify(want.tree)) {
+    const extra = tree.filter((l) => !want.tree.includes(l));
+    const missing = want.tree.filter((l) => !tree.includes(l));
+    failures.push(`${at}: tree differs: extra ${JSON.stringify(extra)}, missing ${JSON.stringify(missing)}`);
+  }
+  const state = normalisedState(dir);
+  if (JSON.stringify(state) !== JSON.stringify(want.state)) failures.push(`${at}: state differs: ${stateDiff(state, want.state)}`);
+  const left = leftovers(dir);
+  if (left.length > 0) failures.push(`${at}: leftovers ${left.join(', ')}`);
+  return failures;
 }

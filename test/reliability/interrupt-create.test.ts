@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { debianPython } from '../helpers/require-python.js';
-import { cli, faultPoints, leftovers, makeScenario, normalisedState, normalisedTree, resetTo, pickKillPoints, stateDiff, threeEnvironments } from './harness.js';
+import { cli, convergenceFailures, faultPoints, makeScenario, normalisedState, normalisedTree, resetTo, pickKillPoints, threeEnvironments } from './harness.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 
@@ -50,15 +50,7 @@ describe('SIGKILL during a first apply', () => {
         failures.push(`${at}: recovering apply exited ${recovered.code}: ${recovered.stderr}`);
         continue;
       }
-      const tree = normalisedTree(work.dir);
-      if (JSON.stringify(tree) !== JSON.stringify(want.tree)) {
-        const extra = tree.filter((l) => !want.tree.includes(l));
-        const missing = want.tree.filter((l) => !tree.includes(l));
-        failures.push(`${at}: tree differs: extra ${JSON.stringify(extra)}, missing ${JSON.stringify(missing)}`);
-      }
-      if (JSON.stringify(normalisedState(work.dir)) !== JSON.stringify(want.state)) failures.push(`${at}: state differs: ${stateDiff(normalisedState(work.dir), want.state)}`);
-      const left = leftovers(work.dir);
-      if (left.length > 0) failures.push(`${at}: leftovers ${left.join(', ')}`);
+      failures.push(...convergenceFailures(work.dir, want, at));
     }
     console.log(
       `interrupted first apply: ${picks.length} of ${points.length} kill points tried (${twice.size} killed again while recovering), ${picks.length - new Set(failures.map((f) => f.split(':')[0])).size} converged`,

@@ -10,24 +10,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { debianPython } from '../helpers/require-python.js';
 import { tempDir } from '../helpers/temp-dir.js';
-import { cli, faultPoints, leftovers, makeScenario, normalisedState, normalisedTree, resetTo, stateDiff } from './harness.js';
+import { cli, convergenceFailures, faultPoints, leftovers, makeScenario, normalisedState, normalisedTree, resetTo, twoEnvironments } from './harness.js';
 
 const APPLY = ['apply', '--jobs', '2'];
-
-/** Two independent environments under one envs/ (made by whichever starts first), and a part reading another's output. */
-const twoEnvironments = (python: string) => `envbuild: 1
-environments:
-  a:
-    python: ${python}
-    parts:
-      one: {recipe: ./recipes/note.mjs, text: a1, file: one.txt}
-      two: {recipe: ./recipes/note.mjs, text: "from \${parts.one.file}", file: two.txt}
-  b:
-    python: ${python}
-    isolation: system
-    parts:
-      one: {recipe: ./recipes/note.mjs, text: b1, dir: lib/extra}
-`;
 
 describe('SIGKILL during a first apply of environments in parallel', () => {
   it('converges to the clean tree and state from every kill point, leaving no staging or temporaries', { timeout: 1_800_000 }, (ctx) => {
@@ -66,16 +51,7 @@ describe('SIGKILL during a first apply of environments in parallel', () => {
         failures.push(`${at}: recovering apply exited ${recovered.code}: ${recovered.stderr}`);
         continue;
       }
-      const tree = normalisedTree(work.dir);
-      if (JSON.stringify(tree) !== JSON.stringify(want.tree)) {
-        const extra = tree.filter((l) => !want.tree.includes(l));
-        const missing = want.tree.filter((l) => !tree.includes(l));
-        failures.push(`${at}: tree differs: extra ${JSON.stringify(extra)}, missing ${JSON.stringify(missing)}`);
-      }
-      const state = normalisedState(work.dir);
-      if (JSON.stringify(state) !== JSON.stringify(want.state)) failures.push(`${at}: state differs: ${stateDiff(state, want.state)}`);
-      const left = leftovers(work.dir);
-      if (left.length > 0) failures.push(`${at}: leftovers ${left.join(', ')}`);
+      failures.push(...convergenceFailures(work.dir, want, at));
     }
     console.log(`interrupted parallel apply: ${all.length} kill points tried for ${points.length} traced, ${killedCount} killed, ${all.length - new Set(failures.map((f) => f.split(':')[0])).size} converged`);
     expect(failures).toEqual([]);

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { debianPython } from '../helpers/require-python.js';
-import { cli, faultPoints, leftovers, makeScenario, normalisedState, normalisedTree, resetTo, pickKillPoints, threeEnvironments, type Scenario } from './harness.js';
+import { cli, convergenceFailures, faultPoints, makeScenario, normalisedState, normalisedTree, resetTo, pickKillPoints, threeEnvironments, type Scenario } from './harness.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const changed = (python: string) => `envbuild: 1
@@ -57,15 +57,7 @@ function killTrials(work: Scenario, start: string, trial: Trial, count: number, 
       failures.push(`${at}: recovering ${trial.command} exited ${recovered.code}: ${recovered.stderr}`);
       continue;
     }
-    const tree = normalisedTree(work.dir);
-    if (JSON.stringify(tree) !== JSON.stringify(want.tree)) {
-      const extra = tree.filter((l) => !want.tree.includes(l));
-      const missing = want.tree.filter((l) => !tree.includes(l));
-      failures.push(`${at}: tree differs: extra ${JSON.stringify(extra)}, missing ${JSON.stringify(missing)}`);
-    }
-    if (JSON.stringify(normalisedState(work.dir)) !== JSON.stringify(want.state)) failures.push(`${at}: state differs`);
-    const left = leftovers(work.dir);
-    if (left.length > 0) failures.push(`${at}: leftovers ${left.join(', ')}`);
+    failures.push(...convergenceFailures(work.dir, want, at));
   }
   const converged = picks.length - new Set(failures.map((f) => f.split(':')[0])).size;
   return { tried: picks.length, total: points.length, converged, failures };
