@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { debianPython } from '../helpers/require-python.js';
 import { makeProject, py, REPO, type Project } from '../helpers/project.js';
-import { snapshotTree } from '../helpers/tree-snapshot.js';
+import { projectTree } from '../helpers/tree-snapshot.js';
 
 /**
  * Every example is applied by a test: the simple ones here, the ones with prerequisites of
@@ -64,9 +64,9 @@ describe('examples', () => {
     expect(run('greet-loudly')).toBe('HELLO from greet');
     expect(fs.readFileSync(path.join(p.env('app'), 'etc', 'app.ini'), 'utf8')).toContain('greet = 1.0');
     expect(fs.existsSync(path.join(p.dir, 'var', 'created-year'))).toBe(true);
-    const before = snapshotTree(p.dir, { mtimes: true });
+    const before = projectTree(p.dir);
     expect(p.run('apply').stdout).toContain('Nothing to do');
-    expect(snapshotTree(p.dir, { mtimes: true })).toEqual(before);
+    expect(projectTree(p.dir)).toEqual(before);
     expect(p.run('destroy').code).toBe(0);
     expect(fs.existsSync(path.join(p.dir, 'var'))).toBe(false);
   });

@@ -83,3 +83,14 @@ export function treeChanges(before: ReadonlyMap<string, string>, after: Readonly
   for (const p of after.keys()) if (!before.has(p)) out.push(`added ${p}`);
   return out;
 }
+
+/**
+ * A project's tree with mtimes, leaving out the interpreter probe cache the tests keep under
+ * `.cache/` (and that directory's own mtime, which its atomic rewrite moves). The cache is
+ * shared machine state, not the project's: it keys each interpreter on its ctime, and the
+ * classic layout hard-links the Python 2.7 binary, so any test building a classic environment
+ * meanwhile moves that ctime and a later run rightly probes 2.7 again and records it.
+ */
+export function projectTree(dir: string): string[] {
+  return snapshotTree(dir, { mtimes: true }).filter((l) => !l.startsWith('.cache/interpreters.json ') && !l.startsWith('.cache/ '));
+}
