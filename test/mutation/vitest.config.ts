@@ -11,6 +11,12 @@ export default defineConfig({
   test: {
     ...(base.test?.env ? { env: base.test.env } : {}),
     testTimeout: 60_000,
+    // One module graph per worker instead of one per test file: a mutant's covering tests run
+    // about 7× faster, which is what brings `npm run mutate` under an hour on two cores. It is
+    // sound because these tests hold no module-level state between files: the whole set passes
+    // with --no-isolate in any order (`npx vitest run --config test/mutation/vitest.config.ts
+    // --no-isolate --sequence.shuffle`).
+    isolate: false,
     include: [
       'test/parts/**/*.test.ts',
       'test/plan/**/*.test.ts',
