@@ -48,15 +48,11 @@ export class EnvDirs {
     }
   }
 
-  /** Makes `dir` (and its parents) inside the environment; memoised per run. */
-  async ensure(dir: string): Promise<void> {
-    this.ensureSync(dir);
-  }
-
   /**
-   * The synchronous form: one `mkdir` per new directory. A directory made here under a checked
-   * parent is inside by construction (mkdir never follows a symlink in its last component), and
-   * so is an existing real directory there; only a symlink costs a `realpath`.
+   * Makes `dir` (and its parents) inside the environment, memoised per run: one `mkdir` per new
+   * directory. A directory made here under a checked parent is inside by construction (mkdir
+   * never follows a symlink in its last component), and so is an existing real directory there;
+   * only a symlink costs a `realpath`.
    */
   ensureSync(dir: string): void {
     if (this.checked.has(dir)) return;

@@ -93,6 +93,8 @@ describe('linking across file systems', () => {
       const run = form === 'link' ? linker.link(missing, path.join(tmp, 'dst')) : Promise.resolve().then(() => linker.linkSync(missing, path.join(tmp, 'dst')));
       await expect(run).rejects.toMatchObject({ code: 'ENOENT' });
       expect(fs.existsSync(path.join(tmp, 'dst'))).toBe(false);
+      // not taken for "this file system cannot clone": the next file still tries a clone
+      expect(linker.used).toBe('clone');
     });
   }
 });
