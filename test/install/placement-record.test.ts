@@ -50,7 +50,7 @@ describe('placing a wheel', () => {
       version: '1.0',
       modules: { 'a.py': 'A = 1\n' },
       // a data file named like an entry point is not a setuptools wrapper: only scripts are
-      data: { 'data/share/zed/zed': 'not a script\n', 'purelib/extra.py': 'E = 1\n' },
+      data: { 'data/share/zed/zed': 'not a script\n', 'purelib/extra.py': 'E = 1\n', 'scripts/tool.sh': '#!/bin/sh\necho hi\n' },
       entryPoints: { console_scripts: { zed: 'a:main' } },
     });
     await installWheels(target, [{ path: wheel }], opts);
@@ -61,6 +61,9 @@ describe('placing a wheel', () => {
     expect(fs.statSync(data).nlink).toBe(2);
     expect(fs.statSync(data).mode & 0o111).toBe(0);
     expect(fs.statSync(path.join(target.purelib, 'extra.py')).nlink).toBe(2);
+    // a script that does not start with #!python is linked as it is too
+    expect(read(path.join(target.scripts, 'tool.sh'))).toBe('#!/bin/sh\necho hi\n');
+    expect(fs.statSync(path.join(target.scripts, 'tool.sh')).nlink).toBe(2);
   });
 
   it('writes RECORD listing every installed file, sorted, whatever the order in the archive', async () => {
