@@ -114,3 +114,27 @@ describe('supportedTags beyond CPython on Linux', () => {
     ]);
   });
 });
+
+describe('supportedTags at the edges of the ABI rules', () => {
+  const linux = { platform: 'linux-x86_64', glibc: null, gilDisabled: false, maxUnicode: 0x10ffff };
+
+  it('falls back to the version when the SOABI has no ABI flags (cp311-win_amd64)', () => {
+    expect(supportedTags({ implementation: 'cpython', versionInfo: [3, 11, 7], soabi: 'cp311-win_amd64', wheelPlatform: { ...linux, platform: 'win-amd64' } })[0]).toBe('cp311-cp311-win_amd64');
+  });
+
+  it('needs no platform to list the pure tags of Python 2 and 3', () => {
+    expect(supportedTags({ implementation: 'cpython', versionInfo: [2, 7, 18], soabi: null, wheelPlatform: undefined })[0]).toBe('cp27-none-any');
+    expect(supportedTags({ implementation: 'cpython', versionInfo: [3, 9, 1], soabi: null, wheelPlatform: undefined }).slice(0, 3)).toEqual(['cp39-none-any', 'py39-none-any', 'py3-none-any']);
+  });
+
+  it('gives abi3 to CPython 3.2 and later only', () => {
+    const abi3 = (v: readonly [number, number, number]) => supportedTags({ implementation: 'cpython', versionInfo: v, soabi: null, wheelPlatform: linux }).filter((t) => t.includes('-abi3-'));
+    expect(abi3([3, 2, 0])).toEqual(['cp32-abi3-linux_x86_64']);
+    expect(abi3([3, 1, 0])).toEqual([]);
+    expect(abi3([2, 7, 18])).toEqual([]);
+  });
+
+  it('reads two-digit musl minors', () => {
+    expect(platformTags('linux-x86_64', null, '1.12')[0]).toBe('musllinux_1_12_x86_64');
+  });
+});
