@@ -70,7 +70,15 @@ export class EnvDirs {
   }
 
   private checkReal(dir: string): void {
-    const real = realpathSync(dir);
+    let real: string;
+    try {
+      real = realpathSync(dir);
+    } catch (e) {
+      // A dangling link (or a loop) is a user's problem to fix, not a crash.
+      throw new UserError('EINSTALL', `refusing to write into ${dir}: it is a symbolic link that cannot be followed (${(e as NodeJS.ErrnoException).code ?? 'error'})`, {
+        hint: 'remove the link and run again',
+      });
+    }
     if (!isInside(this.realPrefix, real)) {
       throw new UserError('EINSTALL', `refusing to write into ${dir}: it resolves to ${real}, outside the environment`, {
         hint: 'a symlink inside the environment points elsewhere; remove it and run again',

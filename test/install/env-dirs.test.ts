@@ -107,4 +107,14 @@ describe('EnvDirs', () => {
     expect(fs.readdirSync(outside)).toEqual([]);
     expect(fs.readFileSync(path.join(target.purelib, 'file.txt'), 'utf8')).toBe('a file');
   });
+
+  it('refuses a dangling symlink where a directory belongs, as a user error', async () => {
+    fs.symlinkSync(path.join(tmp, 'gone'), path.join(target.purelib, 'pkg'));
+    const wheel = await buildWheel(path.join(tmp, 'wh'), { name: 'pkg', version: '1.0', modules: { 'pkg/x.py': '' } });
+    const e = await rejection(installWheels(target, [{ path: wheel }], { cacheDir: path.join(tmp, 'cache'), env: {} }));
+    expect(e.code).toBe('EINSTALL');
+    expect(e.message).toBe(`refusing to write into ${path.join(target.purelib, 'pkg')}: it is a symbolic link that cannot be followed (ENOENT)`);
+    expect(e.hint).toBe('remove the link and run again');
+    expect(fs.existsSync(path.join(tmp, 'gone'))).toBe(false);
+  });
 });
