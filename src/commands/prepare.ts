@@ -14,7 +14,7 @@ import type { DiscoveryOptions } from '../python/index.js';
 import { resolveEnvironments, sortDiagnostics } from '../resolve/resolve-environments.js';
 import { resolutionProblems } from '../resolve/resolution-problems.js';
 import { otherStates, readState, stateBody, statePath } from '../state/store.js';
-import { emptyState, type LoadedState, type StateFile, type StateTrust } from '../state/types.js';
+import { emptyState, type EnvironmentState, type LoadedState, type StateFile, type StateTrust } from '../state/types.js';
 import { parseState } from '../state/validate-state.js';
 import { ENVBUILD_VERSION } from '../version.js';
 import { lockedVersions, lockEnvironments, type LockMode } from './locks.js';
@@ -120,13 +120,13 @@ async function identify(d: DesiredEnvironment, state: StateFile): Promise<Desire
  * marker carries on disk is the one the plan checked: it is recorded from now on.
  */
 function withFoundIds(state: StateFile, desired: readonly DesiredEnvironment[], plan: Plan): StateFile {
-  let environments = state.environments;
+  let environments: Record<string, EnvironmentState> | undefined;
+  const actions = new Map(plan.environments.map((e) => [e.name, e.action]));
   for (const d of desired) {
-    const rec = environments[d.name];
-    const action = plan.environments.find((e) => e.name === d.name)?.action;
-    if (rec && rec.id === undefined && d.id && action === 'no-op') environments = { ...environments, [d.name]: { ...rec, id: d.id } };
+    const rec = state.environments[d.name];
+    if (rec && rec.id === undefined && d.id && actions.get(d.name) === 'no-op') (environments ??= { ...state.environments })[d.name] = { ...rec, id: d.id };
   }
-  return environments === state.environments ? state : { ...state, environments };
+  return environments === undefined ? state : { ...state, environments };
 }
 
 /** A version-1 state belongs to this manifest when every environment it records is one this manifest declares there. */
