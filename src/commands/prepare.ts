@@ -10,7 +10,7 @@ import type { Manifest } from '../manifest/types.js';
 import { observeDisk } from '../plan/observe.js';
 import { planEnvironments } from '../plan/planner.js';
 import type { DesiredEnvironment, Plan } from '../plan/types.js';
-import type { DiscoveryOptions } from '../python/index.js';
+import { defaultCacheDir, type DiscoveryOptions } from '../python/index.js';
 import { resolveEnvironments, sortDiagnostics } from '../resolve/resolve-environments.js';
 import { resolutionProblems } from '../resolve/resolution-problems.js';
 import { otherStates, readState, stateBody, statePath } from '../state/store.js';
@@ -52,7 +52,7 @@ export interface Prepared {
  */
 export async function prepare(manifestFile: string, options: EngineOptions & { destroy?: boolean; validate?: boolean } = {}): Promise<Prepared> {
   traceStage('load manifest');
-  const manifest = await loadOrStandIn(manifestFile, options);
+  const { manifest, keepParsed } = await loadOrStandIn(manifestFile, options);
   const loaded = await readState(manifest.file, ENVBUILD_VERSION, (s) => belongsTo(manifest, s));
   const { state } = loaded;
   checkSelection(manifest, state, options.only);
@@ -68,7 +68,7 @@ export async function prepare(manifestFile: string, options: EngineOptions & { d
     : await lockEnvironments(manifest, resolved, state, { mode: options.lockMode ?? 'auto', ...(options.signal ? { signal: options.signal } : {}) });
   const identified = await Promise.all(resolved.map((d) => identify(d, state)));
   const desired = identified.map((d) => (locks.has(d.name) ? { ...d, locked: locks.get(d.name) } : d));
-  if (options.validate) return validated(manifest, desired, loaded);
+  if (options.validate) return kept(await validated(manifest, desired, loaded), keepParsed);
   traceStage('observe and plan');
   const observed = await observeDisk(desired, state, manifest.dir, { trusted: loaded.trust === 'signed' });
   const envPlan = planEnvironments(manifest.file, desired, state, observed, {
@@ -83,15 +83,24 @@ export async function prepare(manifestFile: string, options: EngineOptions & { d
   const plan = withLocks(await withParts(envPlan, manifest, desired, state), desired);
   // An unsigned (or migrated) state with environments is recorded again, signed, by apply.
   const stateRewrite = loaded.trust === 'unsigned' && !options.destroy && Object.keys(state.environments).length > 0;
-  return {
-    manifest,
-    desired,
-    state: withFoundIds(state, desired, plan),
-    stateText: loaded.trust === 'signed' ? (loaded.body ?? stateBody(state, manifest.file)) : '',
-    trust: loaded.trust,
-    ...(loaded.migratedFrom ? { migratedFrom: loaded.migratedFrom } : {}),
-    plan: { ...plan, notes: loaded.notes, ...(stateRewrite ? { stateRewrite } : {}) },
-  };
+  return kept(
+    {
+      manifest,
+      desired,
+      state: withFoundIds(state, desired, plan),
+      stateText: loaded.trust === 'signed' ? (loaded.body ?? stateBody(state, manifest.file)) : '',
+      trust: loaded.trust,
+      ...(loaded.migratedFrom ? { migratedFrom: loaded.migratedFrom } : {}),
+      plan: { ...plan, notes: loaded.notes, ...(stateRewrite ? { stateRewrite } : {}) },
+    },
+    keepParsed,
+  );
+}
+
+/** A prepared command: only now, with nothing found wrong, are the manifest files parsed for it kept. */
+function kept(prepared: Prepared, keepParsed: (() => void) | undefined): Prepared {
+  keepParsed?.();
+  return prepared;
 }
 
 /** validate: every environment planned as a first apply would (so every part's options are checked), from nothing. */
@@ -160,7 +169,7 @@ function backupStamp(): string {
  * The manifest; for destroy, when it is gone but its state is not, a stand-in declaring
  * nothing, so the recorded environments can still be removed.
  */
-async function loadOrStandIn(manifestFile: string, options: EngineOptions & { destroy?: boolean }): Promise<Manifest> {
+async function loadOrStandIn(manifestFile: string, options: EngineOptions & { destroy?: boolean }): Promise<{ manifest: Manifest; keepParsed?: () => void }> {
   const destroying = options.destroy === true;
   try {
     return await loadCollectingEverything(manifestFile, options);
@@ -170,7 +179,7 @@ async function loadOrStandIn(manifestFile: string, options: EngineOptions & { de
     const hasState = await fs.lstat(statePath(file)).then(() => true, () => false);
     if (!hasState) throw e;
     const at = { file, line: 1, col: 1 };
-    return {
+    const manifest: Manifest = {
       file,
       dir: path.dirname(file),
       format: 1,
@@ -178,6 +187,7 @@ async function loadOrStandIn(manifestFile: string, options: EngineOptions & { de
       source: { locate: () => at, locateKey: () => at } as unknown as Manifest['source'],
       locks: { dir: path.dirname(file), write: false },
     };
+    return { manifest };
   }
 }
 
@@ -229,9 +239,9 @@ function checkSelection(manifest: Manifest, state: StateFile, only: readonly str
  * next (interpreters, packages, recipes that cannot be found) are added, so a user fixes
  * everything in one pass.
  */
-async function loadCollectingEverything(manifestFile: string, options: EngineOptions & { destroy?: boolean }): Promise<Manifest> {
-  const { manifest, diagnostics } = await loadManifestWithProblems(manifestFile);
-  if (!diagnostics.some((d) => d.severity === 'error') && manifest) return manifest;
+async function loadCollectingEverything(manifestFile: string, options: EngineOptions & { destroy?: boolean }): Promise<{ manifest: Manifest; keepParsed?: () => void }> {
+  const { manifest, diagnostics, keepParsed } = await loadManifestWithProblems(manifestFile, treeCacheOf(options.discovery));
+  if (!diagnostics.some((d) => d.severity === 'error') && manifest) return { manifest, ...(keepParsed ? { keepParsed } : {}) };
   const more =
     manifest && !options.destroy
       ? await resolutionProblems(manifest, diagnostics, {
@@ -243,3 +253,9 @@ async function loadCollectingEverything(manifestFile: string, options: EngineOpt
 }
 
 export type { LoadedState };
+
+/** Parsed manifests are kept beside the interpreter probes (nowhere when those are not kept). */
+function treeCacheOf(discovery: DiscoveryOptions | undefined): { treeCache?: string } {
+  if (discovery?.cacheDir === null) return {};
+  return { treeCache: path.join(discovery?.cacheDir ?? defaultCacheDir(discovery?.env ?? process.env), 'manifest-trees') };
+}

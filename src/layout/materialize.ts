@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import crypto, { createHash, randomBytes } from 'node:crypto';
 import { constants as fsc, lstatSync, readFileSync, readlinkSync, type BigIntStats } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -10,8 +10,12 @@ import { faultPoint } from '../fault-injection.js';
 
 const DEFAULT_FILE_MODE = 0o644;
 
+// The one-shot `crypto.hash` (Node 20.12+) skips the Hash object: several times faster on the
+// small files a layout renders, which a plan hashes for every environment.
+const oneShot = (crypto as { hash?: (algorithm: string, data: string | Uint8Array) => string }).hash;
+
 export function sha256(data: string | Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
+  return oneShot ? oneShot('sha256', data) : createHash('sha256').update(data).digest('hex');
 }
 
 async function sha256File(file: string): Promise<string> {
@@ -20,6 +24,13 @@ async function sha256File(file: string): Promise<string> {
 
 /** What state records for an entry once written. */
 export async function digestEntry(entry: TreeEntry): Promise<EntryDigest> {
+  if (entry.kind !== 'copy') return digestContent(entry);
+  const data = await fs.readFile(entry.source);
+  return { kind: 'copy', size: data.length, sha256: sha256(data) };
+}
+
+/** `digestEntry` of an entry whose content is in memory (anything but a copy). */
+export function digestContent(entry: Exclude<TreeEntry, { kind: 'copy' }>): EntryDigest {
   switch (entry.kind) {
     case 'dir':
       return { kind: 'dir' };
@@ -27,10 +38,6 @@ export async function digestEntry(entry: TreeEntry): Promise<EntryDigest> {
       return { kind: 'file', sha256: sha256(entry.content), mode: entry.mode ?? DEFAULT_FILE_MODE };
     case 'symlink':
       return { kind: 'symlink', target: entry.target };
-    case 'copy': {
-      const data = await fs.readFile(entry.source);
-      return { kind: 'copy', size: data.length, sha256: sha256(data) };
-    }
   }
 }
 
