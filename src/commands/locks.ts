@@ -34,6 +34,8 @@ export type LockMode = 'auto' | 'relock' | 'locked' | 'frozen' | 'check';
 
 export interface LockStageOptions {
   readonly mode: LockMode;
+  /** Locks `lockedVersions` read in this run (others are read here). */
+  readonly read?: ReadonlyMap<string, { lock: EnvironmentLock; text: string } | null>;
   readonly signal?: AbortSignal;
   readonly progress?: (message: string) => void;
 }
@@ -44,12 +46,20 @@ export function lockFile(manifest: Manifest, environment: string): string {
   return path.join(dir, lockFileName(environment));
 }
 
-/** The interpreter version each existing lock pins, so that discovery can prefer it. */
-export async function lockedVersions(manifest: Manifest): Promise<Map<string, string>> {
+/** A lock file as read, by path (null: there is none). */
+export type LocksRead = Map<string, { lock: EnvironmentLock; text: string } | null>;
+
+/**
+ * The interpreter version each existing lock pins, so that discovery can prefer it. With
+ * `read`, each lock read is kept there for the lock stage, which then reads no file twice.
+ */
+export async function lockedVersions(manifest: Manifest, read?: LocksRead): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   for (const e of manifest.environments) {
     try {
-      const found = await readLockFile(lockFile(manifest, e.name));
+      const file = lockFile(manifest, e.name);
+      const found = await readLockFile(file);
+      read?.set(file, found);
       if (found) out.set(e.name, found.lock.interpreter.version);
     } catch {
       // an unreadable lock is reported by the lock stage itself
@@ -97,7 +107,7 @@ async function lockOne(
 ): Promise<EnvironmentLockStatus> {
   const file = lockFile(manifest, d.name);
   const shown = portablePath(file, manifest.dir);
-  const existing = await readLockFile(file);
+  const existing = options.read?.has(file) ? options.read.get(file)! : await readLockFile(file);
   const lookup = makeLookup(manifest, desired, d.name, (env, part) => state.environments[env]?.parts[part]?.outputs, process.env);
   const parts: LockablePart[] = [];
   for (const part of d.parts) {

@@ -17,7 +17,7 @@ import { otherStates, readState, stateBody, statePath } from '../state/store.js'
 import { emptyState, type EnvironmentState, type LoadedState, type StateFile, type StateTrust } from '../state/types.js';
 import { parseState } from '../state/validate-state.js';
 import { ENVBUILD_VERSION } from '../version.js';
-import { lockedVersions, lockEnvironments, type LockMode } from './locks.js';
+import { lockedVersions, lockEnvironments, type LockMode, type LocksRead } from './locks.js';
 import { traceStage } from '../trace.js';
 
 export interface EngineOptions {
@@ -59,13 +59,14 @@ export async function prepare(manifestFile: string, options: EngineOptions & { d
   const only = options.only && options.only.length > 0 ? { only: options.only } : {};
   // Destroy needs no interpreter: what to remove is all in the state.
   if (!options.destroy) traceStage('resolve');
-  const prefer = options.destroy ? undefined : await lockedVersions(manifest);
+  const locksRead: LocksRead = new Map();
+  const prefer = options.destroy ? undefined : await lockedVersions(manifest, locksRead);
   const resolved = options.destroy
     ? []
     : await resolveEnvironments(manifest, { ...only, ...(options.discovery ? { discovery: options.discovery } : {}), ...(prefer ? { prefer } : {}) });
   const locks = options.destroy
     ? new Map()
-    : await lockEnvironments(manifest, resolved, state, { mode: options.lockMode ?? 'auto', ...(options.signal ? { signal: options.signal } : {}) });
+    : await lockEnvironments(manifest, resolved, state, { mode: options.lockMode ?? 'auto', read: locksRead, ...(options.signal ? { signal: options.signal } : {}) });
   const identified = await Promise.all(resolved.map((d) => identify(d, state)));
   const desired = identified.map((d) => (locks.has(d.name) ? { ...d, locked: locks.get(d.name) } : d));
   if (options.validate) return kept(await validated(manifest, desired, loaded), keepParsed);
