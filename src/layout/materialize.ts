@@ -103,14 +103,16 @@ export function observeSync(root: string, rel: string, known?: KnownFile): Obser
   const abs = joinInside(root, rel);
   let st;
   try {
-    st = lstatSync(abs, { bigint: true });
+    // Nanosecond times only where a fingerprint is compared: a BigIntStats is a dozen
+    // BigInts, and a plan stats every entry of every environment.
+    st = known ? lstatSync(abs, { bigint: true }) : lstatSync(abs);
   } catch (e) {
     if (isNotFound(e)) return { kind: 'missing' };
     throw e;
   }
-  const mode = Number(st.mode & 0o7777n);
+  const mode = Number(st.mode) & 0o7777;
   const digest = known?.digest;
-  if (digest && (digest.kind === 'file' || digest.kind === 'copy') && statFingerprint(st) === known.stat && (digest.kind === 'copy' || mode === digest.mode)) {
+  if (digest && (digest.kind === 'file' || digest.kind === 'copy') && statFingerprint(st as BigIntStats) === known.stat && (digest.kind === 'copy' || mode === digest.mode)) {
     return { kind: 'file', sha256: digest.sha256, mode, size: Number(st.size) };
   }
   if (st.isSymbolicLink()) return { kind: 'symlink', target: readlinkSync(abs) };
