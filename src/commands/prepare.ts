@@ -46,14 +46,18 @@ export interface Prepared {
 
 /**
  * `validate: true` (envbuild validate): the manifest, its interpreters and its parts' options
- * are checked as for a first apply, without looking at the environments on disk — what is
- * there does not make a manifest valid or not, and at 1,000 environments observing it was a
- * fifth of the work.
+ * are checked as for a first apply, without looking at the environments on disk or at the
+ * state — what is there does not make a manifest valid or not, and at 1,000 environments
+ * observing it was a fifth of the work, and reading the state another.
  */
 export async function prepare(manifestFile: string, options: EngineOptions & { destroy?: boolean; validate?: boolean } = {}): Promise<Prepared> {
   traceStage('load manifest');
   const { manifest, keepParsed } = await loadOrStandIn(manifestFile, options);
-  const loaded = await readState(manifest.file, ENVBUILD_VERSION, (s) => belongsTo(manifest, s));
+  // validate judges the manifest alone: what a state records does not make it valid or not,
+  // and at 1,000 environments reading and verifying the state was a fifth of the work.
+  const loaded: LoadedState = options.validate
+    ? { state: emptyState(ENVBUILD_VERSION), trust: 'none', file: statePath(manifest.file), notes: [] }
+    : await readState(manifest.file, ENVBUILD_VERSION, (s) => belongsTo(manifest, s));
   const { state } = loaded;
   checkSelection(manifest, state, options.only);
   const only = options.only && options.only.length > 0 ? { only: options.only } : {};
@@ -67,7 +71,7 @@ export async function prepare(manifestFile: string, options: EngineOptions & { d
   const locks = options.destroy
     ? new Map()
     : await lockEnvironments(manifest, resolved, state, { mode: options.lockMode ?? 'auto', read: locksRead, ...(options.signal ? { signal: options.signal } : {}) });
-  const identified = await Promise.all(resolved.map((d) => identify(d, state)));
+  const identified = await Promise.all(resolved.map((d) => identify(d, state, !options.validate)));
   const desired = identified.map((d) => (locks.has(d.name) ? { ...d, locked: locks.get(d.name) } : d));
   if (options.validate) return kept(await validated(manifest, desired, loaded), keepParsed);
   traceStage('observe and plan');
@@ -115,10 +119,10 @@ async function validated(manifest: Manifest, desired: readonly DesiredEnvironmen
 /**
  * The marker id of an environment: the one state recorded; else the one an environment found
  * where this one goes carries (the planner adopts it only if everything else matches exactly);
- * else a new one.
+ * else a new one (validate does not look on disk).
  */
-async function identify(d: DesiredEnvironment, state: StateFile): Promise<DesiredEnvironment> {
-  const id = state.environments[d.name]?.id ?? (await readEnvironmentId(d.path)) ?? newEnvironmentId();
+async function identify(d: DesiredEnvironment, state: StateFile, lookOnDisk: boolean): Promise<DesiredEnvironment> {
+  const id = state.environments[d.name]?.id ?? (lookOnDisk ? await readEnvironmentId(d.path) : null) ?? newEnvironmentId();
   const entries = withEnvironmentId(d.entries, id);
   const digests = { ...d.digests };
   for (const e of entries) if (!(e.path in digests) || e.path === 'pyvenv.cfg') digests[e.path] = await digestEntry(e);
