@@ -5,7 +5,7 @@ import { ManifestError, UserError } from '../errors/user-error.js';
 import { newEnvironmentId, readEnvironmentId, withEnvironmentId } from '../layout/identity.js';
 import { digestEntry } from '../layout/materialize.js';
 import { planParts } from '../parts/plan-parts.js';
-import { loadManifestWithProblems } from '../manifest/index.js';
+import { loadManifestWithProblems, type LoadManifestOptions } from '../manifest/index.js';
 import type { Manifest } from '../manifest/types.js';
 import { observeDisk } from '../plan/observe.js';
 import { planEnvironments } from '../plan/planner.js';
@@ -16,6 +16,7 @@ import { resolutionProblems } from '../resolve/resolution-problems.js';
 import { otherStates, readState, stateBody, statePath } from '../state/store.js';
 import { emptyState, type EnvironmentState, type LoadedState, type StateFile, type StateTrust } from '../state/types.js';
 import { parseState } from '../state/validate-state.js';
+import { readKey } from '../state/key.js';
 import { ENVBUILD_VERSION } from '../version.js';
 import { lockedVersions, lockEnvironments, type LockMode, type LocksRead } from './locks.js';
 import { traceStage } from '../trace.js';
@@ -245,7 +246,7 @@ function checkSelection(manifest: Manifest, state: StateFile, only: readonly str
  * everything in one pass.
  */
 async function loadCollectingEverything(manifestFile: string, options: EngineOptions & { destroy?: boolean }): Promise<{ manifest: Manifest; keepParsed?: () => void }> {
-  const { manifest, diagnostics, keepParsed } = await loadManifestWithProblems(manifestFile, treeCacheOf(options.discovery));
+  const { manifest, diagnostics, keepParsed } = await loadManifestWithProblems(manifestFile, await treeCacheOf(options.discovery));
   if (!diagnostics.some((d) => d.severity === 'error') && manifest) return { manifest, ...(keepParsed ? { keepParsed } : {}) };
   const more =
     manifest && !options.destroy
@@ -259,8 +260,13 @@ async function loadCollectingEverything(manifestFile: string, options: EngineOpt
 
 export type { LoadedState };
 
-/** Parsed manifests are kept beside the interpreter probes (nowhere when those are not kept). */
-function treeCacheOf(discovery: DiscoveryOptions | undefined): { treeCache?: string } {
+/**
+ * Parsed manifests are kept beside the interpreter probes (nowhere when those are not kept),
+ * signed with the state key: before the first state is written there is no key, and no cache.
+ */
+async function treeCacheOf(discovery: DiscoveryOptions | undefined): Promise<LoadManifestOptions> {
   if (discovery?.cacheDir === null) return {};
-  return { treeCache: path.join(discovery?.cacheDir ?? defaultCacheDir(discovery?.env ?? process.env), 'manifest-trees') };
+  const secret = await readKey();
+  if (secret === null) return {};
+  return { treeCache: { dir: path.join(discovery?.cacheDir ?? defaultCacheDir(discovery?.env ?? process.env), 'manifest-trees'), secret } };
 }

@@ -21,7 +21,7 @@ export interface LoadManifestOptions {
    * tree-cache.ts); `keepParsed` in the result stores the ones parsed now. Without it (the
    * default) nothing but the manifests is touched.
    */
-  readonly treeCache?: string;
+  readonly treeCache?: { readonly dir: string; readonly secret: Uint8Array };
 }
 
 /**
@@ -53,7 +53,7 @@ export async function loadManifestWithProblems(
   const bytes = await readManifest(absolute);
 
   const diagnostics = new Diagnostics();
-  const cache = options.treeCache === undefined ? undefined : new TreeCache(options.treeCache, ENVBUILD_VERSION);
+  const cache = options.treeCache === undefined ? undefined : new TreeCache(options.treeCache.dir, ENVBUILD_VERSION, options.treeCache.secret);
   const root = await loadLayers(absolute, bytes, diagnostics, cache);
   if (!root) return { manifest: null, diagnostics: diagnostics.sorted() };
 

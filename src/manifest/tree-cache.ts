@@ -10,8 +10,14 @@
  *
  * A cache: one slot per manifest path (an edited file replaces its entry), never an error —
  * a missing, unreadable or malformed entry is a miss, a failed write is ignored.
+ *
+ * An entry stands in for what the user wrote, so it is believed only when signed: each entry
+ * starts with an HMAC of the rest under the user's state key (the one that signs the state).
+ * Anyone can compute the digest that binds a tree to its file's bytes; only this user's
+ * envbuild can sign a tree, so a tree planted in the cache directory is a miss, never a
+ * manifest the user did not write.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { SourceLocation } from '../errors/diagnostic.js';
@@ -27,12 +33,21 @@ export class TreeCache {
     private readonly dir: string,
     /** Part of every key: another version may read the same bytes differently. */
     private readonly version: string,
+    /** The user's state key: entries are signed with it, and believed only when they verify. */
+    private readonly secret: Uint8Array,
   ) {}
 
   /** The tree stored for these bytes at `file`, if any. */
   get(file: string, bytes: Uint8Array): MapNode | undefined {
     try {
-      const stored = JSON.parse(readFileSync(this.slot(file), 'utf8')) as { format?: unknown; key?: unknown; files?: unknown; tree?: unknown };
+      const text = readFileSync(this.slot(file), 'utf8');
+      const newline = text.indexOf('\n');
+      if (newline < 0) return undefined;
+      const mac = Buffer.from(text.slice(0, newline), 'hex');
+      const body = text.slice(newline + 1);
+      const expected = this.mac(body);
+      if (mac.length !== expected.length || !timingSafeEqual(mac, expected)) return undefined;
+      const stored = JSON.parse(body) as { format?: unknown; key?: unknown; files?: unknown; tree?: unknown };
       if (stored.format !== FORMAT || stored.key !== this.key(file, bytes) || !isStringArray(stored.files)) return undefined;
       const root = decode(stored.tree, stored.files, 0);
       return root.kind === 'map' ? root : undefined;
@@ -62,11 +77,16 @@ export class TreeCache {
       const files: string[] = [];
       const encoded = encode(tree, files);
       mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-      writeFileSync(tmp, JSON.stringify({ format: FORMAT, key: this.key(file, bytes), files, tree: encoded }), { mode: 0o600 });
+      const body = JSON.stringify({ format: FORMAT, key: this.key(file, bytes), files, tree: encoded });
+      writeFileSync(tmp, `${this.mac(body).toString('hex')}\n${body}`, { mode: 0o600 });
       renameSync(tmp, slot);
     } catch {
       rmSync(tmp, { force: true });
     }
+  }
+
+  private mac(body: string): Buffer {
+    return createHmac('sha256', this.secret).update(body).digest();
   }
 
   private slot(file: string): string {

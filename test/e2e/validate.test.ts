@@ -29,8 +29,15 @@ describe('envbuild validate', () => {
   it('reads an unchanged manifest from its parsed tree, and an edited one afresh, located', (ctx) => {
     const python = debianPython(ctx, 11);
     const p = makeProject(oneEnv(python, '    prompt: first\n'));
+    // Trees are signed with the key that signs the state: until the first apply has made it,
+    // nothing is kept.
     expect(p.run('validate').code).toBe(0);
     const trees = path.join(p.cacheDir, 'manifest-trees');
+    expect(fs.existsSync(trees)).toBe(false);
+    expect(p.run('apply').code).toBe(0);
+    expect(p.run('validate').code).toBe(0);
+    expect(fs.readdirSync(trees)).toHaveLength(1);
+    expect(p.run('validate').stdout).toContain('is valid: app');
     expect(fs.readdirSync(trees)).toHaveLength(1);
     expect(p.run('validate').stdout).toContain('is valid: app');
 

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -26,9 +27,12 @@ environments:
     prompt: *p
 `;
 
+/** The user's state key, which signs cache entries. */
+const SECRET = Buffer.alloc(32, 7);
+
 /** Loads as a command does: what was parsed is kept once the load found nothing wrong. */
 async function cachedLoad(file: string, dir: string) {
-  const loaded = await loadManifestWithProblems(file, { treeCache: dir });
+  const loaded = await loadManifestWithProblems(file, { treeCache: { dir, secret: SECRET } });
   loaded.keepParsed?.();
   return loaded;
 }
@@ -69,7 +73,7 @@ describe('parsed manifests kept between runs', () => {
         ['environments', { keyAt: at, value: { kind: 'map', at, entries: new Map([['cached', { keyAt: at, value: env }]]) } }],
       ]),
     };
-    new TreeCache(cacheDir, ENVBUILD_VERSION).set(file, bytes, stored);
+    new TreeCache(cacheDir, ENVBUILD_VERSION, SECRET).set(file, bytes, stored);
     const { manifest } = await cachedLoad(file, cacheDir);
     expect(manifest!.environments.map((e) => [e.name, e.python])).toEqual([['cached', '3.12']]);
 
@@ -102,12 +106,43 @@ describe('parsed manifests kept between runs', () => {
 
     await cachedLoad(m.path('good.yaml'), cache);
     const [entry] = fs.readdirSync(cache);
-    for (const broken of ['{', '{"format":"envbuild-manifest-tree-1"}', JSON.stringify({ ...JSON.parse(fs.readFileSync(path.join(cache, entry!), 'utf8')), tree: [1, [0, 1, 1], 'x'] })]) {
+    const signed = (body: string) => `${createHmac('sha256', SECRET).update(body).digest('hex')}\n${body}`;
+    const good = fs.readFileSync(path.join(cache, entry!), 'utf8');
+    const body = good.slice(good.indexOf('\n') + 1);
+    for (const broken of ['{', signed('{'), signed('{"format":"envbuild-manifest-tree-1"}'), signed(JSON.stringify({ ...JSON.parse(body), tree: [1, [0, 1, 1], 'x'] }))]) {
       fs.writeFileSync(path.join(cache, entry!), broken);
       const { manifest, diagnostics } = await cachedLoad(m.path('good.yaml'), cache);
       expect(diagnostics).toEqual([]);
       expect(manifest!.environments.map((e) => [e.name, e.python])).toEqual([['app', '3.11']]);
     }
+  });
+
+  test('a tree not signed with the user\'s key is a miss: a planted entry never stands in for the manifest', async () => {
+    const m = manifestDir({ 'env.yaml': 'envbuild: 1\nenvironments:\n  app:\n    python: "3.11"\n' });
+    const cacheDir = tempDir('envbuild-trees-');
+    const file = m.path('env.yaml');
+    const bytes = fs.readFileSync(file);
+    const at = { file, line: 1, col: 1 };
+    const planted: MapNode = {
+      kind: 'map',
+      at,
+      entries: new Map([
+        ['envbuild', { keyAt: at, value: { kind: 'scalar', at, value: 1 } }],
+        ['environments', { keyAt: at, value: { kind: 'map', at, entries: new Map([['planted', { keyAt: at, value: { kind: 'map', at, entries: new Map([['python', { keyAt: at, value: { kind: 'scalar', at, value: '3.12' } }]]) } }]]) } }],
+      ]),
+    };
+    // Written by someone who knows the file but not the key: the same entry, another signature.
+    new TreeCache(cacheDir, ENVBUILD_VERSION, Buffer.alloc(32, 8)).set(file, bytes, planted);
+    expect(fs.readdirSync(cacheDir)).toHaveLength(1);
+    const { manifest } = await cachedLoad(file, cacheDir);
+    expect(manifest!.environments.map((e) => [e.name, e.python])).toEqual([['app', '3.11']]);
+    // And the signature covers the tree: an edit after signing is a miss too.
+    new TreeCache(cacheDir, ENVBUILD_VERSION, SECRET).set(file, bytes, planted);
+    const [entry] = fs.readdirSync(cacheDir);
+    const text = fs.readFileSync(path.join(cacheDir, entry!), 'utf8');
+    expect((await cachedLoad(file, cacheDir)).manifest!.environments.map((e) => e.name)).toEqual(['planted']);
+    fs.writeFileSync(path.join(cacheDir, entry!), text.replace('"3.12"', '"3.13"'));
+    expect((await cachedLoad(file, cacheDir)).manifest!.environments.map((e) => [e.name, e.python])).toEqual([['app', '3.11']]);
   });
 
   test('every value survives the stored form: special numbers, sources, key order, lists', () => {
@@ -123,7 +158,7 @@ describe('parsed manifests kept between runs', () => {
         ['1', { keyAt: at(20), value: { kind: 'scalar', at: { file: '/elsewhere/base.yaml', line: 7, col: 3 }, value: 3.1, source: '3.10' } }],
       ]),
     };
-    const cache = new TreeCache(cacheDir, ENVBUILD_VERSION);
+    const cache = new TreeCache(cacheDir, ENVBUILD_VERSION, SECRET);
     const bytes = Buffer.from('irrelevant');
     cache.set(file, bytes, tree);
     const back = cache.get(file, bytes)!;
@@ -132,7 +167,7 @@ describe('parsed manifests kept between runs', () => {
     const list = back.entries.get('2')!.value;
     const items = list.kind === 'seq' ? list.items.map((i) => (i.kind === 'scalar' ? i.value : undefined)) : [];
     expect(Object.is(items[1], -0)).toBe(true);
-    expect(new TreeCache(cacheDir, 'another version').get(file, bytes)).toBeUndefined();
+    expect(new TreeCache(cacheDir, 'another version', SECRET).get(file, bytes)).toBeUndefined();
   });
 
   test('without a cache directory, loading touches nothing but the manifests', async () => {
