@@ -38,6 +38,10 @@ export interface Prepared {
   readonly state: StateFile;
   /** The state's serialised body as read, to skip rewriting identical bytes. */
   readonly stateText: string;
+  /** A signed state file's MAC, which the run's journal chains from (see state/journal.ts). */
+  readonly stateMac?: string;
+  /** A journal was found beside the state: the run's first write folds it in. */
+  readonly journal?: boolean;
   readonly trust: StateTrust;
   /** A version-1 state file taken over by this manifest, removed once the new one is written. */
   readonly migratedFrom?: string;
@@ -82,12 +86,15 @@ export async function prepare(manifestFile: string, options: EngineOptions & { d
   });
   const plan = withLocks(await withParts(envPlan, manifest, desired, state), desired);
   // An unsigned (or migrated) state with environments is recorded again, signed, by apply.
-  const stateRewrite = loaded.trust === 'unsigned' && !options.destroy && Object.keys(state.environments).length > 0;
+  // So is a journal a killed run left (or one it cannot believe): it is folded in, or removed.
+  const stateRewrite = (loaded.trust === 'unsigned' && !options.destroy && Object.keys(state.environments).length > 0) || loaded.journal !== undefined;
   return {
     manifest,
     desired,
     state: withFoundIds(state, desired, plan),
-    stateText: loaded.trust === 'signed' ? (loaded.body ?? stateBody(state, manifest.file)) : '',
+    stateText: loaded.trust === 'signed' && loaded.journal === undefined ? (loaded.body ?? stateBody(state, manifest.file)) : '',
+    ...(loaded.mac !== undefined ? { stateMac: loaded.mac } : {}),
+    ...(loaded.journal !== undefined ? { journal: true } : {}),
     trust: loaded.trust,
     ...(loaded.migratedFrom ? { migratedFrom: loaded.migratedFrom } : {}),
     plan: { ...plan, notes: loaded.notes, ...(stateRewrite ? { stateRewrite } : {}) },
