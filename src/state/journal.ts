@@ -106,6 +106,7 @@ export async function replayJournal(state: StateFile, mac: string | null | undef
   const file = journalFile(stateFile);
   const text = await readJournal(file);
   if (text === null) return { state, notes: [] };
+  if (typeof text !== 'string') return { state, notes: [`${file} is ignored: it is ${text.not}`], journal: file };
   if (mac === null || mac === undefined) {
     return { state, notes: mac === null && text !== '' ? [`${file} is ignored: the changes it records extend a state that is not signed`] : [], journal: file };
   }
@@ -177,16 +178,30 @@ function checkCreating(file: string, creating: unknown): Record<string, number> 
   return creating as Record<string, number>;
 }
 
-async function readJournal(file: string): Promise<string | null> {
+/**
+ * The journal's text; null when there is none. Opened without following a link and without
+ * blocking, so that a link, a FIFO or a device planted in its place is only reported (the next
+ * write removes it), never read from or waited on; a directory is refused as a state file is.
+ */
+async function readJournal(file: string): Promise<string | null | { not: string }> {
+  let handle: fs.FileHandle;
   try {
-    return await fs.readFile(file, 'utf8');
+    handle = await fs.open(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return null;
-    if (code === 'EISDIR') {
+    if (code === 'ELOOP') return { not: 'a symbolic link' };
+    throw e;
+  }
+  try {
+    const st = await handle.stat();
+    if (st.isDirectory()) {
       throw new UserError('ESTATE_CORRUPT', `refusing to use ${file}: it is a directory`, { hint: 'nothing was changed; move the directory away (envbuild never deletes what it did not create), then run again' });
     }
-    throw e;
+    if (!st.isFile()) return { not: 'not a regular file' };
+    return await handle.readFile('utf8');
+  } finally {
+    await handle.close();
   }
 }
 

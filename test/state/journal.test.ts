@@ -5,6 +5,7 @@
  * place — torn by a kill, reordered, forged, from another state, naming a path outside the
  * project — not believed.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -253,7 +254,23 @@ describe('lines that are not believed', () => {
     await expect(j.read()).rejects.toThrow(/environments\.x\.path .* leads outside the project through a symbolic link/);
   });
 
-  it('a journal planted as a link is not written through', async () => {
+  it.for(['a symbolic link', 'not a regular file'] as const)('a journal that is %s: not read, reported, and removed by the next write', async (kind) => {
+    const p = await project();
+    await writeState(p.manifest, withEnvs(emptyState('0.1.0'), { a: p.env('a') }));
+    const target = path.join(tempDir(), 'target');
+    fs.writeFileSync(target, 'keep\n');
+    if (kind === 'a symbolic link') fs.symlinkSync(target, p.journal);
+    else expect(spawnSync('mkfifo', [p.journal]).status).toBe(0);
+    const read = await p.read();
+    expect(read).toMatchObject({ trust: 'signed', journal: p.journal, notes: [`${p.journal} is ignored: it is ${kind}`] });
+    const next = withEnvs(read.state, { b: p.env('b') });
+    expect(await p.writerFor(read).write(next, ['b'])).toBe(true);
+    expect(fs.existsSync(p.journal)).toBe(false);
+    expect(fs.readFileSync(target, 'utf8')).toBe('keep\n');
+    expect(await p.read()).toMatchObject({ state: asRead(p, next), notes: [] });
+  });
+
+  it('a journal planted as a link during a run is not written through', async () => {
     const p = await project();
     await writeState(p.manifest, withEnvs(emptyState('0.1.0'), { a: p.env('a') }));
     const target = path.join(tempDir(), 'target');
