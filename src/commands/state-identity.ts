@@ -6,10 +6,10 @@ import { journalFile } from '../state/journal.js';
 
 /**
  * What identifies the state of a manifest: a digest of its state file's bytes (and of its
- * journal, and of a version-1 `state.json` it may take over), absent files included. Taken before planning and
- * again once the lock is held: only another process's apply could have changed it in between,
- * and only then does the plan need to be made again. (A digest, not size and mtime: two
- * writes within one mtime tick can keep both.)
+ * journal, and of a version-1 `state.json` it may take over), absent files included. Taken
+ * before planning and again once the lock is held: only another process's apply could have
+ * changed it in between, and only then does the plan need to be made again. (A digest, not
+ * size and mtime: two writes within one mtime tick can keep both.)
  */
 export async function stateIdentity(manifestFile: string): Promise<string> {
   const hash = createHash('sha256');
