@@ -16,6 +16,7 @@ import { resolutionProblems } from '../resolve/resolution-problems.js';
 import { otherStates, readState, stateBody, statePath } from '../state/store.js';
 import { emptyState, type LoadedState, type StateFile, type StateTrust } from '../state/types.js';
 import { parseState } from '../state/validate-state.js';
+import { journalRoots } from '../state/journal.js';
 import { ENVBUILD_VERSION } from '../version.js';
 import { lockedVersions, lockEnvironments, type LockMode } from './locks.js';
 import { traceStage } from '../trace.js';
@@ -150,7 +151,10 @@ async function othersEnvironments(manifestFile: string): Promise<Record<string, 
     const file = statePath(path.join(dir, other));
     try {
       const state = parseState(await fs.readFile(file, 'utf8'), file, dir);
-      for (const env of Object.values(state.environments)) out[env.path] = other;
+      const roots = new Map<string, string | null>(Object.entries(state.environments).map(([name, env]) => [name, env.path]));
+      // And what a run of it that was killed recorded since (see state/journal.ts).
+      for (const [name, root] of await journalRoots(file, dir)) roots.set(name, root);
+      for (const root of roots.values()) if (root !== null) out[root] = other;
     } catch {
       // Another manifest's unreadable state is that manifest's problem.
     }

@@ -150,6 +150,30 @@ export async function replayJournal(state: StateFile, mac: string | null | undef
   return { state: replayed, notes, journal: file };
 }
 
+/**
+ * The environment roots another manifest's journal records (name → root; null: removed), in
+ * order, read only for their paths as that manifest's state file is (see prepare.ts): lines
+ * are not verified, since a path wrongly taken as another manifest's only makes this one
+ * refuse to build there. Stops at the first line it cannot read.
+ */
+export async function journalRoots(stateFile: string, manifestDir: string): Promise<Array<[string, string | null]>> {
+  const text = await readJournal(journalFile(stateFile)).catch(() => null);
+  if (typeof text !== 'string') return [];
+  const roots: Array<[string, string | null]> = [];
+  for (const line of text.split('\n').slice(0, -1)) {
+    const data = parseLine(LINE.exec(line)?.[2] ?? '');
+    if (data === null) break;
+    try {
+      for (const [name, record] of Object.entries(data.environments)) {
+        roots.push([name, record === null ? null : (checkEnvironment(stateFile, manifestDir, name, record, true)['path'] as string)]);
+      }
+    } catch {
+      break;
+    }
+  }
+  return roots;
+}
+
 interface Line {
   readonly prev: string;
   readonly writtenBy: string;

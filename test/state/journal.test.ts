@@ -10,9 +10,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ensureKey } from '../../src/state/key.js';
-import { journalFile, journalLine } from '../../src/state/journal.js';
+import { journalFile, journalLine, journalRoots } from '../../src/state/journal.js';
 import { StateWriter } from '../../src/state/state-writer.js';
-import { readState, stateBody, statePath, writeState } from '../../src/state/store.js';
+import { otherStates, readState, stateBody, statePath, writeState } from '../../src/state/store.js';
 import { emptyState, type EnvironmentState, type LoadedState, type StateFile } from '../../src/state/types.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -110,6 +110,8 @@ describe('a run that saves in lines', () => {
     const read = await j.read();
     expect(read).toMatchObject({ trust: 'signed', notes: [], journal: j.journal });
     expect(read.state).toEqual(asRead(j, j.final));
+    // Not taken for another manifest's state.
+    expect(await otherStates(j.manifest)).toEqual([]);
   });
 
   it('folds the journal into a state file byte for byte as writeState writes it, and removes it', async () => {
@@ -283,5 +285,22 @@ describe('lines that are not believed', () => {
     expect(fs.readFileSync(target, 'utf8')).toBe('keep\n');
     expect(fs.existsSync(p.journal)).toBe(false);
     expect((await p.read()).state).toEqual(asRead(p, next));
+  });
+});
+
+describe('another manifest\'s journal', () => {
+  it('names the roots its lines record, up to the first it cannot read', async () => {
+    const j = await journalled();
+    expect(await journalRoots(j.file, j.dir)).toEqual([
+      ['b', path.join(j.dir, 'envs', 'b')],
+      ['a', path.join(j.dir, 'envs', 'a')],
+      ['c', path.join(j.dir, 'envs', 'c')],
+      ['c', null],
+    ]);
+    const all = lines(j.journal);
+    fs.writeFileSync(j.journal, `${all[0]}\n{not a line\n${all[2]}\n`);
+    expect(await journalRoots(j.file, j.dir)).toEqual([['b', path.join(j.dir, 'envs', 'b')]]);
+    fs.rmSync(j.journal);
+    expect(await journalRoots(j.file, j.dir)).toEqual([]);
   });
 });
