@@ -17,6 +17,7 @@ import { otherStates, readState, stateBody, statePath } from '../state/store.js'
 import { emptyState, type EnvironmentState, type LoadedState, type StateFile, type StateTrust } from '../state/types.js';
 import { parseState } from '../state/validate-state.js';
 import { readKey } from '../state/key.js';
+import { journalRoots } from '../state/journal.js';
 import { ENVBUILD_VERSION } from '../version.js';
 import { lockedVersions, lockEnvironments, type LockMode, type LocksRead } from './locks.js';
 import { traceStage } from '../trace.js';
@@ -39,6 +40,10 @@ export interface Prepared {
   readonly state: StateFile;
   /** The state's serialised body as read, to skip rewriting identical bytes. */
   readonly stateText: string;
+  /** A signed state file's MAC, which the run's journal chains from (see state/journal.ts). */
+  readonly stateMac?: string;
+  /** A journal was found beside the state: the run's first write folds it in. */
+  readonly journal?: boolean;
   readonly trust: StateTrust;
   /** A version-1 state file taken over by this manifest, removed once the new one is written. */
   readonly migratedFrom?: string;
@@ -88,13 +93,16 @@ export async function prepare(manifestFile: string, options: EngineOptions & { d
   });
   const plan = withLocks(await withParts(envPlan, manifest, desired, state), desired);
   // An unsigned (or migrated) state with environments is recorded again, signed, by apply.
-  const stateRewrite = loaded.trust === 'unsigned' && !options.destroy && Object.keys(state.environments).length > 0;
+  // So is a journal a killed run left (or one it cannot believe): it is folded in, or removed.
+  const stateRewrite = (loaded.trust === 'unsigned' && !options.destroy && Object.keys(state.environments).length > 0) || loaded.journal !== undefined;
   return kept(
     {
       manifest,
       desired,
       state: withFoundIds(state, desired, plan),
-      stateText: loaded.trust === 'signed' ? (loaded.body ?? stateBody(state, manifest.file)) : '',
+      stateText: loaded.trust === 'signed' && loaded.journal === undefined ? (loaded.body ?? stateBody(state, manifest.file)) : '',
+      ...(loaded.mac !== undefined ? { stateMac: loaded.mac } : {}),
+      ...(loaded.journal !== undefined ? { journal: true } : {}),
       trust: loaded.trust,
       ...(loaded.migratedFrom ? { migratedFrom: loaded.migratedFrom } : {}),
       plan: { ...plan, notes: loaded.notes, ...(stateRewrite ? { stateRewrite } : {}) },
@@ -158,7 +166,10 @@ async function othersEnvironments(manifestFile: string): Promise<Record<string, 
     const file = statePath(path.join(dir, other));
     try {
       const state = parseState(await fs.readFile(file, 'utf8'), file, dir);
-      for (const env of Object.values(state.environments)) out[env.path] = other;
+      const roots = new Map<string, string | null>(Object.entries(state.environments).map(([name, env]) => [name, env.path]));
+      // And what a run of it that was killed recorded since (see state/journal.ts).
+      for (const [name, root] of await journalRoots(file, dir)) roots.set(name, root);
+      for (const root of roots.values()) if (root !== null) out[root] = other;
     } catch {
       // Another manifest's unreadable state is that manifest's problem.
     }

@@ -56,7 +56,7 @@ function absoluteFrom(manifestDir: string, p: unknown, relative: boolean): strin
   return path.join(manifestDir, p);
 }
 
-function checkEnvironment(file: string, manifestDir: string, name: string, env: unknown, relative: boolean): Record<string, unknown> {
+export function checkEnvironment(file: string, manifestDir: string, name: string, env: unknown, relative: boolean): Record<string, unknown> {
   const where = `environments.${name}`;
   if (!/^[a-z0-9][a-z0-9._-]*$/.test(name)) throw corrupt(file, `bad environment name "${name}"`);
   if (!isRecord(env)) throw corrupt(file, `${where} is not an object`);
