@@ -48,6 +48,11 @@ export interface Prepared {
   /** A version-1 state file taken over by this manifest, removed once the new one is written. */
   readonly migratedFrom?: string;
   readonly plan: Plan;
+  /**
+   * Stores the manifest trees parsed for this command, signed with `secret`: for the apply
+   * that created the state key, which had none to sign them with while planning.
+   */
+  readonly keepParsed?: (secret?: Uint8Array) => void;
 }
 
 /**
@@ -112,9 +117,9 @@ export async function prepare(manifestFile: string, options: EngineOptions & { d
 }
 
 /** A prepared command: only now, with nothing found wrong, are the manifest files parsed for it kept. */
-function kept(prepared: Prepared, keepParsed: (() => void) | undefined): Prepared {
+function kept(prepared: Prepared, keepParsed: ((secret?: Uint8Array) => void) | undefined): Prepared {
   keepParsed?.();
-  return prepared;
+  return keepParsed ? { ...prepared, keepParsed } : prepared;
 }
 
 /** validate: every environment planned as a first apply would (so every part's options are checked), from nothing. */
@@ -186,7 +191,7 @@ function backupStamp(): string {
  * The manifest; for destroy, when it is gone but its state is not, a stand-in declaring
  * nothing, so the recorded environments can still be removed.
  */
-async function loadOrStandIn(manifestFile: string, options: EngineOptions & { destroy?: boolean }): Promise<{ manifest: Manifest; keepParsed?: () => void }> {
+async function loadOrStandIn(manifestFile: string, options: EngineOptions & { destroy?: boolean }): Promise<{ manifest: Manifest; keepParsed?: (secret?: Uint8Array) => void }> {
   const destroying = options.destroy === true;
   try {
     return await loadCollectingEverything(manifestFile, options);
@@ -256,7 +261,7 @@ function checkSelection(manifest: Manifest, state: StateFile, only: readonly str
  * next (interpreters, packages, recipes that cannot be found) are added, so a user fixes
  * everything in one pass.
  */
-async function loadCollectingEverything(manifestFile: string, options: EngineOptions & { destroy?: boolean }): Promise<{ manifest: Manifest; keepParsed?: () => void }> {
+async function loadCollectingEverything(manifestFile: string, options: EngineOptions & { destroy?: boolean }): Promise<{ manifest: Manifest; keepParsed?: (secret?: Uint8Array) => void }> {
   const { manifest, diagnostics, keepParsed } = await loadManifestWithProblems(manifestFile, await treeCacheOf(options.discovery));
   if (!diagnostics.some((d) => d.severity === 'error') && manifest) return { manifest, ...(keepParsed ? { keepParsed } : {}) };
   const more =
@@ -273,11 +278,11 @@ export type { LoadedState };
 
 /**
  * Parsed manifests are kept beside the interpreter probes (nowhere when those are not kept),
- * signed with the state key: before the first state is written there is no key, and no cache.
+ * signed with the state key: before the first state is written there is no key, so nothing is
+ * read, and what was parsed is kept once the apply has made one (`Prepared.keepParsed`).
  */
 async function treeCacheOf(discovery: DiscoveryOptions | undefined): Promise<LoadManifestOptions> {
   if (discovery?.cacheDir === null) return {};
   const secret = await readKey();
-  if (secret === null) return {};
   return { treeCache: { dir: path.join(discovery?.cacheDir ?? defaultCacheDir(discovery?.env ?? process.env), 'manifest-trees'), secret } };
 }

@@ -3,6 +3,7 @@ import { executeEnvironment, type EnvironmentOutcome } from '../apply/execute-en
 import { hasChanges, hasConflicts, type Plan } from '../plan/types.js';
 import { removeLegacyState, removeStateDirIfEmpty, stateDir, sweepStateTemporaries } from '../state/store.js';
 import { StateWriter } from '../state/state-writer.js';
+import { readKey } from '../state/key.js';
 import fs from 'node:fs/promises';
 import { faultPoint } from '../fault-injection.js';
 import { redactText } from '../secrets/redact.js';
@@ -79,7 +80,11 @@ async function run(manifestFile: string, options: ApplyOptions, destroying: bool
       prepared = await prepare(manifestFile, { ...options, destroy: destroying });
     }
     refuseConflicts(prepared.plan);
-    return await execute(prepared, options, destroying);
+    const result = await execute(prepared, options, destroying);
+    // The first apply of a user creates the key that signs parsed manifests too.
+    const key = prepared.keepParsed ? await readKey() : null;
+    if (key) prepared.keepParsed?.(key);
+    return result;
   } finally {
     await release();
     if (destroying) await removeStateDirIfEmpty(first.manifest.dir);

@@ -21,7 +21,7 @@ export interface LoadManifestOptions {
    * tree-cache.ts); `keepParsed` in the result stores the ones parsed now. Without it (the
    * default) nothing but the manifests is touched.
    */
-  readonly treeCache?: { readonly dir: string; readonly secret: Uint8Array };
+  readonly treeCache?: { readonly dir: string; readonly secret: Uint8Array | null };
 }
 
 /**
@@ -44,7 +44,7 @@ export async function loadManifest(file: string, options: LoadManifestOptions = 
 export async function loadManifestWithProblems(
   file: string,
   options: LoadManifestOptions = {},
-): Promise<{ manifest: Manifest | null; diagnostics: Diagnostic[]; keepParsed?: () => void }> {
+): Promise<{ manifest: Manifest | null; diagnostics: Diagnostic[]; keepParsed?: (secret?: Uint8Array) => void }> {
   // `${...}` interpolation, the consumer of `env`, is a later stage; the option is part of
   // the signature already so callers do not change when it lands.
   void options;
@@ -78,7 +78,7 @@ export async function loadManifestWithProblems(
     },
     diagnostics: diagnostics.sorted(),
     // With `treeCache`: stores the files parsed afresh, for a caller whose whole run succeeded.
-    ...(cache && !diagnostics.hasErrors ? { keepParsed: () => cache.keep() } : {}),
+    ...(cache && !diagnostics.hasErrors ? { keepParsed: (secret?: Uint8Array) => cache.keep(secret) } : {}),
   };
 }
 

@@ -33,19 +33,23 @@ export class TreeCache {
     private readonly dir: string,
     /** Part of every key: another version may read the same bytes differently. */
     private readonly version: string,
-    /** The user's state key: entries are signed with it, and believed only when they verify. */
-    private readonly secret: Uint8Array,
+    /**
+     * The user's state key: entries are signed with it, and believed only when they verify.
+     * Null before the first apply has made it: nothing is read, and `keep` waits for a key.
+     */
+    private readonly secret: Uint8Array | null,
   ) {}
 
   /** The tree stored for these bytes at `file`, if any. */
   get(file: string, bytes: Uint8Array): MapNode | undefined {
+    if (this.secret === null) return undefined;
     try {
       const text = readFileSync(this.slot(file), 'utf8');
       const newline = text.indexOf('\n');
       if (newline < 0) return undefined;
       const mac = Buffer.from(text.slice(0, newline), 'hex');
       const body = text.slice(newline + 1);
-      const expected = this.mac(body);
+      const expected = mac256(this.secret, body);
       if (mac.length !== expected.length || !timingSafeEqual(mac, expected)) return undefined;
       const stored = JSON.parse(body) as { format?: unknown; key?: unknown; files?: unknown; tree?: unknown };
       if (stored.format !== FORMAT || stored.key !== this.key(file, bytes) || !isStringArray(stored.files)) return undefined;
@@ -64,13 +68,18 @@ export class TreeCache {
     this.parsed.push({ file, bytes, tree });
   }
 
-  /** Stores the trees `remember` noted. */
-  keep(): void {
-    for (const { file, bytes, tree } of this.parsed.splice(0)) this.set(file, bytes, tree);
+  /**
+   * Stores the trees `remember` noted, signed with `secret` (default: the key this cache was
+   * opened with). Without a key they stay noted: the apply that creates the key stores them
+   * once it has (see run-apply.ts), so its first no-op finds them and writes nothing.
+   */
+  keep(secret: Uint8Array | null = this.secret): void {
+    if (secret === null) return;
+    for (const { file, bytes, tree } of this.parsed.splice(0)) this.set(file, bytes, tree, secret);
   }
 
   /** Stores the tree parsed from these bytes at `file` (atomically: a reader sees the old entry or the new). */
-  set(file: string, bytes: Uint8Array, tree: MapNode): void {
+  set(file: string, bytes: Uint8Array, tree: MapNode, secret: Uint8Array): void {
     const slot = this.slot(file);
     const tmp = `${slot}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
     try {
@@ -78,15 +87,11 @@ export class TreeCache {
       const encoded = encode(tree, files);
       mkdirSync(this.dir, { recursive: true, mode: 0o700 });
       const body = JSON.stringify({ format: FORMAT, key: this.key(file, bytes), files, tree: encoded });
-      writeFileSync(tmp, `${this.mac(body).toString('hex')}\n${body}`, { mode: 0o600 });
+      writeFileSync(tmp, `${mac256(secret, body).toString('hex')}\n${body}`, { mode: 0o600 });
       renameSync(tmp, slot);
     } catch {
       rmSync(tmp, { force: true });
     }
-  }
-
-  private mac(body: string): Buffer {
-    return createHmac('sha256', this.secret).update(body).digest();
   }
 
   private slot(file: string): string {
@@ -98,6 +103,10 @@ export class TreeCache {
     // parser in a development build does not read trees an earlier build stored.
     return digest(`${FORMAT}\0${this.version}\0${import.meta.url}\0${file}\0`, bytes);
   }
+}
+
+function mac256(secret: Uint8Array, body: string): Buffer {
+  return createHmac('sha256', secret).update(body).digest();
 }
 
 function digest(...parts: Array<string | Uint8Array>): string {

@@ -34,8 +34,8 @@ describe('envbuild validate', () => {
     expect(p.run('validate').code).toBe(0);
     const trees = path.join(p.cacheDir, 'manifest-trees');
     expect(fs.existsSync(trees)).toBe(false);
+    // The apply that makes the key keeps the tree it parsed, so its first no-op writes nothing.
     expect(p.run('apply').code).toBe(0);
-    expect(p.run('validate').code).toBe(0);
     expect(fs.readdirSync(trees)).toHaveLength(1);
     expect(p.run('validate').stdout).toContain('is valid: app');
     expect(fs.readdirSync(trees)).toHaveLength(1);

@@ -73,7 +73,7 @@ describe('parsed manifests kept between runs', () => {
         ['environments', { keyAt: at, value: { kind: 'map', at, entries: new Map([['cached', { keyAt: at, value: env }]]) } }],
       ]),
     };
-    new TreeCache(cacheDir, ENVBUILD_VERSION, SECRET).set(file, bytes, stored);
+    new TreeCache(cacheDir, ENVBUILD_VERSION, SECRET).set(file, bytes, stored, SECRET);
     const { manifest } = await cachedLoad(file, cacheDir);
     expect(manifest!.environments.map((e) => [e.name, e.python])).toEqual([['cached', '3.12']]);
 
@@ -132,12 +132,12 @@ describe('parsed manifests kept between runs', () => {
       ]),
     };
     // Written by someone who knows the file but not the key: the same entry, another signature.
-    new TreeCache(cacheDir, ENVBUILD_VERSION, Buffer.alloc(32, 8)).set(file, bytes, planted);
+    new TreeCache(cacheDir, ENVBUILD_VERSION, null).set(file, bytes, planted, Buffer.alloc(32, 8));
     expect(fs.readdirSync(cacheDir)).toHaveLength(1);
     const { manifest } = await cachedLoad(file, cacheDir);
     expect(manifest!.environments.map((e) => [e.name, e.python])).toEqual([['app', '3.11']]);
     // And the signature covers the tree: an edit after signing is a miss too.
-    new TreeCache(cacheDir, ENVBUILD_VERSION, SECRET).set(file, bytes, planted);
+    new TreeCache(cacheDir, ENVBUILD_VERSION, SECRET).set(file, bytes, planted, SECRET);
     const [entry] = fs.readdirSync(cacheDir);
     const text = fs.readFileSync(path.join(cacheDir, entry!), 'utf8');
     expect((await cachedLoad(file, cacheDir)).manifest!.environments.map((e) => e.name)).toEqual(['planted']);
@@ -160,7 +160,7 @@ describe('parsed manifests kept between runs', () => {
     };
     const cache = new TreeCache(cacheDir, ENVBUILD_VERSION, SECRET);
     const bytes = Buffer.from('irrelevant');
-    cache.set(file, bytes, tree);
+    cache.set(file, bytes, tree, SECRET);
     const back = cache.get(file, bytes)!;
     expect([...back.entries.keys()]).toEqual(['2', '1']);
     expect(back).toEqual(tree);
