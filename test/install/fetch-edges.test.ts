@@ -119,5 +119,7 @@ describe('wheel locations', () => {
     expect(showUrl('https://s3cretvalue@h/a.whl')).toBe('https://***@h/a.whl');
     expect(showUrl('https://user:${env:T}@h/a.whl?token=s3cretvalue')).toBe('https://user:${env:T}@h/a.whl?token=***');
     expect(showUrl('/plain/path/a.whl')).toBe('/plain/path/a.whl');
+    expect(showUrl('https://${env:U}:s3cretvalue@h/a.whl')).not.toContain('s3cretvalue');
+    expect(showUrl('https://user:pre${env:T}@h/a.whl')).not.toContain('pre');
   });
 });
