@@ -25,17 +25,10 @@ export async function sha256File(file: string): Promise<string> {
 
 /**
  * A URL fit to show or record: credentials redacted, except `${env:NAME}` references, which
- * name a secret without holding it (PEP 610 recommends keeping such placeholders).
+ * name a secret without holding it (PEP 610 recommends keeping such placeholders); redactText
+ * leaves those alone itself.
  */
 export function showUrl(url: string): string {
-  const m = /^([a-z][a-z0-9+.-]*:\/\/)([^@/?#\s]*)@/i.exec(url);
-  if (m !== null) {
-    const info = m[2] ?? '';
-    const colon = info.indexOf(':');
-    // With a password, the user name is not secret; without one, the user name is the token.
-    const secret = colon >= 0 ? info.slice(colon + 1) : info;
-    if (/^\$\{env:[A-Za-z_][A-Za-z0-9_]*\}$/.test(secret)) return `${m[1]}${info}@${redactText(url.slice(m[0].length))}`;
-  }
   return redactText(url);
 }
 

@@ -26,6 +26,8 @@ let sha: string;
 let script: number[];
 let requests: number;
 let lengthHeader: boolean;
+/** The Authorization header of each request (undefined: none sent). */
+let auths: (string | undefined)[];
 
 beforeEach(async () => {
   tmp = tempDir('envbuild-fetch-edges-');
@@ -36,8 +38,10 @@ beforeEach(async () => {
   script = [];
   requests = 0;
   lengthHeader = true;
-  server = http.createServer((_req, res) => {
+  auths = [];
+  server = http.createServer((req, res) => {
     requests++;
+    auths.push(req.headers.authorization);
     const status = script.shift();
     if (status !== undefined) return void res.writeHead(status).end();
     res.writeHead(200, lengthHeader ? { 'content-length': String(bytes.length) } : {});
@@ -103,6 +107,32 @@ describe('downloads', () => {
   });
 });
 
+describe('download requests and refusals', () => {
+  it('send no Authorization without credentials, and a token alone as the user name', async () => {
+    await installWheels(target, [{ url: url(), sha256: sha }], opts());
+    expect(auths).toEqual([undefined]);
+    const other = targetFor(path.join(tmp, 'env2'), fakePythonInfo());
+    fs.mkdirSync(other.prefix);
+    fs.rmSync(path.join(tmp, 'cache'), { recursive: true });
+    await installWheels(other, [{ url: url().replace('://', '://${env:TOK}@'), sha256: sha }], opts({ env: { TOK: 'tok en' } }));
+    expect(auths[1]).toBe(`Basic ${Buffer.from('tok en:').toString('base64')}`);
+  });
+
+  it('carry EFETCH or EHASH with their hints', async () => {
+    const unset = await refusal(installWheels(target, [{ url: url().replace('://', '://${env:NOPE}@'), sha256: sha }], opts()));
+    expect(unset.code).toBe('EFETCH');
+    expect(unset.hint).toBe('export NOPE=… (its value is never shown)');
+    script = [404];
+    const gone = await refusal(installWheels(target, [{ url: url(), sha256: sha }], opts()));
+    expect(gone.code).toBe('EFETCH');
+    const hash = await refusal(installWheels(target, [{ url: url(), sha256: 'e'.repeat(64) }], opts()));
+    expect(hash.code).toBe('EHASH');
+    expect(hash.message).toBe(`${url()}: sha256 ${sha} does not match the pinned ${'e'.repeat(64)}`);
+    expect(hash.hint).toBe('the file changed on the server or in transit; nothing was installed from it');
+    expect(fs.readdirSync(target.prefix)).toEqual([]);
+  });
+});
+
 describe('wheel locations', () => {
   it('give the file name from a path or the last URL segment, percent-decoded, ${env:…} allowed', () => {
     expect(wheelFilenameOf({ path: '/x/y/a-1-py3-none-any.whl' })).toBe('a-1-py3-none-any.whl');
@@ -119,5 +149,7 @@ describe('wheel locations', () => {
     expect(showUrl('https://s3cretvalue@h/a.whl')).toBe('https://***@h/a.whl');
     expect(showUrl('https://user:${env:T}@h/a.whl?token=s3cretvalue')).toBe('https://user:${env:T}@h/a.whl?token=***');
     expect(showUrl('/plain/path/a.whl')).toBe('/plain/path/a.whl');
+    expect(showUrl('https://${env:U}:s3cretvalue@h/a.whl')).not.toContain('s3cretvalue');
+    expect(showUrl('https://user:pre${env:T}@h/a.whl')).not.toContain('pre');
   });
 });
