@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { UserError } from '../../src/errors/user-error.js';
 import { execForPart, KEPT_BYTES } from '../../src/parts/exec.js';
 import { settleRecipeCall } from '../../src/parts/settle.js';
@@ -82,6 +82,56 @@ describe('settleRecipeCall', () => {
     expect(called).toBe(1);
     expect(live).toBe(0);
     expect(process.listenerCount('beforeExit')).toBe(exitHooks);
+  });
+});
+
+describe('settleRecipeCall on a fake clock', () => {
+  afterEach(() => void vi.useRealTimers());
+
+  // Long timeouts checked to the millisecond: the call is still running 1 ms before its
+  // timeout and is stopped at it, with the time as the manifest would write it.
+  it.for([
+    [7_200_000, '2h'],
+    [120_000, '2m'],
+    [90_000, '90s'],
+    [2000, '2s'],
+    [1500, '1500ms'],
+    [3_660_000, '61m'],
+  ] as const)('stops a call of timeout %i ms exactly then, saying "%s"', async ([ms, shown]) => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    let seen: AbortSignal | undefined;
+    const started = settleRecipeCall('part app.deps (packages)', 'apply', never, ms, (signal) => {
+      seen = signal;
+      return new Promise<never>(() => undefined);
+    });
+    const outcome = started.catch((err: unknown) => err);
+    await vi.advanceTimersByTimeAsync(ms - 1);
+    expect(seen?.aborted).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    const e = (await outcome) as UserError;
+    expect(e).toBeInstanceOf(UserError);
+    expect(e.message).toBe(`part app.deps (packages): apply did not finish within ${shown} (its timeout); it was stopped`);
+    expect(seen?.reason).toBe(e);
+  });
+
+  it('clears its timer once the call ends', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    await expect(settleRecipeCall('p', 'apply', never, 60_000, async () => 1)).resolves.toBe(1);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+describe('settleRecipeCall when nothing can settle the call', () => {
+  it('fails naming the part and phase once Node has nothing left to wait for', async () => {
+    const stuck = settleRecipeCall('part app.deps (packages)', 'remove', never, undefined, () => new Promise<never>(() => undefined));
+    const outcome = stuck.catch((err: unknown) => err);
+    // What Node emits when the event loop is empty and the call's promise is still pending.
+    process.emit('beforeExit', 0);
+    const e = (await outcome) as UserError;
+    expect(e).toBeInstanceOf(UserError);
+    expect(e.code).toBe('ESTALLED');
+    expect(e.message).toBe("part app.deps (packages): the recipe's remove() never finished: it waits for something that will never happen (a promise nobody settles)");
+    expect(e.hint).toBe('this is a bug in the recipe: report it to its author; a `timeout:` on the part bounds how long it may take');
   });
 });
 

@@ -16,6 +16,19 @@ import { tempDir } from '../helpers/temp-dir.js';
 export const PATHS_RECIPE = `
 import fs from 'node:fs/promises';
 import path from 'node:path';
+// What a call of the recipe was given, as the recipe sees it.
+const seenBy = (ctx, phase) => ({
+  phase,
+  part: ctx.part,
+  env: ctx.env.name,
+  envPath: ctx.env.path,
+  manifestDir: ctx.manifestDir,
+  options: ctx.options,
+  previousOptions: ctx.previous?.options ?? null,
+  locked: ctx.locked ?? null,
+  reason: ctx.reason ?? null,
+  signal: ctx.signal instanceof AbortSignal && !ctx.signal.aborted,
+});
 export default {
   name: 'paths',
   version: '1',
@@ -30,10 +43,16 @@ export default {
       token: { type: 'string' },
       throw: { type: 'string' },
       removeCalls: { type: 'string' },
+      say: {},
+      pinned: { type: 'array' },
+      noCreated: { type: 'boolean' },
+      seen: { type: 'string' },
+      removeThrow: { type: 'string' },
     },
   },
   async apply(ctx) {
     const o = ctx.options;
+    if (o.seen) await fs.writeFile(path.join(ctx.manifestDir, o.seen), JSON.stringify(seenBy(ctx, 'apply')));
     if (o.throw === 'bug') throw new TypeError('boom ' + (o.token ?? ''));
     if (o.throw === 'exec') await ctx.exec('/bin/sh', ['-c', 'echo "failing for $1" >&2; exit 4', 'sh', o.token ?? '']);
     const created = [];
@@ -51,9 +70,15 @@ export default {
       created.push(path.join(ctx.env.path, 'link'));
     }
     ctx.log('applied with ' + (o.token ?? 'no token'));
-    return { outputs: { count: created.length, token: o.token ?? null }, created: o.created ?? created };
+    if (o.say !== undefined) ctx.log(o.say);
+    const outputs = { count: created.length, token: o.token ?? null };
+    if (o.noCreated) return { outputs };
+    return { outputs, created: o.created ?? created, ...(o.pinned ? { pinned: o.pinned } : {}) };
   },
   async remove(ctx) {
+    if (ctx.options.seen) await fs.writeFile(path.join(ctx.manifestDir, ctx.options.seen), JSON.stringify(seenBy(ctx, 'remove')));
+    if (ctx.options.removeThrow === 'bug') throw new TypeError('remove broke ' + (ctx.options.token ?? ''));
+    if (ctx.options.removeThrow === 'exec') await ctx.exec('/bin/sh', ['-c', 'exit 5']);
     if (ctx.options.removeCalls) await fs.appendFile(path.join(ctx.manifestDir, ctx.options.removeCalls), ctx.reason + '\\n');
     await ctx.removeCreated();
   },
