@@ -135,6 +135,16 @@ describe('settleRecipeCall when nothing can settle the call', () => {
   });
 });
 
+describe('settleRecipeCall after the call', () => {
+  it("no longer passes the run's abort on to a call that has ended", async () => {
+    const outer = new AbortController();
+    let inner: AbortSignal | undefined;
+    await settleRecipeCall('p', 'apply', outer.signal, undefined, async (signal) => void (inner = signal));
+    outer.abort(new Error('ctrl-c'));
+    expect(inner?.aborted).toBe(false);
+  });
+});
+
 describe('execForPart', () => {
   const run = (args: string[], options = {}, signal = never, progress: string[] = []) =>
     execForPart('part app.p (paths)', '/bin/sh', ['-c', ...args], options, signal, (l) => void progress.push(l));

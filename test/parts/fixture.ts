@@ -48,11 +48,14 @@ export default {
       noCreated: { type: 'boolean' },
       seen: { type: 'string' },
       removeThrow: { type: 'string' },
+      hang: { type: 'boolean' },
     },
   },
   async apply(ctx) {
     const o = ctx.options;
     if (o.seen) await fs.writeFile(path.join(ctx.manifestDir, o.seen), JSON.stringify(seenBy(ctx, 'apply')));
+    // Waits until stopped, as a recipe running a long command does.
+    if (o.hang) await new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)));
     if (o.throw === 'bug') throw new TypeError('boom ' + (o.token ?? ''));
     if (o.throw === 'exec') await ctx.exec('/bin/sh', ['-c', 'echo "failing for $1" >&2; exit 4', 'sh', o.token ?? '']);
     const created = [];
@@ -79,6 +82,11 @@ export default {
     if (ctx.options.seen) await fs.writeFile(path.join(ctx.manifestDir, ctx.options.seen), JSON.stringify(seenBy(ctx, 'remove')));
     if (ctx.options.removeThrow === 'bug') throw new TypeError('remove broke ' + (ctx.options.token ?? ''));
     if (ctx.options.removeThrow === 'exec') await ctx.exec('/bin/sh', ['-c', 'exit 5']);
+    // A promise nothing will ever settle: a recipe bug the runner must name.
+    if (ctx.options.removeThrow === 'stall') await new Promise(() => undefined);
+    ctx.log('removing (' + ctx.reason + ')');
+    // Leaves its files to the next run, as a recipe undoing only what it changed elsewhere does.
+    if (ctx.options.removeThrow === 'keep-files') return;
     if (ctx.options.removeCalls) await fs.appendFile(path.join(ctx.manifestDir, ctx.options.removeCalls), ctx.reason + '\\n');
     await ctx.removeCreated();
   },

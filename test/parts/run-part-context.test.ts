@@ -13,21 +13,22 @@ import { ManifestError, UserError } from '../../src/errors/user-error.js';
 import { filesystemNow } from '../../src/parts/claims.js';
 import { makeLookup } from '../../src/parts/scope.js';
 import { applyPart, removePart } from '../../src/parts/run-part.js';
-import type { DesiredEnvironment } from '../../src/plan/types.js';
-import type { PartRecord } from '../../src/recipe-api/api.js';
+import type { DesiredEnvironment, DesiredPart } from '../../src/plan/types.js';
+import type { PartRecord, Recipe } from '../../src/recipe-api/api.js';
 import { runnerProject, type RunnerProject } from './fixture.js';
 
 async function run(
   p: RunnerProject,
   options: Record<string, unknown>,
   previous: PartRecord | null = null,
-  over: { desired?: Partial<DesiredEnvironment>; since?: number; signal?: AbortSignal } = {},
+  over: { desired?: Partial<DesiredEnvironment>; since?: number; signal?: AbortSignal; part?: (part: DesiredPart) => DesiredPart } = {},
 ): Promise<PartRecord> {
   const desired = { ...p.desired, ...over.desired } as DesiredEnvironment;
   const lookup = makeLookup(p.manifest, [desired], 'app', () => undefined, { TOKEN_VAR: 'from-env-value' });
   const claims = { project: p.dir, otherRoots: [], otherClaims: [], since: over.since ?? (await filesystemNow()) };
   const hooks = { ...p.hooks(), ...(over.signal ? { signal: over.signal } : {}) };
-  return applyPart(p.manifest, desired, await p.part(options), previous, lookup, hooks, claims);
+  const part = await p.part(options);
+  return applyPart(p.manifest, desired, over.part ? over.part(part) : part, previous, lookup, hooks, claims);
 }
 
 const removalEnv = (p: RunnerProject) => {
@@ -126,6 +127,37 @@ describe('applyPart records', () => {
   });
 });
 
+/** The part with its recipe's methods replaced: a recipe written in the test. */
+const withRecipe = (over: Partial<Recipe>) => (part: DesiredPart): DesiredPart => ({ ...part, loaded: { ...part.loaded, recipe: { ...part.loaded.recipe, ...over } } });
+
+describe('applyPart failures', () => {
+  it("stops a part past its timeout, naming the part, the phase and the time", async () => {
+    const p = await runnerProject();
+    const err = (await run(p, { hang: true }, null, { part: (part) => ({ ...part, timeoutMs: 50 }) }).catch((e: unknown) => e)) as UserError;
+    expect(err).toBeInstanceOf(UserError);
+    expect(err.code).toBe('ETIMEOUT');
+    expect(err.message).toBe('part app.p (paths): apply did not finish within 50ms (its timeout); it was stopped');
+  });
+
+  it("tells where in the manifest the option a recipe's error is about is written", async () => {
+    const p = await runnerProject();
+    const apply = async () => {
+      throw new UserError('EBADFILE', 'cannot write that file', { option: ['files', 'a.txt'], hint: 'pick another name' });
+    };
+    const err = (await run(p, { files: { 'a.txt': 'a' } }, null, { part: withRecipe({ apply }) }).catch((e: unknown) => e)) as UserError;
+    expect(err.code).toBe('EBADFILE');
+    // The nearest place written for parts.p.files.a.txt: the part's own key (line 6, column 7).
+    expect(err.message).toBe(`${path.join(p.dir, 'env.yaml')}:6:7: part app.p (paths): cannot write that file`);
+  });
+
+  it('records no outputs and no paths for a recipe whose apply returns nothing', async () => {
+    const p = await runnerProject();
+    const record = await run(p, {}, null, { part: withRecipe({ apply: async () => undefined as never }) });
+    expect(record.outputs).toEqual({});
+    expect(record.created).toEqual([]);
+  });
+});
+
 describe('applyPart output', () => {
   it('hides from the log a credential found in the options, also where the recipe prints it bare', async () => {
     const p = await runnerProject();
@@ -221,6 +253,41 @@ describe('removePart', () => {
     const exec = (await removePart(p.dir, removalEnv(p), 'p', await run(p, { removeThrow: 'exec' }), p.hooks()).catch((e: unknown) => e)) as UserError;
     expect(exec.code).toBe('EEXEC');
     expect(exec.message).toBe('part app.p (paths): /bin/sh -c exit 5 exited with code 5');
+  });
+
+  it("names the part and phase of a remove that can never finish", async () => {
+    const p = await runnerProject();
+    const record = await run(p, { removeThrow: 'stall' });
+    const listening = process.listenerCount('beforeExit');
+    const outcome = removePart(p.dir, removalEnv(p), 'p', record, p.hooks()).catch((e: unknown) => e);
+    // Once the call is under way, Node's signal that nothing is left to settle its promise.
+    for (let i = 0; i < 500 && process.listenerCount('beforeExit') === listening; i++) await new Promise((r) => setTimeout(r, 10));
+    process.emit('beforeExit', 0);
+    const err = (await outcome) as UserError;
+    expect(err.code).toBe('ESTALLED');
+    expect(err.message).toBe("part app.p (paths): the recipe's remove() never finished: it waits for something that will never happen (a promise nobody settles)");
+  });
+
+  it('leaves the files to a recipe whose remove does not remove them, and logs what it says', async () => {
+    const p = await runnerProject();
+    const record = await run(p, { files: { 'a.txt': 'a' }, removeThrow: 'keep-files' });
+    expect(await removePart(p.dir, removalEnv(p), 'p', record, p.hooks(), 'environment-removed')).toEqual([]);
+    expect(fs.readdirSync(p.envPath)).toEqual(['a.txt']);
+    expect(p.progress).toContain('removing (environment-removed)');
+  });
+
+  it('refuses to remove through a directory that became a link', async () => {
+    const p = await runnerProject();
+    const record = await run(p, { dirs: ['d'], files: { 'd/a.txt': 'a' } });
+    const elsewhere = path.join(p.dir, 'elsewhere');
+    fs.mkdirSync(elsewhere);
+    fs.writeFileSync(path.join(elsewhere, 'a.txt'), 'a');
+    fs.rmSync(path.join(p.envPath, 'd'), { recursive: true });
+    fs.symlinkSync(elsewhere, path.join(p.envPath, 'd'));
+    const err = (await removePart(p.dir, removalEnv(p), 'p', record, p.hooks()).catch((e: unknown) => e)) as UserError;
+    expect(err).toBeInstanceOf(UserError);
+    expect(err.code).toBe('EPATH');
+    expect(fs.readFileSync(path.join(elsewhere, 'a.txt'), 'utf8')).toBe('a');
   });
 
   it('passes an interruption on as it is', async () => {
