@@ -214,6 +214,27 @@ describe('execForPart', () => {
     expect(rest.at(-2)).toBe('last');
   });
 
+  it('gives a command no input unless told to: one reading its input ends at once', async () => {
+    expect(await run(['cat; echo done'])).toEqual({ code: 0, stdout: 'done\n', stderr: '' });
+  });
+
+  it('shows progress as the last non-blank line of what a command printed, trimmed and cut to 160 characters', async () => {
+    const progress: string[] = [];
+    await run([`printf '  ${'p'.repeat(200)}  \n\n\n'`], {}, never, progress);
+    expect(progress).toEqual(['p'.repeat(160)]);
+    const blank: string[] = [];
+    await run(['printf "\n   \n"'], {}, never, blank);
+    expect(blank).toEqual([]);
+  });
+
+  it('shows at most one progress line every 100 ms, however fast a command prints', async () => {
+    const at: number[] = [];
+    await execForPart('part app.p (paths)', '/bin/sh', ['-c', 'for i in $(seq 1 40); do echo "step $i"; sleep 0.005; done'], {}, never, () => void at.push(performance.now()));
+    expect(at.length).toBeGreaterThan(0);
+    // Measured here, after the runner's own clock reading: a margin for the time in between.
+    for (let i = 1; i < at.length; i++) expect(at[i]! - at[i - 1]!).toBeGreaterThan(50);
+  });
+
   it('says a program cannot be run', async () => {
     const e = (await execForPart('part app.p (paths)', '/nonexistent/prog', ['--token=x'], {}, never, () => undefined).catch((err: unknown) => err)) as UserError;
     expect(e).toMatchObject({ code: 'EEXEC', message: 'part app.p (paths): cannot run /nonexistent/prog: ENOENT', hint: 'is the program installed and on PATH?' });
