@@ -235,6 +235,32 @@ describe('execForPart', () => {
     for (let i = 1; i < at.length; i++) expect(at[i]! - at[i - 1]!).toBeGreaterThan(50);
   });
 
+  it('kills what ignores the stop signal of an interrupted run, a moment later', async () => {
+    const dir = tempDir();
+    const pidFile = path.join(dir, 'pid');
+    const controller = new AbortController();
+    // A grandchild that ignores SIGTERM, as a build backend busy in C code may.
+    const running = run([`sh -c 'trap "" TERM; echo $$ > ${pidFile}; while :; do sleep 0.05; done' & wait`], {}, controller.signal);
+    for (let i = 0; i < 250 && !(fs.existsSync(pidFile) && fs.readFileSync(pidFile, 'utf8').endsWith('\n')); i++) await new Promise((r) => setTimeout(r, 20));
+    const grandchild = Number(fs.readFileSync(pidFile, 'utf8'));
+    controller.abort(new Error('ctrl-c'));
+    await expect(running).rejects.toThrow('ctrl-c');
+    const alive = () => {
+      try {
+        process.kill(grandchild, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const stopped = performance.now();
+    while (alive() && performance.now() - stopped < 6000) await new Promise((r) => setTimeout(r, 50));
+    const survived = alive();
+    // Never left running, whatever the outcome.
+    if (survived) process.kill(grandchild, 'SIGKILL');
+    expect(survived).toBe(false);
+  });
+
   it('says a program cannot be run', async () => {
     const e = (await execForPart('part app.p (paths)', '/nonexistent/prog', ['--token=x'], {}, never, () => undefined).catch((err: unknown) => err)) as UserError;
     expect(e).toMatchObject({ code: 'EEXEC', message: 'part app.p (paths): cannot run /nonexistent/prog: ENOENT', hint: 'is the program installed and on PATH?' });
