@@ -145,6 +145,15 @@ describe('settleRecipeCall after the call', () => {
   });
 });
 
+/** Whether a process still runs: gone, or dead and waiting to be reaped (a zombie), is not running. */
+function isRunning(pid: number): boolean {
+  try {
+    return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
 describe('execForPart', () => {
   const run = (args: string[], options = {}, signal = never, progress: string[] = []) =>
     execForPart('part app.p (paths)', '/bin/sh', ['-c', ...args], options, signal, (l) => void progress.push(l));
@@ -159,11 +168,13 @@ describe('execForPart', () => {
   it('passes input, working directory and environment (a variable set, one removed)', async () => {
     const dir = tempDir();
     process.env['ENVBUILD_TEST_DROPPED'] = 'was-set';
+    process.env['ENVBUILD_TEST_KEPT'] = 'kept';
     try {
-      const r = await run(['cat; pwd; echo "[$ADDED][${ENVBUILD_TEST_DROPPED-unset}]"'], { input: 'from stdin\n', cwd: dir, env: { ADDED: 'yes', ENVBUILD_TEST_DROPPED: undefined } });
-      expect(r.stdout).toBe(`from stdin\n${dir}\n[yes][unset]\n`);
+      const r = await run(['cat; pwd; echo "[$ADDED][${ENVBUILD_TEST_DROPPED-unset}][$ENVBUILD_TEST_KEPT]"'], { input: 'from stdin\n', cwd: dir, env: { ADDED: 'yes', ENVBUILD_TEST_DROPPED: undefined } });
+      expect(r.stdout).toBe(`from stdin\n${dir}\n[yes][unset][kept]\n`);
     } finally {
       delete process.env['ENVBUILD_TEST_DROPPED'];
+      delete process.env['ENVBUILD_TEST_KEPT'];
     }
   });
 
@@ -245,20 +256,31 @@ describe('execForPart', () => {
     const grandchild = Number(fs.readFileSync(pidFile, 'utf8'));
     controller.abort(new Error('ctrl-c'));
     await expect(running).rejects.toThrow('ctrl-c');
-    const alive = () => {
-      try {
-        process.kill(grandchild, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
+    const alive = () => isRunning(grandchild);
     const stopped = performance.now();
     while (alive() && performance.now() - stopped < 6000) await new Promise((r) => setTimeout(r, 50));
     const survived = alive();
     // Never left running, whatever the outcome.
     if (survived) process.kill(grandchild, 'SIGKILL');
     expect(survived).toBe(false);
+  });
+
+  it('keeps the last MiB exactly, from the line start that begins it', async () => {
+    // 100 bytes (a line), then exactly a MiB less one byte: the kept MiB starts with the newline.
+    const r = await run([`head -c 99 /dev/zero | tr "\\0" a; echo; head -c ${KEPT_BYTES - 2} /dev/zero | tr "\\0" b; echo`]);
+    expect(r.stdout).toBe(`[… 100 earlier bytes of output not kept]\n${'b'.repeat(KEPT_BYTES - 2)}\n`);
+  });
+
+  it("leaves no listener on the run's signal once a command has ended or could not start", async () => {
+    const probe = new AbortController();
+    const live = new Map<string, number>();
+    const add = probe.signal.addEventListener.bind(probe.signal);
+    const remove = probe.signal.removeEventListener.bind(probe.signal);
+    probe.signal.addEventListener = ((type: string, ...rest: unknown[]) => (live.set(type, (live.get(type) ?? 0) + 1), (add as (...a: unknown[]) => void)(type, ...rest))) as typeof add;
+    probe.signal.removeEventListener = ((type: string, ...rest: unknown[]) => (live.set(type, (live.get(type) ?? 0) - 1), (remove as (...a: unknown[]) => void)(type, ...rest))) as typeof remove;
+    await run(['true'], {}, probe.signal);
+    await execForPart('p', '/nonexistent/prog', [], {}, probe.signal, () => undefined).catch(() => undefined);
+    expect(Object.fromEntries(live)).toEqual({ abort: 0 });
   });
 
   it('says a program cannot be run', async () => {
@@ -275,16 +297,10 @@ describe('execForPart', () => {
     const grandchild = Number(fs.readFileSync(pidFile, 'utf8'));
     controller.abort(new Error('ctrl-c'));
     await expect(running).rejects.toThrow('ctrl-c');
-    let alive = true;
-    for (let i = 0; i < 100 && alive; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      try {
-        process.kill(grandchild, 0);
-      } catch {
-        alive = false;
-      }
-    }
-    expect(alive).toBe(false);
+    // SIGTERM stops it at once: well before the SIGKILL that follows a 2 s grace.
+    const stopped = performance.now();
+    while (isRunning(grandchild) && performance.now() - stopped < 1000) await new Promise((r) => setTimeout(r, 20));
+    expect(isRunning(grandchild)).toBe(false);
     // Already interrupted: nothing is started.
     await expect(run([`touch ${path.join(dir, 'started')}`], {}, controller.signal)).rejects.toThrow('ctrl-c');
     const plain = new AbortController();

@@ -16,6 +16,7 @@ const BUILTINS = 'command, file, packages, scripts';
 async function failure(ref: string, dir: string): Promise<UserError> {
   const e = await loadRecipe(ref, dir).catch((err: unknown) => err);
   expect(e).toBeInstanceOf(UserError);
+  expect((e as UserError).code).toBe('ERECIPE');
   return e as UserError;
 }
 
@@ -64,6 +65,8 @@ describe('loadRecipe', () => {
     const broken = await failure('./broken.mjs', dir);
     expect(broken.message).toMatch(/^recipe "\.\/broken\.mjs" failed to load: /);
     expect(broken.hint).toBe('fix the module; it must be an ES module whose default export is made with defineRecipe()');
+    fs.writeFileSync(path.join(dir, 'half.mjs'), "export default { name: 'half', options: {} };\n");
+    expect((await failure('./half.mjs', dir)).message).toBe('recipe "./half.mjs" is malformed: "version" must be a non-empty string; "apply" must be a function');
     const empty = await failure('./empty.mjs', dir);
     expect(empty.message).toMatch(/^recipe "\.\/empty\.mjs" is malformed: ./);
     expect(empty.hint).toBe('export default defineRecipe({ name, version, options, apply }) from the module');
