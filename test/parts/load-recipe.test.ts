@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors/user-error.js';
+import { isBuiltinRecipe } from '../../src/parts/builtins.js';
 import { loadRecipe } from '../../src/parts/load-recipe.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -21,6 +22,11 @@ async function failure(ref: string, dir: string): Promise<UserError> {
 }
 
 describe('loadRecipe', () => {
+  it('tells a built-in recipe name from anything else, inherited names included', () => {
+    expect(['command', 'file', 'packages', 'scripts'].map(isBuiltinRecipe)).toEqual([true, true, true, true]);
+    expect(['./file', 'constructor', 'toString', ''].map(isBuiltinRecipe)).toEqual([false, false, false, false]);
+  });
+
   it('loads a built-in recipe by name, with its name and version as identity', async () => {
     const loaded = await loadRecipe('file', tempDir());
     expect(loaded.kind).toBe('builtin');
