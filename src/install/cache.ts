@@ -101,7 +101,8 @@ export async function ensureCached(cacheDir: string, wheelFile: string, filename
 
 /**
  * Renames `tmp` to `final`; false when `final` exists already. A `final` without a valid
- * entry.json (left by an older format or damaged by hand) is moved aside and replaced.
+ * entry.json (left by an older format or damaged by hand, a stray file included) is moved
+ * aside and replaced.
  */
 async function publish(tmp: string, final: string): Promise<boolean> {
   try {
@@ -109,7 +110,8 @@ async function publish(tmp: string, final: string): Promise<boolean> {
     return true;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
+    // ENOTDIR: a file lies where the entry belongs.
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'ENOTDIR') throw e;
   }
   if ((await readEntry(final, path.basename(final).replace(/-unverified$/, ''))) !== undefined) return false;
   const trash = `${tmp}-stale`;

@@ -48,15 +48,11 @@ export class EnvDirs {
     }
   }
 
-  /** Makes `dir` (and its parents) inside the environment; memoised per run. */
-  async ensure(dir: string): Promise<void> {
-    this.ensureSync(dir);
-  }
-
   /**
-   * The synchronous form: one `mkdir` per new directory. A directory made here under a checked
-   * parent is inside by construction (mkdir never follows a symlink in its last component), and
-   * so is an existing real directory there; only a symlink costs a `realpath`.
+   * Makes `dir` (and its parents) inside the environment, memoised per run: one `mkdir` per new
+   * directory. A directory made here under a checked parent is inside by construction (mkdir
+   * never follows a symlink in its last component), and so is an existing real directory there;
+   * only a symlink costs a `realpath`.
    */
   ensureSync(dir: string): void {
     if (this.checked.has(dir)) return;
@@ -74,7 +70,15 @@ export class EnvDirs {
   }
 
   private checkReal(dir: string): void {
-    const real = realpathSync(dir);
+    let real: string;
+    try {
+      real = realpathSync(dir);
+    } catch (e) {
+      // A dangling link (or a loop) is a user's problem to fix, not a crash.
+      throw new UserError('EINSTALL', `refusing to write into ${dir}: it is a symbolic link that cannot be followed (${(e as NodeJS.ErrnoException).code ?? 'error'})`, {
+        hint: 'remove the link and run again',
+      });
+    }
     if (!isInside(this.realPrefix, real)) {
       throw new UserError('EINSTALL', `refusing to write into ${dir}: it resolves to ${real}, outside the environment`, {
         hint: 'a symlink inside the environment points elsewhere; remove it and run again',

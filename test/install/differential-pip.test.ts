@@ -147,7 +147,9 @@ async function compareWithPip(base: string, label: string): Promise<void> {
   expect([...after.keys()].filter((k) => !first.has(k)).some((k) => k.includes('nspkg/two'))).toBe(true);
 }
 
-describe('envbuild installs wheels exactly as pip does', () => {
+// Each case runs pip a dozen times (~70 s on a quiet machine); on two cores shared with the rest
+// of the suite that can pass the default 120 s.
+describe('envbuild installs wheels exactly as pip does', { timeout: 360_000 }, () => {
   it("with Debian's python3.11 and /usr/share/python-wheels", async (ctx) => {
     await compareWithPip(debianPython(ctx, 11), 'debian311');
   });

@@ -72,3 +72,69 @@ describe('supportedTags', () => {
     expect(tags).not.toContain('py3-none-any');
   });
 });
+
+describe('supportedTags beyond CPython on Linux', () => {
+  const mac = { platform: 'macosx-14.0-arm64', glibc: null, gilDisabled: false, maxUnicode: 0x10ffff };
+  const pyNone = (plat: string) => ['py310', 'py3', 'py39', 'py38', 'py37', 'py36', 'py35', 'py34', 'py33', 'py32', 'py31', 'py30'].map((v) => `${v}-none-${plat}`);
+
+  it('gives PyPy its SOABI as the ABI, then none, then the pure tags, as packaging.tags.generic_tags does', () => {
+    expect(supportedTags({ implementation: 'pypy', versionInfo: [3, 10, 14], soabi: 'pypy310-pp73', wheelPlatform: mac })).toEqual([
+      'pp310-pypy310_pp73-macosx_14_0_arm64',
+      'pp310-none-macosx_14_0_arm64',
+      ...pyNone('macosx_14_0_arm64'),
+      'pp310-none-any',
+      ...pyNone('any'),
+    ]);
+  });
+
+  it('names other implementations by their short name or in full, and gives an ABI-less one only none', () => {
+    expect(supportedTags({ implementation: 'ironpython', versionInfo: [3, 4, 0], soabi: null, wheelPlatform: mac }).slice(0, 2)).toEqual(['ip34-none-macosx_14_0_arm64', 'py34-none-macosx_14_0_arm64']);
+    expect(supportedTags({ implementation: 'jython', versionInfo: [2, 7, 3], soabi: null, wheelPlatform: undefined })).toEqual(['jy27-none-any', 'py27-none-any', 'py2-none-any', 'py26-none-any', 'py25-none-any', 'py24-none-any', 'py23-none-any', 'py22-none-any', 'py21-none-any', 'py20-none-any']);
+    expect(supportedTags({ implementation: 'graalpy', versionInfo: [3, 11, 7], soabi: 'graalpy-311', wheelPlatform: undefined })[0]).toBe('graalpy311-none-any');
+  });
+
+  it('reads the CPython ABI from the SOABI (cp37m), else from the version: cp27m on narrow builds, cp311 without SOABI', () => {
+    expect(supportedTags({ implementation: 'cpython', versionInfo: [3, 7, 16], soabi: 'cpython-37m-x86_64-linux-gnu', wheelPlatform: mac })[0]).toBe('cp37-cp37m-macosx_14_0_arm64');
+    expect(supportedTags({ implementation: 'cpython', versionInfo: [2, 7, 18], soabi: null, wheelPlatform: { ...mac, maxUnicode: 0xffff } })[0]).toBe('cp27-cp27m-macosx_14_0_arm64');
+    const windowsLike = supportedTags({ implementation: 'cpython', versionInfo: [3, 11, 7], soabi: null, wheelPlatform: { ...mac, platform: 'win-amd64' } });
+    expect(windowsLike.slice(0, 3)).toEqual(['cp311-cp311-win_amd64', 'cp311-abi3-win_amd64', 'cp311-none-win_amd64']);
+    expect(windowsLike).toContain('cp32-abi3-win_amd64');
+    expect(windowsLike).not.toContain('cp31-abi3-win_amd64');
+  });
+
+  it('gives no platform tags without a platform, and musl tags only from a musl version', () => {
+    expect(platformTags(null, '2.36', '1.2')).toEqual([]);
+    expect(platformTags('linux-x86_64', null, null)).toEqual(['linux_x86_64']);
+    expect(platformTags('linux-armv7l', '2.17', null)).toEqual(['manylinux_2_17_armv7l', 'manylinux2014_armv7l', 'linux_armv7l']);
+    expect(platformTags('linux-i686', '2.6', null)).toEqual(['manylinux_2_6_i686', 'manylinux_2_5_i686', 'manylinux1_i686', 'linux_i686']);
+    expect(supportedTags({ implementation: 'cpython', versionInfo: [3, 12, 1], soabi: 'cpython-312-x86_64-linux-musl', musl: '1.1', wheelPlatform: { ...mac, platform: 'linux-x86_64' } }).slice(0, 3)).toEqual([
+      'cp312-cp312-musllinux_1_1_x86_64',
+      'cp312-cp312-musllinux_1_0_x86_64',
+      'cp312-cp312-linux_x86_64',
+    ]);
+  });
+});
+
+describe('supportedTags at the edges of the ABI rules', () => {
+  const linux = { platform: 'linux-x86_64', glibc: null, gilDisabled: false, maxUnicode: 0x10ffff };
+
+  it('falls back to the version when the SOABI has no ABI flags (cp311-win_amd64)', () => {
+    expect(supportedTags({ implementation: 'cpython', versionInfo: [3, 11, 7], soabi: 'cp311-win_amd64', wheelPlatform: { ...linux, platform: 'win-amd64' } })[0]).toBe('cp311-cp311-win_amd64');
+  });
+
+  it('needs no platform to list the pure tags of Python 2 and 3', () => {
+    expect(supportedTags({ implementation: 'cpython', versionInfo: [2, 7, 18], soabi: null, wheelPlatform: undefined })[0]).toBe('cp27-none-any');
+    expect(supportedTags({ implementation: 'cpython', versionInfo: [3, 9, 1], soabi: null, wheelPlatform: undefined }).slice(0, 3)).toEqual(['cp39-none-any', 'py39-none-any', 'py3-none-any']);
+  });
+
+  it('gives abi3 to CPython 3.2 and later only', () => {
+    const abi3 = (v: readonly [number, number, number]) => supportedTags({ implementation: 'cpython', versionInfo: v, soabi: null, wheelPlatform: linux }).filter((t) => t.includes('-abi3-'));
+    expect(abi3([3, 2, 0])).toEqual(['cp32-abi3-linux_x86_64']);
+    expect(abi3([3, 1, 0])).toEqual([]);
+    expect(abi3([2, 7, 18])).toEqual([]);
+  });
+
+  it('reads two-digit musl minors', () => {
+    expect(platformTags('linux-x86_64', null, '1.12')[0]).toBe('musllinux_1_12_x86_64');
+  });
+});

@@ -261,7 +261,8 @@ describe('refusals', () => {
     expect(e).toMatchObject({ code: 'ESTATE_CORRUPT', message: `refusing to use ${statePath(manifest)}: it is a directory`, hint: 'nothing was changed; move the directory away (envbuild never deletes what it did not create), then run again' });
   });
 
-  // root reads and writes anything: these two cannot happen to it.
+  // root reads and writes anything: these two cannot happen to it (test/e2e/other-user.test.ts
+  // meets both through the CLI as nobody when the tests run as root).
   const asRoot = process.getuid?.() === 0;
   it.skipIf(asRoot)('refuses a state it cannot read, with the reason', async () => {
     const project = tempDir();
