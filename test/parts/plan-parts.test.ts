@@ -202,8 +202,8 @@ describe('planParts, further', () => {
   it("tells a recipe's plan that a part is new", async () => {
     const p = await runnerProject();
     const part = await p.part({});
-    let seen: { changes?: string[] } = {};
-    const own = { ...part, loaded: { ...part.loaded, recipe: { ...part.loaded.recipe, plan: async (input: { changes: string[] }) => ((seen = input), { action: 'create', reasons: ['mine'] }) } } } as DesiredPart;
+    let seen: { changes?: readonly string[] } = {};
+    const own = { ...part, loaded: { ...part.loaded, recipe: { ...part.loaded.recipe, plan: async (input: { changes: readonly string[] }) => ((seen = input), { action: 'create', reasons: ['mine'] }) } } } as DesiredPart;
     await plan(p, [own], null);
     expect(seen.changes).toEqual(['new part']);
   });
