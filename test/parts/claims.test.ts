@@ -161,6 +161,14 @@ describe('checkClaims at the edges of the part\'s start', () => {
     expect(created.map((c) => path.relative(project, c.path))).toEqual(['sub', 'sub/f', 'envs/x.txt']);
   });
 
+  it('stops at the project also in a project with one environment', async () => {
+    const { project, rules } = await setup();
+    fs.mkdirSync(path.join(project, 'sub'));
+    fs.writeFileSync(path.join(project, 'sub', 'f'), 'f');
+    const created = await checkClaims([path.join(project, 'sub', 'f')], rules({ since: 0, otherRoots: [] }), () => undefined);
+    expect(created.map((c) => path.relative(project, c.path))).toEqual(['sub', 'sub/f']);
+  });
+
   it('accepts a file beside the manifest whose name only contains .yaml', async () => {
     const { project, rules } = await setup();
     fs.writeFileSync(path.join(project, 'env.yaml.bak'), '');
