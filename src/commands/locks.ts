@@ -22,7 +22,7 @@ import { canonical, lockFileName, type EnvironmentLock, type EnvironmentLockStat
 import { portablePath } from '../lock/paths.js';
 import { readLockFile } from '../lock/read-lock.js';
 import { FileHashes } from '../lock/file-fingerprints.js';
-import { fileProblems } from '../lock/verify-files.js';
+import { fileProblems, namesLocalFiles } from '../lock/verify-files.js';
 import { writeLockText } from '../lock/write-lock.js';
 import type { Manifest } from '../manifest/types.js';
 import { execForPart } from '../parts/exec.js';
@@ -34,6 +34,8 @@ export type LockMode = 'auto' | 'relock' | 'locked' | 'frozen' | 'check';
 
 export interface LockStageOptions {
   readonly mode: LockMode;
+  /** Locks `lockedVersions` read in this run (others are read here). */
+  readonly read?: ReadonlyMap<string, { lock: EnvironmentLock; text: string } | null>;
   readonly signal?: AbortSignal;
   readonly progress?: (message: string) => void;
 }
@@ -44,12 +46,20 @@ export function lockFile(manifest: Manifest, environment: string): string {
   return path.join(dir, lockFileName(environment));
 }
 
-/** The interpreter version each existing lock pins, so that discovery can prefer it. */
-export async function lockedVersions(manifest: Manifest): Promise<Map<string, string>> {
+/** A lock file as read, by path (null: there is none). */
+export type LocksRead = Map<string, { lock: EnvironmentLock; text: string } | null>;
+
+/**
+ * The interpreter version each existing lock pins, so that discovery can prefer it. With
+ * `read`, each lock read is kept there for the lock stage, which then reads no file twice.
+ */
+export async function lockedVersions(manifest: Manifest, read?: LocksRead): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   for (const e of manifest.environments) {
     try {
-      const found = await readLockFile(lockFile(manifest, e.name));
+      const file = lockFile(manifest, e.name);
+      const found = await readLockFile(file);
+      read?.set(file, found);
       if (found) out.set(e.name, found.lock.interpreter.version);
     } catch {
       // an unreadable lock is reported by the lock stage itself
@@ -63,7 +73,10 @@ const memo = new Map<string, Promise<EnvironmentLock>>();
 
 export async function lockEnvironments(manifest: Manifest, desired: readonly DesiredEnvironment[], state: StateFile, options: LockStageOptions): Promise<Map<string, EnvironmentLockStatus>> {
   const out = new Map<string, EnvironmentLockStatus>();
-  for (const d of desired) out.set(d.name, await lockOne(manifest, desired, d, state, options));
+  // One fingerprint record for every lock that names local files, read when the first does.
+  const files: SharedHashes = {};
+  for (const d of desired) out.set(d.name, await lockOne(manifest, desired, d, state, options, files));
+  await files.hashes?.save();
   const refused = [...out.entries()].filter(([, s]) => s.problems.length > 0);
   if (refused.length > 0 && options.mode !== 'check' && options.mode !== 'relock') {
     const lines = refused.flatMap(([name, s]) => s.problems.map((p) => `  ${name}: ${p}`));
@@ -80,10 +93,21 @@ interface LockablePart {
   readonly options: Record<string, unknown>;
 }
 
-async function lockOne(manifest: Manifest, desired: readonly DesiredEnvironment[], d: DesiredEnvironment, state: StateFile, options: LockStageOptions): Promise<EnvironmentLockStatus> {
+interface SharedHashes {
+  hashes?: FileHashes;
+}
+
+async function lockOne(
+  manifest: Manifest,
+  desired: readonly DesiredEnvironment[],
+  d: DesiredEnvironment,
+  state: StateFile,
+  options: LockStageOptions,
+  files: SharedHashes,
+): Promise<EnvironmentLockStatus> {
   const file = lockFile(manifest, d.name);
   const shown = portablePath(file, manifest.dir);
-  const existing = await readLockFile(file);
+  const existing = options.read?.has(file) ? options.read.get(file)! : await readLockFile(file);
   const lookup = makeLookup(manifest, desired, d.name, (env, part) => state.environments[env]?.parts[part]?.outputs, process.env);
   const parts: LockablePart[] = [];
   for (const part of d.parts) {
@@ -103,7 +127,8 @@ async function lockOne(manifest: Manifest, desired: readonly DesiredEnvironment[
     if (!existing) problems.push(`no lock file ${shown}: run \`envbuild lock\``);
     else {
       if (options.mode !== 'frozen' && options.mode !== 'auto' && stale) problems.push(`${shown} is out of date: the manifest's requirements, options or the files they name changed since it was written`);
-      problems.push(...machine, ...(await fileProblems(existing.lock, manifest.dir)));
+      if (namesLocalFiles(existing.lock)) files.hashes ??= await FileHashes.open();
+      problems.push(...machine, ...(await fileProblems(existing.lock, manifest.dir, files.hashes)));
     }
     return status(file, manifest, existing?.lock ?? null, existing?.text ?? null, existing?.text ?? null, [], problems);
   }

@@ -5,19 +5,21 @@ import { ManifestError, UserError } from '../errors/user-error.js';
 import { newEnvironmentId, readEnvironmentId, withEnvironmentId } from '../layout/identity.js';
 import { digestEntry } from '../layout/materialize.js';
 import { planParts } from '../parts/plan-parts.js';
-import { loadManifestWithProblems } from '../manifest/index.js';
+import { loadManifestWithProblems, type LoadManifestOptions } from '../manifest/index.js';
 import type { Manifest } from '../manifest/types.js';
 import { observeDisk } from '../plan/observe.js';
 import { planEnvironments } from '../plan/planner.js';
 import type { DesiredEnvironment, Plan } from '../plan/types.js';
-import type { DiscoveryOptions } from '../python/index.js';
+import { defaultCacheDir, type DiscoveryOptions } from '../python/index.js';
 import { resolveEnvironments, sortDiagnostics } from '../resolve/resolve-environments.js';
 import { resolutionProblems } from '../resolve/resolution-problems.js';
 import { otherStates, readState, stateBody, statePath } from '../state/store.js';
-import { emptyState, type LoadedState, type StateFile, type StateTrust } from '../state/types.js';
+import { emptyState, type EnvironmentState, type LoadedState, type StateFile, type StateTrust } from '../state/types.js';
 import { parseState } from '../state/validate-state.js';
+import { readKey } from '../state/key.js';
+import { journalRoots } from '../state/journal.js';
 import { ENVBUILD_VERSION } from '../version.js';
-import { lockedVersions, lockEnvironments, type LockMode } from './locks.js';
+import { lockedVersions, lockEnvironments, type LockMode, type LocksRead } from './locks.js';
 import { traceStage } from '../trace.js';
 
 export interface EngineOptions {
@@ -38,6 +40,10 @@ export interface Prepared {
   readonly state: StateFile;
   /** The state's serialised body as read, to skip rewriting identical bytes. */
   readonly stateText: string;
+  /** A signed state file's MAC, which the run's journal chains from (see state/journal.ts). */
+  readonly stateMac?: string;
+  /** A journal was found beside the state: the run's first write folds it in. */
+  readonly journal?: boolean;
   readonly trust: StateTrust;
   /** A version-1 state file taken over by this manifest, removed once the new one is written. */
   readonly migratedFrom?: string;
@@ -46,29 +52,34 @@ export interface Prepared {
 
 /**
  * `validate: true` (envbuild validate): the manifest, its interpreters and its parts' options
- * are checked as for a first apply, without looking at the environments on disk — what is
- * there does not make a manifest valid or not, and at 1,000 environments observing it was a
- * fifth of the work.
+ * are checked as for a first apply, without looking at the environments on disk or at the
+ * state — what is there does not make a manifest valid or not, and at 1,000 environments
+ * observing it was a fifth of the work, and reading the state another.
  */
 export async function prepare(manifestFile: string, options: EngineOptions & { destroy?: boolean; validate?: boolean } = {}): Promise<Prepared> {
   traceStage('load manifest');
-  const manifest = await loadOrStandIn(manifestFile, options);
-  const loaded = await readState(manifest.file, ENVBUILD_VERSION, (s) => belongsTo(manifest, s));
+  const { manifest, keepParsed } = await loadOrStandIn(manifestFile, options);
+  // validate judges the manifest alone: what a state records does not make it valid or not,
+  // and at 1,000 environments reading and verifying the state was a fifth of the work.
+  const loaded: LoadedState = options.validate
+    ? { state: emptyState(ENVBUILD_VERSION), trust: 'none', file: statePath(manifest.file), notes: [] }
+    : await readState(manifest.file, ENVBUILD_VERSION, (s) => belongsTo(manifest, s));
   const { state } = loaded;
   checkSelection(manifest, state, options.only);
   const only = options.only && options.only.length > 0 ? { only: options.only } : {};
   // Destroy needs no interpreter: what to remove is all in the state.
   if (!options.destroy) traceStage('resolve');
-  const prefer = options.destroy ? undefined : await lockedVersions(manifest);
+  const locksRead: LocksRead = new Map();
+  const prefer = options.destroy ? undefined : await lockedVersions(manifest, locksRead);
   const resolved = options.destroy
     ? []
     : await resolveEnvironments(manifest, { ...only, ...(options.discovery ? { discovery: options.discovery } : {}), ...(prefer ? { prefer } : {}) });
   const locks = options.destroy
     ? new Map()
-    : await lockEnvironments(manifest, resolved, state, { mode: options.lockMode ?? 'auto', ...(options.signal ? { signal: options.signal } : {}) });
-  const identified = await Promise.all(resolved.map((d) => identify(d, state)));
+    : await lockEnvironments(manifest, resolved, state, { mode: options.lockMode ?? 'auto', read: locksRead, ...(options.signal ? { signal: options.signal } : {}) });
+  const identified = await Promise.all(resolved.map((d) => identify(d, state, !options.validate)));
   const desired = identified.map((d) => (locks.has(d.name) ? { ...d, locked: locks.get(d.name) } : d));
-  if (options.validate) return validated(manifest, desired, loaded);
+  if (options.validate) return kept(await validated(manifest, desired, loaded), keepParsed);
   traceStage('observe and plan');
   const observed = await observeDisk(desired, state, manifest.dir, { trusted: loaded.trust === 'signed' });
   const envPlan = planEnvironments(manifest.file, desired, state, observed, {
@@ -82,16 +93,28 @@ export async function prepare(manifestFile: string, options: EngineOptions & { d
   });
   const plan = withLocks(await withParts(envPlan, manifest, desired, state), desired);
   // An unsigned (or migrated) state with environments is recorded again, signed, by apply.
-  const stateRewrite = loaded.trust === 'unsigned' && !options.destroy && Object.keys(state.environments).length > 0;
-  return {
-    manifest,
-    desired,
-    state: withFoundIds(state, desired, plan),
-    stateText: loaded.trust === 'signed' ? (loaded.body ?? stateBody(state, manifest.file)) : '',
-    trust: loaded.trust,
-    ...(loaded.migratedFrom ? { migratedFrom: loaded.migratedFrom } : {}),
-    plan: { ...plan, notes: loaded.notes, ...(stateRewrite ? { stateRewrite } : {}) },
-  };
+  // So is a journal a killed run left (or one it cannot believe): it is folded in, or removed.
+  const stateRewrite = (loaded.trust === 'unsigned' && !options.destroy && Object.keys(state.environments).length > 0) || loaded.journal !== undefined;
+  return kept(
+    {
+      manifest,
+      desired,
+      state: withFoundIds(state, desired, plan),
+      stateText: loaded.trust === 'signed' && loaded.journal === undefined ? (loaded.body ?? stateBody(state, manifest.file)) : '',
+      ...(loaded.mac !== undefined ? { stateMac: loaded.mac } : {}),
+      ...(loaded.journal !== undefined ? { journal: true } : {}),
+      trust: loaded.trust,
+      ...(loaded.migratedFrom ? { migratedFrom: loaded.migratedFrom } : {}),
+      plan: { ...plan, notes: loaded.notes, ...(stateRewrite ? { stateRewrite } : {}) },
+    },
+    keepParsed,
+  );
+}
+
+/** A prepared command: only now, with nothing found wrong, are the manifest files parsed for it kept. */
+function kept(prepared: Prepared, keepParsed: (() => void) | undefined): Prepared {
+  keepParsed?.();
+  return prepared;
 }
 
 /** validate: every environment planned as a first apply would (so every part's options are checked), from nothing. */
@@ -105,10 +128,10 @@ async function validated(manifest: Manifest, desired: readonly DesiredEnvironmen
 /**
  * The marker id of an environment: the one state recorded; else the one an environment found
  * where this one goes carries (the planner adopts it only if everything else matches exactly);
- * else a new one.
+ * else a new one (validate does not look on disk).
  */
-async function identify(d: DesiredEnvironment, state: StateFile): Promise<DesiredEnvironment> {
-  const id = state.environments[d.name]?.id ?? (await readEnvironmentId(d.path)) ?? newEnvironmentId();
+async function identify(d: DesiredEnvironment, state: StateFile, lookOnDisk: boolean): Promise<DesiredEnvironment> {
+  const id = state.environments[d.name]?.id ?? (lookOnDisk ? await readEnvironmentId(d.path) : null) ?? newEnvironmentId();
   const entries = withEnvironmentId(d.entries, id);
   const digests = { ...d.digests };
   for (const e of entries) if (!(e.path in digests) || e.path === 'pyvenv.cfg') digests[e.path] = await digestEntry(e);
@@ -120,13 +143,13 @@ async function identify(d: DesiredEnvironment, state: StateFile): Promise<Desire
  * marker carries on disk is the one the plan checked: it is recorded from now on.
  */
 function withFoundIds(state: StateFile, desired: readonly DesiredEnvironment[], plan: Plan): StateFile {
-  let environments = state.environments;
+  let environments: Record<string, EnvironmentState> | undefined;
+  const actions = new Map(plan.environments.map((e) => [e.name, e.action]));
   for (const d of desired) {
-    const rec = environments[d.name];
-    const action = plan.environments.find((e) => e.name === d.name)?.action;
-    if (rec && rec.id === undefined && d.id && action === 'no-op') environments = { ...environments, [d.name]: { ...rec, id: d.id } };
+    const rec = state.environments[d.name];
+    if (rec && rec.id === undefined && d.id && actions.get(d.name) === 'no-op') (environments ??= { ...state.environments })[d.name] = { ...rec, id: d.id };
   }
-  return environments === state.environments ? state : { ...state, environments };
+  return environments === undefined ? state : { ...state, environments };
 }
 
 /** A version-1 state belongs to this manifest when every environment it records is one this manifest declares there. */
@@ -143,7 +166,10 @@ async function othersEnvironments(manifestFile: string): Promise<Record<string, 
     const file = statePath(path.join(dir, other));
     try {
       const state = parseState(await fs.readFile(file, 'utf8'), file, dir);
-      for (const env of Object.values(state.environments)) out[env.path] = other;
+      const roots = new Map<string, string | null>(Object.entries(state.environments).map(([name, env]) => [name, env.path]));
+      // And what a run of it that was killed recorded since (see state/journal.ts).
+      for (const [name, root] of await journalRoots(file, dir)) roots.set(name, root);
+      for (const root of roots.values()) if (root !== null) out[root] = other;
     } catch {
       // Another manifest's unreadable state is that manifest's problem.
     }
@@ -160,7 +186,7 @@ function backupStamp(): string {
  * The manifest; for destroy, when it is gone but its state is not, a stand-in declaring
  * nothing, so the recorded environments can still be removed.
  */
-async function loadOrStandIn(manifestFile: string, options: EngineOptions & { destroy?: boolean }): Promise<Manifest> {
+async function loadOrStandIn(manifestFile: string, options: EngineOptions & { destroy?: boolean }): Promise<{ manifest: Manifest; keepParsed?: () => void }> {
   const destroying = options.destroy === true;
   try {
     return await loadCollectingEverything(manifestFile, options);
@@ -170,7 +196,7 @@ async function loadOrStandIn(manifestFile: string, options: EngineOptions & { de
     const hasState = await fs.lstat(statePath(file)).then(() => true, () => false);
     if (!hasState) throw e;
     const at = { file, line: 1, col: 1 };
-    return {
+    const manifest: Manifest = {
       file,
       dir: path.dirname(file),
       format: 1,
@@ -178,6 +204,7 @@ async function loadOrStandIn(manifestFile: string, options: EngineOptions & { de
       source: { locate: () => at, locateKey: () => at } as unknown as Manifest['source'],
       locks: { dir: path.dirname(file), write: false },
     };
+    return { manifest };
   }
 }
 
@@ -229,9 +256,9 @@ function checkSelection(manifest: Manifest, state: StateFile, only: readonly str
  * next (interpreters, packages, recipes that cannot be found) are added, so a user fixes
  * everything in one pass.
  */
-async function loadCollectingEverything(manifestFile: string, options: EngineOptions & { destroy?: boolean }): Promise<Manifest> {
-  const { manifest, diagnostics } = await loadManifestWithProblems(manifestFile);
-  if (!diagnostics.some((d) => d.severity === 'error') && manifest) return manifest;
+async function loadCollectingEverything(manifestFile: string, options: EngineOptions & { destroy?: boolean }): Promise<{ manifest: Manifest; keepParsed?: () => void }> {
+  const { manifest, diagnostics, keepParsed } = await loadManifestWithProblems(manifestFile, await treeCacheOf(options.discovery));
+  if (!diagnostics.some((d) => d.severity === 'error') && manifest) return { manifest, ...(keepParsed ? { keepParsed } : {}) };
   const more =
     manifest && !options.destroy
       ? await resolutionProblems(manifest, diagnostics, {
@@ -243,3 +270,14 @@ async function loadCollectingEverything(manifestFile: string, options: EngineOpt
 }
 
 export type { LoadedState };
+
+/**
+ * Parsed manifests are kept beside the interpreter probes (nowhere when those are not kept),
+ * signed with the state key: before the first state is written there is no key, and no cache.
+ */
+async function treeCacheOf(discovery: DiscoveryOptions | undefined): Promise<LoadManifestOptions> {
+  if (discovery?.cacheDir === null) return {};
+  const secret = await readKey();
+  if (secret === null) return {};
+  return { treeCache: { dir: path.join(discovery?.cacheDir ?? defaultCacheDir(discovery?.env ?? process.env), 'manifest-trees'), secret } };
+}

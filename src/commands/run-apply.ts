@@ -1,7 +1,8 @@
 import { InterruptedError, UserError } from '../errors/user-error.js';
 import { executeEnvironment, type EnvironmentOutcome } from '../apply/execute-environment.js';
 import { hasChanges, hasConflicts, type Plan } from '../plan/types.js';
-import { deleteState, removeLegacyState, removeStateDirIfEmpty, stateBody, stateDir, sweepStateTemporaries, writeState } from '../state/store.js';
+import { removeLegacyState, removeStateDirIfEmpty, stateDir, sweepStateTemporaries } from '../state/store.js';
+import { StateWriter } from '../state/state-writer.js';
 import fs from 'node:fs/promises';
 import { faultPoint } from '../fault-injection.js';
 import { redactText } from '../secrets/redact.js';
@@ -116,7 +117,6 @@ function refuseConflicts(plan: Plan): void {
 async function execute(prepared: Prepared, options: ApplyOptions, destroying: boolean): Promise<ApplyResult> {
   const { plan, desired } = prepared;
   let state: StateFile = prepared.state;
-  let stateText = prepared.stateText;
   let stateWritten = false;
   const outcomes: EnvironmentOutcome[] = [];
   const byName = new Map(desired.map((d) => [d.name, d]));
@@ -126,18 +126,33 @@ async function execute(prepared: Prepared, options: ApplyOptions, destroying: bo
   let legacy = prepared.migratedFrom;
   // Environments run concurrently: each save updates the state in memory at once, and the
   // writes go one after the other, each writing the state as it is when its turn comes, so the
-  // file on disk only ever moves forward.
+  // record on disk only ever moves forward. The writer appends only the environments saved
+  // since the last write (see state/state-writer.ts).
+  const writer = new StateWriter(manifestFile, {
+    state: prepared.state,
+    body: prepared.stateText,
+    ...(prepared.stateMac !== undefined ? { mac: prepared.stateMac } : {}),
+    ...(prepared.journal ? { journal: true } : {}),
+  });
+  const changed = new Set<string>();
   const persist = async () => {
     const snapshot = state;
     const building = Object.keys(snapshot.creating ?? {}).length > 0;
     if (!building && Object.keys(snapshot.environments).length === 0 && (destroying || Object.keys(prepared.state.environments).length > 0)) {
-      await deleteState(manifestFile, legacy);
+      await writer.remove(legacy);
+      changed.clear();
       legacy = undefined;
       stateWritten = true;
       return;
     }
-    if (await writeState(manifestFile, snapshot, stateText)) stateWritten = true;
-    stateText = stateBody(snapshot, manifestFile);
+    const names = [...changed];
+    changed.clear();
+    try {
+      if (await writer.write(snapshot, names)) stateWritten = true;
+    } catch (e) {
+      for (const name of names) changed.add(name);
+      throw e;
+    }
     if (legacy) {
       await removeLegacyState(legacy);
       legacy = undefined;
@@ -148,6 +163,7 @@ async function execute(prepared: Prepared, options: ApplyOptions, destroying: bo
     const environments = { ...state.environments };
     if (name !== null && envState) environments[name] = envState;
     else if (name !== null) delete environments[name];
+    if (name !== null) changed.add(name);
     state = { ...state, writtenBy: ENVBUILD_VERSION, environments };
     const written = writes.then(persist);
     writes = written.catch(() => undefined);
@@ -285,13 +301,26 @@ async function execute(prepared: Prepared, options: ApplyOptions, destroying: bo
   if (!destroying) await writeLocks(desired, prepared.manifest.dir);
   // Outcomes are reported in plan order, whichever environment finished first.
   const order = new Map(working.map((e, i) => [e.name, i]));
+  let failure: { error: unknown } | undefined;
   try {
     await runSteps(steps, options.progress ?? 'silent', jobsFor(options.jobs, widthOf(steps)));
-    // An unsigned or migrated state that nothing above rewrote is recorded again, signed.
+    // An unsigned or migrated state (or one with a journal) that nothing above rewrote is
+    // recorded again, signed, as one file.
     if (plan.stateRewrite && !stateWritten) await save(null, null);
   } catch (e) {
+    failure = { error: e };
+  }
+  // Failed, interrupted or done, the run leaves its record as one state file: the journal is
+  // folded in once the last save is on disk.
+  try {
+    await writes;
+    if (await writer.finish(state)) stateWritten = true;
+  } catch (e) {
+    failure ??= { error: e };
+  }
+  if (failure) {
     if (options.signal?.aborted) throw new InterruptedError(String(options.signal.reason ?? 'SIGINT'));
-    throw e;
+    throw failure.error;
   }
   outcomes.sort((a, b) => order.get(a.name)! - order.get(b.name)!);
   return { plan, outcomes, stateWritten };

@@ -21,7 +21,23 @@ export async function readLockFile(file: string): Promise<{ lock: EnvironmentLoc
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw new UserError('ELOCK', `cannot read lock ${file}: ${(e as Error).message}`);
   }
-  return { lock: parseLock(text, file), text };
+  return { lock: parsedOnce(file, text), text };
+}
+
+// A plan reads each lock twice (the pinned interpreter version first, then the lock itself):
+// the same text is parsed once. Keyed by the text, so a lock rewritten in between is read anew.
+const parsed = new Map<string, EnvironmentLock>();
+
+function parsedOnce(file: string, text: string): EnvironmentLock {
+  const key = `${file}\0${text}`;
+  let lock = parsed.get(key);
+  if (lock === undefined) {
+    lock = parseLock(text, file);
+    // A library user running many plans in one process keeps only the recent ones.
+    if (parsed.size >= 10_000) parsed.clear();
+    parsed.set(key, lock);
+  }
+  return lock;
 }
 
 export function parseLock(text: string, file: string): EnvironmentLock {

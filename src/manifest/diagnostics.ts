@@ -29,6 +29,7 @@ export class Diagnostics {
   /** The earliest problems by position, in order. */
   private readonly kept: Diagnostic[] = [];
   private omitted = 0;
+  private countedUnreported = 0;
   /** The earliest of the problems not kept: where the summary line points. */
   private firstOmitted: Diagnostic | undefined;
 
@@ -69,11 +70,17 @@ export class Diagnostics {
     if (this.kept.length < MAX_REPORTED_PROBLEMS || !last?.location) return false;
     if (compareLocations(location, last.location) <= 0) return false;
     this.omit({ severity: 'error', message: '', location });
+    this.countedUnreported += 1;
     return true;
   }
 
   get hasErrors(): boolean {
     return this.seen.size > 0;
+  }
+
+  /** How many problems were reported so far (kept or not): a step can tell whether it added one. */
+  get count(): number {
+    return this.seen.size + this.countedUnreported;
   }
 
   /** By file, line and column, so the report reads top to bottom like the files. */

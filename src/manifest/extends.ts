@@ -7,6 +7,7 @@ import type { Diagnostics } from './diagnostics.js';
 import { checkFormatVersion } from './format-version.js';
 import { parseManifestFile } from './read-yaml.js';
 import { mergeNodes, type MapEntry, type MapNode } from './source-tree.js';
+import type { TreeCache } from './tree-cache.js';
 import type { KeyPath } from './types.js';
 
 /** An `extends` entry: which file, and where it is asked for (to report a missing base there). */
@@ -38,8 +39,9 @@ export async function loadLayers(
   file: string,
   bytes: Uint8Array,
   diagnostics: Diagnostics,
+  cache?: TreeCache,
 ): Promise<MapNode | undefined> {
-  const loader = new LayerLoader(path.dirname(file), diagnostics);
+  const loader = new LayerLoader(path.dirname(file), diagnostics, cache);
   const merged = await loader.layered(file, bytes, [], undefined);
   return loader.complete ? merged : undefined;
 }
@@ -58,6 +60,7 @@ class LayerLoader {
   constructor(
     private readonly topDir: string,
     private readonly diagnostics: Diagnostics,
+    private readonly cache?: TreeCache,
   ) {}
 
   async layered(
@@ -104,7 +107,12 @@ class LayerLoader {
   }
 
   private parse(file: string, contents: Uint8Array): MapNode | undefined {
-    const root = parseManifestFile(file, contents, this.diagnostics);
+    const before = this.diagnostics.count;
+    let root = this.cache?.get(file, contents);
+    if (!root) {
+      root = parseManifestFile(file, contents, this.diagnostics);
+      if (root && this.diagnostics.count === before) this.cache?.remember(file, contents, root);
+    }
     if (!root) return undefined;
     return checkFormatVersion(root, this.diagnostics) ? root : undefined;
   }

@@ -7,6 +7,8 @@ import { Diagnostics } from './diagnostics.js';
 import { loadLayers } from './extends.js';
 import type { PendingSpecifier } from './normalise-context.js';
 import { TreeSourceMap } from './source-map.js';
+import { TreeCache } from './tree-cache.js';
+import { ENVBUILD_VERSION } from '../version.js';
 import type { Manifest } from './types.js';
 import { validateShape } from './validate.js';
 import { checkVersionSpecifiers } from './version-specifier.js';
@@ -14,6 +16,12 @@ import { checkVersionSpecifiers } from './version-specifier.js';
 export interface LoadManifestOptions {
   /** Environment for `${env:NAME}` references (default `process.env`). */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Use the parsed files kept in this directory when a file's bytes are unchanged (see
+   * tree-cache.ts); `keepParsed` in the result stores the ones parsed now. Without it (the
+   * default) nothing but the manifests is touched.
+   */
+  readonly treeCache?: { readonly dir: string; readonly secret: Uint8Array };
 }
 
 /**
@@ -36,7 +44,7 @@ export async function loadManifest(file: string, options: LoadManifestOptions = 
 export async function loadManifestWithProblems(
   file: string,
   options: LoadManifestOptions = {},
-): Promise<{ manifest: Manifest | null; diagnostics: Diagnostic[] }> {
+): Promise<{ manifest: Manifest | null; diagnostics: Diagnostic[]; keepParsed?: () => void }> {
   // `${...}` interpolation, the consumer of `env`, is a later stage; the option is part of
   // the signature already so callers do not change when it lands.
   void options;
@@ -45,7 +53,8 @@ export async function loadManifestWithProblems(
   const bytes = await readManifest(absolute);
 
   const diagnostics = new Diagnostics();
-  const root = await loadLayers(absolute, bytes, diagnostics);
+  const cache = options.treeCache === undefined ? undefined : new TreeCache(options.treeCache.dir, ENVBUILD_VERSION, options.treeCache.secret);
+  const root = await loadLayers(absolute, bytes, diagnostics, cache);
   if (!root) return { manifest: null, diagnostics: diagnostics.sorted() };
 
   const source = new TreeSourceMap(root);
@@ -68,6 +77,8 @@ export async function loadManifestWithProblems(
       },
     },
     diagnostics: diagnostics.sorted(),
+    // With `treeCache`: stores the files parsed afresh, for a caller whose whole run succeeded.
+    ...(cache && !diagnostics.hasErrors ? { keepParsed: () => cache.keep() } : {}),
   };
 }
 

@@ -27,10 +27,11 @@ export async function observeDisk(
   for (const d of desired) want(d.path, [...d.entries.map((e) => e.path), ...(d.derived?.paths ?? [])]);
   for (const rec of Object.values(state.environments)) want(rec.path, rec.entries.map((e) => e.path));
   const known = trusted ? knownFiles(state) : new Map<string, Map<string, KnownFile>>();
+  const components = new Map<string, Stats | null>();
 
   const roots = await Promise.all(
     [...wanted].map(async ([root, paths]): Promise<[string, RootObservation]> => {
-      const [seen, linked] = await Promise.all([observeRoot(root, paths, known.get(root)), project ? linkOnTheWay(project, root) : null]);
+      const [seen, linked] = await Promise.all([observeRoot(root, paths, known.get(root)), project ? linkOnTheWay(project, root, components) : null]);
       return [root, linked ? { ...seen, linked } : seen];
     }),
   );
@@ -41,18 +42,22 @@ export async function observeDisk(
  * The first symbolic link between the project and `root` (the root itself included), for
  * roots inside the project: writing there would write wherever the link points.
  */
-async function linkOnTheWay(project: string, root: string): Promise<{ path: string; target: string } | null> {
+async function linkOnTheWay(project: string, root: string, seen: Map<string, Stats | null>): Promise<{ path: string; target: string } | null> {
   const rel = path.relative(project, root);
   if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) return null;
   let at = project;
   for (const name of rel.split(path.sep)) {
     at = path.join(at, name);
-    // Synchronous, like the entries below: one lstat per component of every root.
-    let st: Stats | null = null;
-    try {
-      st = lstatSync(at);
-    } catch {
-      return null;
+    // Synchronous, like the entries below: one lstat per component, once for the parents
+    // many roots share (`envs/`).
+    let st = seen.get(at);
+    if (st === undefined) {
+      try {
+        st = lstatSync(at);
+      } catch {
+        st = null;
+      }
+      seen.set(at, st);
     }
     if (!st) return null;
     if (st.isSymbolicLink()) return { path: at, target: readlinkSync(at) };

@@ -5,7 +5,7 @@ import { ManifestError, UserError } from '../errors/user-error.js';
 import { describeAllowlist, type ResolvedAllowlist } from '../isolation/allowlist.js';
 import { OVERLAY_DIR, renderOverlay } from '../isolation/overlay.js';
 import { chooseLayout, classicPaths, compileClassicSite, renderClassicLayout } from '../layout/classic.js';
-import { digestEntry } from '../layout/materialize.js';
+import { digestContent, digestEntry } from '../layout/materialize.js';
 import type { EntryDigest, TreeEntry } from '../layout/tree.js';
 import { renderVenvLayout, venvPaths } from '../layout/venv.js';
 import type { EnvironmentSpec, IsolationSpec, Manifest } from '../manifest/types.js';
@@ -255,9 +255,13 @@ export function describeIsolation(iso: IsolationSpec): string {
 }
 
 async function digestAll(entries: readonly TreeEntry[]): Promise<Record<string, EntryDigest>> {
-  const digests = await Promise.all(entries.map((e) => digestEntry(e)));
   const out: Record<string, EntryDigest> = {};
-  entries.forEach((e, i) => (out[e.path] = digests[i]!));
+  // Only a copied file needs the disk; the rest are digested at once, without a promise each
+  // (a plan digests every entry of every environment).
+  const copies = entries.filter((e) => e.kind === 'copy');
+  const copied = await Promise.all(copies.map((e) => digestEntry(e)));
+  let next = 0;
+  for (const e of entries) out[e.path] = e.kind === 'copy' ? copied[next++]! : digestContent(e);
   return out;
 }
 

@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../errors/user-error.js';
 import { faultPoint } from '../fault-injection.js';
 import { ensureKey, keyPath, macMatches, macOf, readKey } from './key.js';
-import { emptyState, STATE_VERSION, type LoadedState, type StateFile } from './types.js';
+import { emptyState, STATE_VERSION, type EnvironmentState, type LoadedState, type StateFile } from './types.js';
 import { checkStateOnDisk, isInside, parseState } from './validate-state.js';
+import { journalFile, removeJournal, replayJournal } from './journal.js';
 
 export const STATE_DIR = '.envbuild';
 /** Where version 1 kept the one state of every manifest in a directory. */
@@ -39,17 +41,30 @@ export async function readState(manifestFile: string, writtenBy: string, belongs
   if (text !== null) {
     const state = parseState(text, file, manifestDir);
     await checkStateOnDisk(state, file, manifestDir);
-    const signed = await verify(text);
+    const mac = await verify(text);
+    const signed = mac !== null;
     const notes = signed ? [] : [unsignedNote(file)];
     if (signed && state.project !== undefined && state.project !== manifestDir) {
       notes.push(`the project moved from ${state.project}: its environments are rebuilt in place, because a virtual environment records its own path`);
     }
-    const body = signed ? bodyOf(text) : undefined;
-    return { state, trust: signed ? 'signed' : 'unsigned', file, notes, ...(body !== undefined ? { body } : {}) };
+    // What changed since the file was written (see journal.ts).
+    const replayed = await replayJournal(state, mac, file, manifestDir);
+    const body = signed && replayed.journal === undefined ? bodyOf(text) : undefined;
+    return {
+      state: replayed.state,
+      trust: signed ? 'signed' : 'unsigned',
+      file,
+      notes: [...notes, ...replayed.notes],
+      ...(body !== undefined ? { body } : {}),
+      ...(signed ? { mac } : {}),
+      ...(replayed.journal !== undefined ? { journal: replayed.journal } : {}),
+    };
   }
+  const orphan = await replayJournal(emptyState(writtenBy), undefined, file, manifestDir);
+  const leftover = orphan.journal !== undefined ? { journal: orphan.journal } : {};
   const legacyFile = path.join(stateDir(manifestDir), LEGACY_STATE);
   const legacyText = await readIfPresent(legacyFile);
-  if (legacyText === null) return { state: emptyState(writtenBy), trust: 'none', file, notes: [] };
+  if (legacyText === null) return { state: emptyState(writtenBy), trust: 'none', file, notes: [], ...leftover };
   const legacy = parseState(legacyText, legacyFile, manifestDir);
   await checkStateOnDisk(legacy, legacyFile, manifestDir);
   if (!belongs(legacy)) {
@@ -57,6 +72,7 @@ export async function readState(manifestFile: string, writtenBy: string, belongs
       state: emptyState(writtenBy),
       trust: 'none',
       file,
+      ...leftover,
       notes: [`${legacyFile} (from an earlier envbuild) records environments this manifest does not declare (${Object.keys(legacy.environments).sort().join(', ')}): left for the manifest it belongs to`],
     };
   }
@@ -64,6 +80,7 @@ export async function readState(manifestFile: string, writtenBy: string, belongs
     state: legacy,
     trust: 'unsigned',
     file,
+    ...leftover,
     migratedFrom: legacyFile,
     notes: [`${legacyFile} from an earlier envbuild is taken over as ${path.basename(file)}; ${UNSIGNED_CONSEQUENCE}`],
   };
@@ -78,7 +95,9 @@ function unsignedNote(file: string): string {
 
 async function readIfPresent(file: string): Promise<string | null> {
   try {
-    return await fs.readFile(file, 'utf8');
+    // Synchronous: at 1,000 environments the state is megabytes, and Node's promise-based
+    // readFile decodes it in chunks through a StringDecoder, several times slower.
+    return readFileSync(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return null;
@@ -89,16 +108,20 @@ async function readIfPresent(file: string): Promise<string | null> {
   }
 }
 
-async function verify(text: string): Promise<boolean> {
+/** The file's MAC when it verifies with this user's key, else null. */
+async function verify(text: string): Promise<string | null> {
   const key = await readKey();
-  if (!key) return false;
+  if (!key) return null;
   // The file as writeState leaves it: the signed body with the MAC as its last member. Its
   // body is then the text without that member, and checking it costs one HMAC instead of
   // parsing and re-serialising megabytes at 1,000 environments. Otherwise, the general way.
   const body = bodyOf(text);
-  if (body !== undefined) return macMatches(key, body, MAC_TAIL.exec(text.slice(-MAC_TAIL_LENGTH))![1]!);
+  if (body !== undefined) {
+    const mac = MAC_TAIL.exec(text.slice(-MAC_TAIL_LENGTH))![1]!;
+    return macMatches(key, body, mac) ? mac : null;
+  }
   const { mac, ...rest } = JSON.parse(text) as Record<string, unknown>;
-  return typeof mac === 'string' && macMatches(key, JSON.stringify(rest, null, 2), mac);
+  return typeof mac === 'string' && macMatches(key, JSON.stringify(rest, null, 2), mac) ? mac : null;
 }
 
 /** The signed body of a state file that ends as writeState ends it, else undefined. */
@@ -129,19 +152,7 @@ export async function refuseLinkedStateDir(manifestDir: string): Promise<void> {
  */
 export function stateBody(state: StateFile, manifestFile: string): string {
   const dir = path.dirname(manifestFile);
-  const rel = (p: string) => (isInside(dir, p) ? path.relative(dir, p) : p);
-  const environments = Object.fromEntries(
-    Object.entries(state.environments).map(([name, env]) => [
-      name,
-      {
-        ...env,
-        path: rel(env.path),
-        ...(env.parents !== undefined ? { parents: env.parents.map(rel) } : {}),
-        ...(env.sitePackages !== undefined ? { sitePackages: path.relative(env.path, env.sitePackages) } : {}),
-        parts: Object.fromEntries(Object.entries(env.parts).map(([p, r]) => [p, { ...r, created: r.created.map((c) => ({ ...c, path: rel(c.path) })) }])),
-      },
-    ]),
-  );
+  const environments = Object.fromEntries(Object.entries(state.environments).map(([name, env]) => [name, environmentBody(env, dir)]));
   const body = {
     format: state.format,
     version: STATE_VERSION,
@@ -154,6 +165,18 @@ export function stateBody(state: StateFile, manifestFile: string): string {
   return JSON.stringify(body, null, 2);
 }
 
+/** One environment as a state file (or a journal line) holds it, paths written as stateBody says. */
+export function environmentBody(env: EnvironmentState, manifestDir: string): Record<string, unknown> {
+  const rel = (p: string) => (isInside(manifestDir, p) ? path.relative(manifestDir, p) : p);
+  return {
+    ...env,
+    path: rel(env.path),
+    ...(env.parents !== undefined ? { parents: env.parents.map(rel) } : {}),
+    ...(env.sitePackages !== undefined ? { sitePackages: path.relative(env.path, env.sitePackages) } : {}),
+    parts: Object.fromEntries(Object.entries(env.parts).map(([p, r]) => [p, { ...r, created: r.created.map((c) => ({ ...c, path: rel(c.path) })) }])),
+  };
+}
+
 /**
  * Writes the state, signed, through a temporary file (fsync'd, mode 0600) and rename, so an
  * interruption leaves either the old or the new file, never a torn one; a temporary left by a
@@ -161,14 +184,20 @@ export function stateBody(state: StateFile, manifestFile: string): string {
  * unchanged state is not rewritten, so a no-op apply touches no file.
  */
 export async function writeState(manifestFile: string, state: StateFile, previousBody?: string): Promise<boolean> {
+  return (await writeSignedState(manifestFile, state, previousBody)) !== null;
+}
+
+/** writeState, returning what a journal appended to the file chains from (its MAC) and its size; null when unchanged. */
+export async function writeSignedState(manifestFile: string, state: StateFile, previousBody?: string): Promise<{ mac: string; bytes: number } | null> {
   const body = stateBody(state, manifestFile);
-  if (body === previousBody) return false;
+  if (body === previousBody) return null;
   const manifestDir = path.dirname(manifestFile);
   const dir = stateDir(manifestDir);
   await refuseLinkedStateDir(manifestDir);
   if (await fs.mkdir(dir, { recursive: true, mode: 0o700 })) faultPoint(`mkdir ${dir}`);
   const key = await ensureKey();
-  const text = `${body.slice(0, -2)},\n  "mac": "${macOf(key, body)}"\n}\n`;
+  const mac = macOf(key, body);
+  const text = `${body.slice(0, -2)},\n  "mac": "${mac}"\n}\n`;
   const file = statePath(manifestFile);
   const tmp = `${file}.envbuild-${randomBytes(4).toString('hex')}.tmp`;
   try {
@@ -189,7 +218,7 @@ export async function writeState(manifestFile: string, state: StateFile, previou
   // The rename is durable only once the directory is synced.
   const dirHandle = await fs.open(dir, 'r');
   await dirHandle.sync().finally(() => dirHandle.close());
-  return true;
+  return { mac, bytes: Buffer.byteLength(text) };
 }
 
 /** Once the migrated state is written, the version-1 file it came from goes. */
@@ -208,10 +237,14 @@ export async function sweepStateTemporaries(manifestDir: string): Promise<void> 
   }
 }
 
-/** After destroy: drop the state file, and the folder when nothing else is in it. */
+/**
+ * After destroy: drop the state file, then its journal (a journal left alone by a kill in
+ * between is believed by nothing: see journal.ts), and the folder when nothing else is in it.
+ */
 export async function deleteState(manifestFile: string, legacy?: string): Promise<void> {
   await fs.rm(statePath(manifestFile), { force: true });
   faultPoint(`remove ${path.basename(statePath(manifestFile))}`);
+  await removeJournal(journalFile(statePath(manifestFile)));
   if (legacy) await removeLegacyState(legacy);
 }
 

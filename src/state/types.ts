@@ -99,4 +99,8 @@ export interface LoadedState {
   readonly notes: readonly string[];
   /** A signed state's body as read (what its MAC covers): what a write compares with to skip an unchanged state. */
   readonly body?: string;
+  /** A signed state file's MAC: the journal written next chains from it (see journal.ts). */
+  readonly mac?: string;
+  /** A journal found beside the state (replayed into `state`, or ignored): the next write folds it in or removes it. */
+  readonly journal?: string;
 }

@@ -1,3 +1,4 @@
+import { lstatSync, type Stats } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../errors/user-error.js';
@@ -55,7 +56,7 @@ function absoluteFrom(manifestDir: string, p: unknown, relative: boolean): strin
   return path.join(manifestDir, p);
 }
 
-function checkEnvironment(file: string, manifestDir: string, name: string, env: unknown, relative: boolean): Record<string, unknown> {
+export function checkEnvironment(file: string, manifestDir: string, name: string, env: unknown, relative: boolean): Record<string, unknown> {
   const where = `environments.${name}`;
   if (!/^[a-z0-9][a-z0-9._-]*$/.test(name)) throw corrupt(file, `bad environment name "${name}"`);
   if (!isRecord(env)) throw corrupt(file, `${where} is not an object`);
@@ -174,6 +175,7 @@ export function isInside(dir: string, p: string): boolean {
  */
 export async function checkStateOnDisk(state: StateFile, file: string, manifestDir: string): Promise<void> {
   const realProject = await fs.realpath(manifestDir);
+  const realOf = realpaths();
   for (const [name, env] of Object.entries(state.environments)) {
     if (!isInside(manifestDir, env.path)) {
       // An absolute path elsewhere is the manifest's choice, unless it lies in another
@@ -185,7 +187,7 @@ export async function checkStateOnDisk(state: StateFile, file: string, manifestD
       }
       continue;
     }
-    const real = await realpathOfExisting(env.path);
+    const real = await realOf(env.path);
     if (real !== realProject && !isInside(realProject, real)) {
       throw corrupt(file, `environments.${name}.path ${env.path} leads outside the project through a symbolic link (to ${real})`);
     }
@@ -201,17 +203,33 @@ export async function enclosingProject(p: string): Promise<string | null> {
   return null;
 }
 
-/** realpath of `p`, or of its nearest existing ancestor; a dangling link resolves to its target. */
-async function realpathOfExisting(p: string): Promise<string> {
-  for (let at = p; ; at = path.dirname(at)) {
-    try {
-      return await fs.realpath(at);
-    } catch {
-      const st = await fs.lstat(at).catch(() => null);
-      if (st?.isSymbolicLink()) return path.resolve(path.dirname(at), await fs.readlink(at));
-      if (at === path.dirname(at)) return at;
+/**
+ * realpath of `p`, or of its nearest existing ancestor; a dangling link resolves to its
+ * target. Each directory is resolved once: 1,000 environment roots share their parents, so a
+ * root that is no link costs one lstat instead of a realpath walking every component again.
+ */
+function realpaths(): (p: string) => Promise<string> {
+  const known = new Map<string, Promise<string>>();
+  const realOf = (p: string): Promise<string> => {
+    let real = known.get(p);
+    if (real === undefined) {
+      real = resolveOne(p);
+      known.set(p, real);
     }
-  }
+    return real;
+  };
+  const resolveOne = async (p: string): Promise<string> => {
+    const up = path.dirname(p);
+    let st: Stats | undefined;
+    try {
+      st = lstatSync(p);
+    } catch {
+      return p === up ? p : realOf(up);
+    }
+    if (st.isSymbolicLink()) return fs.realpath(p).catch(async () => path.resolve(up, await fs.readlink(p)));
+    return p === up ? p : path.join(await realOf(up), path.basename(p));
+  };
+  return realOf;
 }
 
 /** Absent, or `inode:size:mtime:ctime` in decimal on a file entry (see RecordedEntry.stat). */

@@ -1,0 +1,306 @@
+/**
+ * The state journal as a user would meet it after a run: saves appended as signed lines
+ * beside the state file and read back as part of the state; folded into the state file at the
+ * end (byte for byte what writeState writes); and every line envbuild did not write in that
+ * place — torn by a kill, reordered, forged, from another state, naming a path outside the
+ * project — not believed.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ensureKey } from '../../src/state/key.js';
+import { journalFile, journalLine, journalRoots } from '../../src/state/journal.js';
+import { StateWriter } from '../../src/state/state-writer.js';
+import { otherStates, readState, stateBody, statePath, writeState } from '../../src/state/store.js';
+import { emptyState, type EnvironmentState, type LoadedState, type StateFile } from '../../src/state/types.js';
+import { tempDir } from '../helpers/temp-dir.js';
+
+const ID = '0123456789abcdef0123456789abcdef';
+
+function environment(root: string, prompt = 'a', entries = 1): EnvironmentState {
+  return {
+    path: root,
+    id: ID,
+    inputs: { python: { executable: '/usr/bin/python3.11', version: '3.11.2' }, layout: 'venv', isolation: 'full', prompt },
+    entries: Array.from({ length: entries }, (_, i) => ({ path: i === 0 ? 'pyvenv.cfg' : `lib/f${i}.py`, digest: { kind: 'file' as const, sha256: 'ab'.repeat(32), mode: 0o644 } })),
+    parts: {
+      note: {
+        recipe: 'file',
+        version: '1',
+        fingerprint: 'f',
+        options: { path: 'etc/note' },
+        outputs: {},
+        created: [{ path: path.join(root, 'etc', 'note'), kind: 'file', sha256: 'cd', mode: 0o644 }],
+      },
+    },
+  } as EnvironmentState;
+}
+
+let saved: string | undefined;
+beforeEach(() => {
+  saved = process.env['ENVBUILD_CONFIG_DIR'];
+  process.env['ENVBUILD_CONFIG_DIR'] = path.join(tempDir('envbuild-key-'), 'config');
+});
+afterEach(() => {
+  if (saved === undefined) delete process.env['ENVBUILD_CONFIG_DIR'];
+  else process.env['ENVBUILD_CONFIG_DIR'] = saved;
+});
+
+/** A project, its manifest's path, and a writer continuing the state as a run would read it. */
+async function project() {
+  const dir = tempDir();
+  const manifest = path.join(dir, 'env.yaml');
+  const file = statePath(manifest);
+  const journal = journalFile(file);
+  const writerFor = (loaded: LoadedState) =>
+    new StateWriter(manifest, {
+      state: loaded.state,
+      body: loaded.trust === 'signed' && loaded.journal === undefined ? (loaded.body ?? '') : '',
+      ...(loaded.mac !== undefined ? { mac: loaded.mac } : {}),
+      ...(loaded.journal !== undefined ? { journal: true } : {}),
+    });
+  return { dir, manifest, file, journal, read: () => readState(manifest, '0.1.0'), writerFor, env: (name: string, prompt = 'a', entries = 1) => environment(path.join(dir, 'envs', name), prompt, entries) };
+}
+
+const withEnvs = (state: StateFile, envs: Record<string, EnvironmentState | null>, over: Partial<StateFile> = {}): StateFile => {
+  const environments = { ...state.environments };
+  for (const [name, env] of Object.entries(envs)) {
+    if (env) environments[name] = env;
+    else delete environments[name];
+  }
+  return { ...state, ...over, environments };
+};
+
+/** A run: a state with `a` written whole, then b added, a changed, `creating` set and c added and removed, as lines. */
+async function journalled() {
+  const p = await project();
+  const writer = p.writerFor(await p.read());
+  let state = withEnvs(emptyState('0.1.0'), { a: p.env('a') }, { creating: { b: 5 } });
+  expect(await writer.write(state, ['a'])).toBe(true);
+  const base = fs.readFileSync(p.file, 'utf8');
+  const states: StateFile[] = [];
+  const step = async (next: StateFile, changed: string[]) => {
+    expect(await writer.write(next, changed)).toBe(true);
+    states.push(next);
+    state = next;
+  };
+  await step(withEnvs(state, { b: p.env('b') }, { creating: {} }), ['b']);
+  await step(withEnvs(state, { a: p.env('a', 'changed') }), ['a']);
+  await step(withEnvs(state, { c: p.env('c') }, { creating: { d: 7 } }), ['c']);
+  await step(withEnvs(state, { c: null }, { writtenBy: '0.2.0' }), ['c']);
+  return { ...p, writer, base, states, final: state };
+}
+
+/** The state as a read gives it back: where it was written, and no empty `creating`. */
+const asRead = (p: { dir: string }, state: StateFile) => {
+  const { creating, ...rest } = state;
+  return { ...rest, manifest: 'env.yaml', project: p.dir, ...(creating && Object.keys(creating).length > 0 ? { creating } : {}) };
+};
+const lines = (file: string) => fs.readFileSync(file, 'utf8').split('\n').slice(0, -1);
+
+describe('a run that saves in lines', () => {
+  it('leaves the state file as it was and each change as one line, read back as the state', async () => {
+    const j = await journalled();
+    expect(fs.readFileSync(j.file, 'utf8')).toBe(j.base);
+    expect(lines(j.journal)).toHaveLength(4);
+    expect(fs.statSync(j.journal).mode & 0o777).toBe(0o600);
+    // Only what changed is in a line: the second holds a, not b.
+    expect(JSON.parse(lines(j.journal)[1]!.slice(65)).environments).toEqual({ a: expect.objectContaining({ path: 'envs/a' }) });
+    const read = await j.read();
+    expect(read).toMatchObject({ trust: 'signed', notes: [], journal: j.journal });
+    expect(read.state).toEqual(asRead(j, j.final));
+    // Not taken for another manifest's state.
+    expect(await otherStates(j.manifest)).toEqual([]);
+  });
+
+  it('folds the journal into a state file byte for byte as writeState writes it, and removes it', async () => {
+    const j = await journalled();
+    const replayed = (await j.read()).state;
+    expect(await j.writer.finish(j.final)).toBe(true);
+    expect(fs.existsSync(j.journal)).toBe(false);
+    const compacted = fs.readFileSync(j.file, 'utf8');
+    const read = await j.read();
+    expect(read).not.toHaveProperty('journal');
+    expect(read.state).toEqual(replayed);
+    expect(stateBody(read.state, j.manifest)).toBe(stateBody(replayed, j.manifest));
+    await writeState(j.manifest, j.final);
+    expect(fs.readFileSync(j.file, 'utf8')).toBe(compacted);
+    expect(await j.writer.finish(j.final)).toBe(false);
+  });
+
+  it('writes nothing when nothing changed: no line, no journal', async () => {
+    const p = await project();
+    await writeState(p.manifest, withEnvs(emptyState('0.1.0'), { a: p.env('a') }));
+    const before = fs.statSync(p.file, { bigint: true });
+    const loaded = await p.read();
+    const writer = p.writerFor(loaded);
+    expect(await writer.write(withEnvs(loaded.state, { a: p.env('a') }), ['a', 'b'])).toBe(false);
+    expect(await writer.finish(loaded.state)).toBe(false);
+    expect(fs.readdirSync(path.dirname(p.file))).toEqual(['env.yaml.state.json']);
+    expect(fs.statSync(p.file, { bigint: true }).mtimeNs).toBe(before.mtimeNs);
+  });
+
+  it('folds the journal in as it outgrows the state file', async () => {
+    const p = await project();
+    const writer = p.writerFor(await p.read());
+    let state = withEnvs(emptyState('0.1.0'), { a: p.env('a') });
+    await writer.write(state, ['a']);
+    // About 150 kB a line: past 1 MiB, the journal goes into the file.
+    let folded = false;
+    for (let i = 0; i < 12 && !folded; i++) {
+      state = withEnvs(state, { [`e${i}`]: p.env(`e${i}`, 'a', 1500) });
+      await writer.write(state, [`e${i}`]);
+      folded = !fs.existsSync(p.journal);
+    }
+    expect(folded).toBe(true);
+    expect((await p.read()).state).toEqual(asRead(p, state));
+  });
+
+  it('after a kill between the fold and the removal of the journal, believes the file and removes the journal next time', async () => {
+    const j = await journalled();
+    const journal = fs.readFileSync(j.journal);
+    await j.writer.finish(j.final);
+    fs.writeFileSync(j.journal, journal, { mode: 0o600 });
+    const read = await j.read();
+    expect(read).toMatchObject({ trust: 'signed', notes: [], journal: j.journal });
+    expect(read.state).toEqual(asRead(j, j.final));
+    // The next write is a whole file, and the journal goes.
+    const next = withEnvs(read.state, { e: j.env('e') });
+    expect(await j.writerFor(read).write(next, ['e'])).toBe(true);
+    expect(fs.existsSync(j.journal)).toBe(false);
+    expect((await j.read()).state).toEqual(asRead(j, next));
+  });
+});
+
+describe('lines that are not believed', () => {
+  it('a last line torn by a kill: dropped, silently', async () => {
+    const j = await journalled();
+    const text = fs.readFileSync(j.journal, 'utf8');
+    fs.writeFileSync(j.journal, text.slice(0, text.length - 40));
+    const read = await j.read();
+    expect(read.notes).toEqual([]);
+    expect(read.state).toEqual(asRead(j, j.states[2]!));
+  });
+
+  it('reordered lines: believed up to the first out of place', async () => {
+    const j = await journalled();
+    const [l1, l2, l3, l4] = lines(j.journal);
+    fs.writeFileSync(j.journal, `${[l1, l3, l2, l4].join('\n')}\n`);
+    const read = await j.read();
+    expect(read.state).toEqual(asRead(j, j.states[0]!));
+    expect(read.notes).toEqual([`${j.journal}: line 2 and after are ignored: out of order; the changes they record are treated as unknown`]);
+  });
+
+  it('an edited line, or one signed with another key: believed up to it', async () => {
+    const j = await journalled();
+    const all = lines(j.journal);
+    fs.writeFileSync(j.journal, `${[all[0], all[1]!.replace('"prompt":"changed"', '"prompt":"evil"'), all[2], all[3]].join('\n')}\n`);
+    let read = await j.read();
+    expect(read.state).toEqual(asRead(j, j.states[0]!));
+    expect(read.notes).toEqual([`${j.journal}: line 2 and after are ignored: not signed by this user's key; the changes they record are treated as unknown`]);
+
+    // A line made as envbuild makes them, in its place, but with another key.
+    const prev = all[0]!.slice(0, 64);
+    const forged = journalLine(Buffer.alloc(32, 7), prev, { writtenBy: 'x', environments: new Map([['a', JSON.stringify({ ...j.env('a', 'evil'), path: 'envs/a' })]]) });
+    fs.writeFileSync(j.journal, `${all[0]}\n${forged.line}`);
+    read = await j.read();
+    expect(read.state).toEqual(asRead(j, j.states[0]!));
+    expect(read.notes[0]).toMatch(/line 2 and after are ignored: not signed/);
+  });
+
+  it('a journal of another state (same key): ignored as a whole', async () => {
+    const j = await journalled();
+    const other = await project();
+    await writeState(other.manifest, withEnvs(emptyState('0.1.0'), { a: other.env('a') }));
+    fs.copyFileSync(j.journal, other.journal);
+    const read = await other.read();
+    expect(read.state).toEqual(asRead(other, withEnvs(emptyState('0.1.0'), { a: other.env('a') })));
+    expect(read).toMatchObject({ trust: 'signed', journal: other.journal });
+  });
+
+  it('a journal beside a state that is not signed, or beside no state: ignored', async () => {
+    const j = await journalled();
+    const data = JSON.parse(j.base);
+    fs.writeFileSync(j.file, JSON.stringify({ ...data, mac: undefined }, null, 2));
+    let read = await j.read();
+    expect(read.trust).toBe('unsigned');
+    expect(Object.keys(read.state.environments)).toEqual(['a']);
+    expect(read.notes).toContain(`${j.journal} is ignored: the changes it records extend a state that is not signed`);
+
+    fs.rmSync(j.file);
+    read = await j.read();
+    expect(read).toEqual({ state: emptyState('0.1.0'), trust: 'none', file: j.file, notes: [], journal: j.journal });
+  });
+
+  it('a signed line naming a path outside the environment and the project: the state is refused', async () => {
+    const j = await journalled();
+    const all = lines(j.journal);
+    const outside = { ...j.env('a', 'a'), path: 'envs/a', parts: { note: { ...j.env('a').parts['note']!, created: [{ path: '/etc/passwd', kind: 'file', sha256: 'cd', mode: 0o644 }] } } };
+    const signed = journalLine(await ensureKey(), all[0]!.slice(0, 64), { writtenBy: 'x', environments: new Map([['a', JSON.stringify(outside)]]) });
+    fs.writeFileSync(j.journal, `${all[0]}\n${signed.line}`);
+    await expect(j.read()).rejects.toMatchObject({
+      code: 'ESTATE_CORRUPT',
+      message: `refusing to use ${j.journal}: environments.a.parts.note.created[0] "/etc/passwd" is outside the environment and the project`,
+    });
+  });
+
+  it('a signed line whose environment leads outside the project through a link: the state is refused', async () => {
+    const j = await journalled();
+    fs.mkdirSync(path.join(j.dir, 'envs'), { recursive: true });
+    fs.symlinkSync(tempDir(), path.join(j.dir, 'envs', 'x'));
+    const all = lines(j.journal);
+    const record = { ...j.env('x'), path: 'envs/x', parts: {} };
+    const signed = journalLine(await ensureKey(), all[0]!.slice(0, 64), { writtenBy: 'x', environments: new Map([['x', JSON.stringify(record)]]) });
+    fs.writeFileSync(j.journal, `${all[0]}\n${signed.line}`);
+    await expect(j.read()).rejects.toThrow(/environments\.x\.path .* leads outside the project through a symbolic link/);
+  });
+
+  it.for(['a symbolic link', 'not a regular file'] as const)('a journal that is %s: not read, reported, and removed by the next write', async (kind) => {
+    const p = await project();
+    await writeState(p.manifest, withEnvs(emptyState('0.1.0'), { a: p.env('a') }));
+    const target = path.join(tempDir(), 'target');
+    fs.writeFileSync(target, 'keep\n');
+    if (kind === 'a symbolic link') fs.symlinkSync(target, p.journal);
+    else expect(spawnSync('mkfifo', [p.journal]).status).toBe(0);
+    const read = await p.read();
+    expect(read).toMatchObject({ trust: 'signed', journal: p.journal, notes: [`${p.journal} is ignored: it is ${kind}`] });
+    const next = withEnvs(read.state, { b: p.env('b') });
+    expect(await p.writerFor(read).write(next, ['b'])).toBe(true);
+    expect(fs.existsSync(p.journal)).toBe(false);
+    expect(fs.readFileSync(target, 'utf8')).toBe('keep\n');
+    expect(await p.read()).toMatchObject({ state: asRead(p, next), notes: [] });
+  });
+
+  it('a journal planted as a link during a run is not written through', async () => {
+    const p = await project();
+    await writeState(p.manifest, withEnvs(emptyState('0.1.0'), { a: p.env('a') }));
+    const target = path.join(tempDir(), 'target');
+    fs.writeFileSync(target, 'keep\n');
+    const loaded = await p.read();
+    fs.symlinkSync(target, p.journal);
+    const writer = p.writerFor(loaded);
+    const next = withEnvs(loaded.state, { b: p.env('b') });
+    expect(await writer.write(next, ['b'])).toBe(true);
+    expect(fs.readFileSync(target, 'utf8')).toBe('keep\n');
+    expect(fs.existsSync(p.journal)).toBe(false);
+    expect((await p.read()).state).toEqual(asRead(p, next));
+  });
+});
+
+describe('another manifest\'s journal', () => {
+  it('names the roots its lines record, up to the first it cannot read', async () => {
+    const j = await journalled();
+    expect(await journalRoots(j.file, j.dir)).toEqual([
+      ['b', path.join(j.dir, 'envs', 'b')],
+      ['a', path.join(j.dir, 'envs', 'a')],
+      ['c', path.join(j.dir, 'envs', 'c')],
+      ['c', null],
+    ]);
+    const all = lines(j.journal);
+    fs.writeFileSync(j.journal, `${all[0]}\n{not a line\n${all[2]}\n`);
+    expect(await journalRoots(j.file, j.dir)).toEqual([['b', path.join(j.dir, 'envs', 'b')]]);
+    fs.rmSync(j.journal);
+    expect(await journalRoots(j.file, j.dir)).toEqual([]);
+  });
+});
