@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { UserError } from '../../src/errors/user-error.js';
 import { execForPart, KEPT_BYTES } from '../../src/parts/exec.js';
 import { settleRecipeCall } from '../../src/parts/settle.js';
@@ -85,6 +85,75 @@ describe('settleRecipeCall', () => {
   });
 });
 
+describe('settleRecipeCall on a fake clock', () => {
+  afterEach(() => void vi.useRealTimers());
+
+  // Long timeouts checked to the millisecond: the call is still running 1 ms before its
+  // timeout and is stopped at it, with the time as the manifest would write it.
+  it.for([
+    [7_200_000, '2h'],
+    [120_000, '2m'],
+    [90_000, '90s'],
+    [2000, '2s'],
+    [1500, '1500ms'],
+    [3_660_000, '61m'],
+  ] as const)('stops a call of timeout %i ms exactly then, saying "%s"', async ([ms, shown]) => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    let seen: AbortSignal | undefined;
+    const started = settleRecipeCall('part app.deps (packages)', 'apply', never, ms, (signal) => {
+      seen = signal;
+      return new Promise<never>(() => undefined);
+    });
+    const outcome = started.catch((err: unknown) => err);
+    await vi.advanceTimersByTimeAsync(ms - 1);
+    expect(seen?.aborted).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    const e = (await outcome) as UserError;
+    expect(e).toBeInstanceOf(UserError);
+    expect(e.message).toBe(`part app.deps (packages): apply did not finish within ${shown} (its timeout); it was stopped`);
+    expect(seen?.reason).toBe(e);
+  });
+
+  it('clears its timer once the call ends', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    await expect(settleRecipeCall('p', 'apply', never, 60_000, async () => 1)).resolves.toBe(1);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+describe('settleRecipeCall when nothing can settle the call', () => {
+  it('fails naming the part and phase once Node has nothing left to wait for', async () => {
+    const stuck = settleRecipeCall('part app.deps (packages)', 'remove', never, undefined, () => new Promise<never>(() => undefined));
+    const outcome = stuck.catch((err: unknown) => err);
+    // What Node emits when the event loop is empty and the call's promise is still pending.
+    process.emit('beforeExit', 0);
+    const e = (await outcome) as UserError;
+    expect(e).toBeInstanceOf(UserError);
+    expect(e.code).toBe('ESTALLED');
+    expect(e.message).toBe("part app.deps (packages): the recipe's remove() never finished: it waits for something that will never happen (a promise nobody settles)");
+    expect(e.hint).toBe('this is a bug in the recipe: report it to its author; a `timeout:` on the part bounds how long it may take');
+  });
+});
+
+describe('settleRecipeCall after the call', () => {
+  it("no longer passes the run's abort on to a call that has ended", async () => {
+    const outer = new AbortController();
+    let inner: AbortSignal | undefined;
+    await settleRecipeCall('p', 'apply', outer.signal, undefined, async (signal) => void (inner = signal));
+    outer.abort(new Error('ctrl-c'));
+    expect(inner?.aborted).toBe(false);
+  });
+});
+
+/** Whether a process still runs: gone, or dead and waiting to be reaped (a zombie), is not running. */
+function isRunning(pid: number): boolean {
+  try {
+    return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
 describe('execForPart', () => {
   const run = (args: string[], options = {}, signal = never, progress: string[] = []) =>
     execForPart('part app.p (paths)', '/bin/sh', ['-c', ...args], options, signal, (l) => void progress.push(l));
@@ -99,11 +168,13 @@ describe('execForPart', () => {
   it('passes input, working directory and environment (a variable set, one removed)', async () => {
     const dir = tempDir();
     process.env['ENVBUILD_TEST_DROPPED'] = 'was-set';
+    process.env['ENVBUILD_TEST_KEPT'] = 'kept';
     try {
-      const r = await run(['cat; pwd; echo "[$ADDED][${ENVBUILD_TEST_DROPPED-unset}]"'], { input: 'from stdin\n', cwd: dir, env: { ADDED: 'yes', ENVBUILD_TEST_DROPPED: undefined } });
-      expect(r.stdout).toBe(`from stdin\n${dir}\n[yes][unset]\n`);
+      const r = await run(['cat; pwd; echo "[$ADDED][${ENVBUILD_TEST_DROPPED-unset}][$ENVBUILD_TEST_KEPT]"'], { input: 'from stdin\n', cwd: dir, env: { ADDED: 'yes', ENVBUILD_TEST_DROPPED: undefined } });
+      expect(r.stdout).toBe(`from stdin\n${dir}\n[yes][unset][kept]\n`);
     } finally {
       delete process.env['ENVBUILD_TEST_DROPPED'];
+      delete process.env['ENVBUILD_TEST_KEPT'];
     }
   });
 
@@ -154,6 +225,64 @@ describe('execForPart', () => {
     expect(rest.at(-2)).toBe('last');
   });
 
+  it('gives a command no input unless told to: one reading its input ends at once', async () => {
+    expect(await run(['cat; echo done'])).toEqual({ code: 0, stdout: 'done\n', stderr: '' });
+  });
+
+  it('shows progress as the last non-blank line of what a command printed, trimmed and cut to 160 characters', async () => {
+    const progress: string[] = [];
+    await run([`printf '  ${'p'.repeat(200)}  \n\n\n'`], {}, never, progress);
+    expect(progress).toEqual(['p'.repeat(160)]);
+    const blank: string[] = [];
+    await run(['printf "\n   \n"'], {}, never, blank);
+    expect(blank).toEqual([]);
+  });
+
+  it('shows at most one progress line every 100 ms, however fast a command prints', async () => {
+    const at: number[] = [];
+    await execForPart('part app.p (paths)', '/bin/sh', ['-c', 'for i in $(seq 1 40); do echo "step $i"; sleep 0.005; done'], {}, never, () => void at.push(performance.now()));
+    expect(at.length).toBeGreaterThan(0);
+    // Measured here, after the runner's own clock reading: a margin for the time in between.
+    for (let i = 1; i < at.length; i++) expect(at[i]! - at[i - 1]!).toBeGreaterThan(50);
+  });
+
+  it('kills what ignores the stop signal of an interrupted run, a moment later', async () => {
+    const dir = tempDir();
+    const pidFile = path.join(dir, 'pid');
+    const controller = new AbortController();
+    // A grandchild that ignores SIGTERM, as a build backend busy in C code may.
+    const running = run([`sh -c 'trap "" TERM; echo $$ > ${pidFile}; while :; do sleep 0.05; done' & wait`], {}, controller.signal);
+    for (let i = 0; i < 250 && !(fs.existsSync(pidFile) && fs.readFileSync(pidFile, 'utf8').endsWith('\n')); i++) await new Promise((r) => setTimeout(r, 20));
+    const grandchild = Number(fs.readFileSync(pidFile, 'utf8'));
+    controller.abort(new Error('ctrl-c'));
+    await expect(running).rejects.toThrow('ctrl-c');
+    const alive = () => isRunning(grandchild);
+    const stopped = performance.now();
+    while (alive() && performance.now() - stopped < 6000) await new Promise((r) => setTimeout(r, 50));
+    const survived = alive();
+    // Never left running, whatever the outcome.
+    if (survived) process.kill(grandchild, 'SIGKILL');
+    expect(survived).toBe(false);
+  });
+
+  it('keeps the last MiB exactly, from the line start that begins it', async () => {
+    // 100 bytes (a line), then exactly a MiB less one byte: the kept MiB starts with the newline.
+    const r = await run([`head -c 99 /dev/zero | tr "\\0" a; echo; head -c ${KEPT_BYTES - 2} /dev/zero | tr "\\0" b; echo`]);
+    expect(r.stdout).toBe(`[… 100 earlier bytes of output not kept]\n${'b'.repeat(KEPT_BYTES - 2)}\n`);
+  });
+
+  it("leaves no listener on the run's signal once a command has ended or could not start", async () => {
+    const probe = new AbortController();
+    const live = new Map<string, number>();
+    const add = probe.signal.addEventListener.bind(probe.signal);
+    const remove = probe.signal.removeEventListener.bind(probe.signal);
+    probe.signal.addEventListener = ((type: string, ...rest: unknown[]) => (live.set(type, (live.get(type) ?? 0) + 1), (add as (...a: unknown[]) => void)(type, ...rest))) as typeof add;
+    probe.signal.removeEventListener = ((type: string, ...rest: unknown[]) => (live.set(type, (live.get(type) ?? 0) - 1), (remove as (...a: unknown[]) => void)(type, ...rest))) as typeof remove;
+    await run(['true'], {}, probe.signal);
+    await execForPart('p', '/nonexistent/prog', [], {}, probe.signal, () => undefined).catch(() => undefined);
+    expect(Object.fromEntries(live)).toEqual({ abort: 0 });
+  });
+
   it('says a program cannot be run', async () => {
     const e = (await execForPart('part app.p (paths)', '/nonexistent/prog', ['--token=x'], {}, never, () => undefined).catch((err: unknown) => err)) as UserError;
     expect(e).toMatchObject({ code: 'EEXEC', message: 'part app.p (paths): cannot run /nonexistent/prog: ENOENT', hint: 'is the program installed and on PATH?' });
@@ -168,16 +297,10 @@ describe('execForPart', () => {
     const grandchild = Number(fs.readFileSync(pidFile, 'utf8'));
     controller.abort(new Error('ctrl-c'));
     await expect(running).rejects.toThrow('ctrl-c');
-    let alive = true;
-    for (let i = 0; i < 100 && alive; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      try {
-        process.kill(grandchild, 0);
-      } catch {
-        alive = false;
-      }
-    }
-    expect(alive).toBe(false);
+    // SIGTERM stops it at once: well before the SIGKILL that follows a 2 s grace.
+    const stopped = performance.now();
+    while (isRunning(grandchild) && performance.now() - stopped < 1000) await new Promise((r) => setTimeout(r, 20));
+    expect(isRunning(grandchild)).toBe(false);
     // Already interrupted: nothing is started.
     await expect(run([`touch ${path.join(dir, 'started')}`], {}, controller.signal)).rejects.toThrow('ctrl-c');
     const plain = new AbortController();

@@ -131,6 +131,76 @@ describe('checkClaims', () => {
   });
 });
 
+describe('checkClaims at the edges of the part\'s start', () => {
+  const born = (p: string) => {
+    const st = fs.lstatSync(p);
+    return st.birthtimeMs > 0 ? st.birthtimeMs : st.ctimeMs;
+  };
+
+  it('counts a path born at the very time the part started as its own, and a directory above it too', async () => {
+    const { env, rules } = await setup();
+    fs.mkdirSync(path.join(env, 'd'));
+    fs.writeFileSync(path.join(env, 'd', 'f'), 'f');
+    const file = path.join(env, 'd', 'f');
+    // Started exactly when the directory was born (the file came after it): both are the part's.
+    const atDir = await checkClaims([file], rules({ since: born(path.join(env, 'd')) }), () => undefined);
+    expect(atDir.map((c) => path.relative(env, c.path))).toEqual(['d', 'd/f']);
+    // Started exactly when the file was born: the file is the part's.
+    const atFile = await checkClaims([file], rules({ since: born(file) }), () => undefined);
+    expect(atFile.map((c) => path.relative(env, c.path))).toContain('d/f');
+  });
+
+  it('adds no directory above the project, nor one holding another environment, however new', async () => {
+    const { project, rules } = await setup();
+    fs.mkdirSync(path.join(project, 'sub'));
+    fs.writeFileSync(path.join(project, 'sub', 'f'), 'f');
+    fs.mkdirSync(path.join(project, 'envs', 'other'));
+    fs.writeFileSync(path.join(project, 'envs', 'x.txt'), 'x');
+    // since 0: everything on disk counts as made by the part.
+    const created = await checkClaims([path.join(project, 'sub', 'f'), path.join(project, 'envs', 'x.txt')], rules({ since: 0 }), () => undefined);
+    expect(created.map((c) => path.relative(project, c.path))).toEqual(['sub', 'sub/f', 'envs/x.txt']);
+  });
+
+  it('stops at the project also in a project with one environment', async () => {
+    const { project, rules } = await setup();
+    fs.mkdirSync(path.join(project, 'sub'));
+    fs.writeFileSync(path.join(project, 'sub', 'f'), 'f');
+    const created = await checkClaims([path.join(project, 'sub', 'f')], rules({ since: 0, otherRoots: [] }), () => undefined);
+    expect(created.map((c) => path.relative(project, c.path))).toEqual(['sub', 'sub/f']);
+  });
+
+  it('accepts a file beside the manifest whose name only contains .yaml', async () => {
+    const { project, rules } = await setup();
+    fs.writeFileSync(path.join(project, 'env.yaml.bak'), '');
+    const created = await checkClaims([path.join(project, 'env.yaml.bak')], rules(), () => undefined);
+    expect(created.map((c) => c.path)).toEqual([path.join(project, 'env.yaml.bak')]);
+  });
+});
+
+describe('filesystemNow', () => {
+  it('is later than anything made before it, even in the same tick of the filesystem clock', async () => {
+    const dir = tempDir();
+    for (let i = 0; i < 10; i++) {
+      fs.mkdirSync(path.join(dir, `d${i}`));
+      const st = fs.statSync(path.join(dir, `d${i}`));
+      expect(await filesystemNow()).toBeGreaterThan(st.birthtimeMs > 0 ? st.birthtimeMs : st.ctimeMs);
+    }
+  });
+
+  it('leaves nothing behind in the temp directory', async () => {
+    const tmp = tempDir();
+    const before = process.env['TMPDIR'];
+    process.env['TMPDIR'] = tmp;
+    try {
+      await filesystemNow();
+    } finally {
+      if (before === undefined) delete process.env['TMPDIR'];
+      else process.env['TMPDIR'] = before;
+    }
+    expect(fs.readdirSync(tmp)).toEqual([]);
+  });
+});
+
 describe('removeCreatedPaths', () => {
   it('removes what is unchanged, children before their directories, whatever the recorded order', async () => {
     const dir = tempDir();

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors/user-error.js';
+import { isBuiltinRecipe } from '../../src/parts/builtins.js';
 import { loadRecipe } from '../../src/parts/load-recipe.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -16,10 +17,16 @@ const BUILTINS = 'command, file, packages, scripts';
 async function failure(ref: string, dir: string): Promise<UserError> {
   const e = await loadRecipe(ref, dir).catch((err: unknown) => err);
   expect(e).toBeInstanceOf(UserError);
+  expect((e as UserError).code).toBe('ERECIPE');
   return e as UserError;
 }
 
 describe('loadRecipe', () => {
+  it('tells a built-in recipe name from anything else, inherited names included', () => {
+    expect(['command', 'file', 'packages', 'scripts'].map(isBuiltinRecipe)).toEqual([true, true, true, true]);
+    expect(['./file', 'constructor', 'toString', ''].map(isBuiltinRecipe)).toEqual([false, false, false, false]);
+  });
+
   it('loads a built-in recipe by name, with its name and version as identity', async () => {
     const loaded = await loadRecipe('file', tempDir());
     expect(loaded.kind).toBe('builtin');
@@ -64,6 +71,8 @@ describe('loadRecipe', () => {
     const broken = await failure('./broken.mjs', dir);
     expect(broken.message).toMatch(/^recipe "\.\/broken\.mjs" failed to load: /);
     expect(broken.hint).toBe('fix the module; it must be an ES module whose default export is made with defineRecipe()');
+    fs.writeFileSync(path.join(dir, 'half.mjs'), "export default { name: 'half', options: {} };\n");
+    expect((await failure('./half.mjs', dir)).message).toBe('recipe "./half.mjs" is malformed: "version" must be a non-empty string; "apply" must be a function');
     const empty = await failure('./empty.mjs', dir);
     expect(empty.message).toMatch(/^recipe "\.\/empty\.mjs" is malformed: ./);
     expect(empty.hint).toBe('export default defineRecipe({ name, version, options, apply }) from the module');

@@ -182,6 +182,52 @@ describe('planParts', () => {
   });
 });
 
+describe('planParts, further', () => {
+  it("reads another part's recorded outputs, and says when a part or its environment has none yet", async () => {
+    const p = await runnerProject();
+    const writer = await apply(p, await p.part({ files: { 'w.txt': 'w' } }));
+    const reader = await p.part({ say: 'count=${parts.p.count}' }, 'reader');
+    const readerRecord = await apply(p, { ...reader, options: { say: 'count=1' } });
+    // Recorded as written with the value: the same options, nothing to do.
+    const known = await plan(p, [reader], { p: writer, reader: { ...readerRecord, options: { say: 'count=1' } } });
+    expect(known.diagnostics).toEqual([]);
+    // (p itself is planned for removal: it is not among the parts planned here.)
+    expect(known.plans.map((x) => [x.name, x.action])).toEqual([['p', 'remove'], ['reader', 'no-op']]);
+    const noPart = await plan(p, [reader], { reader: readerRecord });
+    expect(noPart.diagnostics.map((d) => d.message)).toEqual(['${parts.p.count}: part app.p has not been applied yet, so its outputs are unknown']);
+    const noEnv = await plan(p, [reader], null);
+    expect(noEnv.diagnostics.map((d) => d.message)).toEqual(['${parts.p.count}: part app.p has not been applied yet, so its outputs are unknown']);
+  });
+
+  it("tells a recipe's plan that a part is new", async () => {
+    const p = await runnerProject();
+    const part = await p.part({});
+    let seen: { changes?: readonly string[] } = {};
+    const own = { ...part, loaded: { ...part.loaded, recipe: { ...part.loaded.recipe, plan: async (input: { changes: readonly string[] }) => ((seen = input), { action: 'create', reasons: ['mine'] }) } } } as DesiredPart;
+    await plan(p, [own], null);
+    expect(seen.changes).toEqual(['new part']);
+  });
+
+  it('names the options whose credentials changed in alphabetical order', async () => {
+    const p = await runnerProject();
+    const url = (t: string) => `https://u:${t}@h.example/simple`;
+    const part = (t: string) => p.part({ token: url(t), say: '${env:PLAN_SAY}' });
+    const record = await apply(p, await part('Order-Token-1'), { PLAN_SAY: 'one' });
+    const changed = await plan(p, [await part('Order-Token-2')], { p: record }, 'no-op', { env: { PLAN_SAY: 'two' } });
+    expect(changed.plans[0]!.reasons).toEqual(['credentials changed in options: say, token']);
+  });
+
+  it("labels a failing recipe plan with its part and phase, located at the option it is about", async () => {
+    const p = await runnerProject();
+    const part = await p.part({ files: { 'a.txt': 'a' } });
+    const withPlan = (planFn: unknown): DesiredPart => ({ ...part, loaded: { ...part.loaded, recipe: { ...part.loaded.recipe, plan: planFn } } }) as DesiredPart;
+    const bug = (await plan(p, [withPlan(async () => { throw new TypeError('plan broke'); })], null).catch((e: unknown) => e)) as UserError;
+    expect(bug.message).toMatch(/^part app\.p: recipe paths failed unexpectedly during plan: plan broke\n/);
+    const located = (await plan(p, [withPlan(async () => { throw new UserError('EOPT', 'bad name', { option: ['files', 'a.txt'] }); })], null).catch((e: unknown) => e)) as UserError;
+    expect(located.message).toBe(`${path.join(p.dir, 'env.yaml')}:6:7: part app.p (paths): bad name`);
+  });
+});
+
 describe('defaultDecision', () => {
   it('creates a new part, updates a changed one, leaves the rest', () => {
     const prev = {} as PartRecord;

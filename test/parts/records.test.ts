@@ -36,6 +36,7 @@ describe('checkOutputs', () => {
     ['undefined inside', { u: [undefined] }, 'output outputs.u[0] is a undefined, not data'],
     ['a symbol', { s: Symbol('x') }, 'output outputs.s is a symbol, not data'],
     ['a class instance', { when: new Date(0) }, 'output outputs.when is a Date, not a plain mapping'],
+    ['an object without a constructor', { odd: Object.create(Object.create(null) as object) as object }, 'output outputs.odd is a class instance, not a plain mapping'],
     ['a cycle', cycle, 'output outputs.self.back refers back to itself (a cycle)'],
     ['nesting past 64 levels', deep(70), `output outputs${'.d'.repeat(64)} is nested more than 64 levels deep`],
   ] as const)('refuses %s, naming the output', ([, outputs, message]) => {
@@ -67,6 +68,7 @@ describe('the fingerprint', () => {
     expect(canonicalJson({ b: 1, a: [{ d: null, c: 'x' }], u: undefined })).toBe('{"a":[{"c":"x","d":null}],"b":1}');
     expect(canonicalJson(undefined)).toBe('null');
     expect(canonicalJson('s')).toBe('"s"');
+    expect(canonicalJson([1, 'a', [2, 3]])).toBe('[1,"a",[2,3]]');
     expect(partFingerprint(input)).toBe(partFingerprint({ layout: 'venv', python: { version: '3.11.2', executable: '/p' }, options: { a: 'x', b: [1, { x: 1, y: 2 }] }, recipe: 'r@1' }));
     expect(partFingerprint(input)).toMatch(/^[0-9a-f]{64}$/);
   });
@@ -97,6 +99,12 @@ describe('summarizePart', () => {
     expect(summarizePart(record(undefined, [{ path: '/e/f', kind: 'file', sha256: 'x', mode: 0o644 }]), null)).toBe('1 file written');
     expect(summarizePart(record(undefined, [{ path: '/e/d', kind: 'dir' }]), null)).toBe('');
   });
+  it('names what changed and what went in alphabetical order, whatever the order of the outputs', () => {
+    expect(summarizePart(record({ b: '2', a: '2' }), record({ a: '1', b: '1' }))).toBe('a and b changed version');
+    expect(summarizePart(record({}), record({ z: '1', y: '1' }))).toBe('y and z uninstalled');
+    expect(summarizePart(record({ d: '1', c: '1' }), null)).toBe('c and d installed');
+  });
+
   it('lists up to three names, then counts', () => {
     expect(summarizePart(record({ a: '1', b: '1' }), null)).toBe('a and b installed');
     expect(summarizePart(record({ c: '1', a: '1', b: '1' }), record({}))).toBe('a, b and c installed');
@@ -134,7 +142,9 @@ describe('recipeFailure', () => {
     const [first, ...trace] = e.message.split('\n');
     expect(first).toBe('part app.p: recipe paths failed unexpectedly during remove: cannot read x of undefined https://***@h/');
     expect(trace.length).toBeGreaterThan(0);
-    for (const line of trace) expect(line).toMatch(/^ {2}at /);
+    // One frame a line, as the stack had them.
+    expect(trace).toEqual(bug.stack!.split('\n').slice(1).map((l) => `  ${l.trim()}`));
+    for (const line of trace) expect(line).toMatch(/^ {2}at [^\n]*$/);
     expect(e.hint).toBe('this is a bug in the recipe "paths"; report it to its author with the trace above');
     expect(recipeFailure('a.p', 'r', 'plan', 'just text').message).toMatch(/^part a\.p: recipe r failed unexpectedly during plan: just text\n/);
   });

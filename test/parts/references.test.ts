@@ -116,6 +116,13 @@ describe('references', () => {
     expect(await resolve('${env:EMPTY_ONE:-fallback}', 'app', { EMPTY_ONE: '' })).toEqual({ value: '' });
   });
 
+  it('says a part has no such output below a null, and none in a string', async () => {
+    const { dir, manifest } = await project();
+    const lookup = makeLookup(manifest, [desired(dir, 'app')], 'app', () => ({ none: null, url: 'postgres://x' }), {});
+    expect(interpolate('${parts.db.none.x}', lookup).issues.map((i) => i.message)).toEqual(['${parts.db.none.x}: part app.db has no output "none.x"; its outputs: none, url']);
+    expect(interpolate('${parts.db.url.length}', lookup).issues.map((i) => i.message)).toEqual(['${parts.db.url.length}: part app.db has no output "url.length"; its outputs: none, url']);
+  });
+
   it('names the outputs of a part without any', async () => {
     const { dir, manifest } = await project();
     const lookup = makeLookup(manifest, [desired(dir, 'app')], 'app', () => ({}), {});
@@ -159,6 +166,7 @@ environments:
     fs.writeFileSync(path.join(dir, 'env.yaml'), OPTIONS_YAML);
     const manifest = await loadManifest(path.join(dir, 'env.yaml'));
     const found = await validateOptions(recipe(s), options, manifest.source, ['environments', 'app', 'parts', 'p']);
+    for (const d of found) expect(d.severity).toBe('error');
     return found.map((d) => ({ message: d.message, at: d.location ? `${d.location.line}:${d.location.col}` : undefined, keyPath: d.keyPath, hint: d.hint }));
   }
 
@@ -196,6 +204,36 @@ environments:
     expect(await problems({ zzz: 1 }, { type: 'object', additionalProperties: false })).toEqual([
       { message: 'unknown option "zzz" for recipe demo', at: '6:7', keyPath: 'environments.app.parts.p.zzz', hint: 'recipe demo takes no options' },
     ]);
+  });
+
+  it('reports the problems inside anyOf and if/then, not the combinator itself', async () => {
+    const either = { type: 'object', properties: { v: { anyOf: [{ type: 'string' }, { type: 'number' }] } } };
+    expect((await problems({ v: true }, either)).map((d) => d.message)).toEqual([
+      'expected string, got the boolean true (recipe demo)',
+      'expected number, got the boolean true (recipe demo)',
+    ]);
+    const conditional = { type: 'object', if: { properties: { mode: { const: 'copy' } }, required: ['mode'] }, then: { required: ['path'] } };
+    expect((await problems({ mode: 'copy' }, conditional)).map((d) => d.message)).toEqual(['missing required option "path" (recipe demo)']);
+  });
+
+  it('says "invalid value" for a combinator other than oneOf when only combinators failed', async () => {
+    const nested = { type: 'object', properties: { v: { anyOf: [{ oneOf: [{ type: 'number' }, { type: 'integer' }] }] } } };
+    expect((await problems({ v: 3 }, nested)).map((d) => [d.message, d.keyPath])).toEqual([
+      ['the value matches none (or more than one) of the forms recipe demo accepts here', 'environments.app.parts.p.v'],
+      ['invalid value recipe demo accepts here', 'environments.app.parts.p.v'],
+    ]);
+  });
+
+  it('accepts a third-party schema with keywords of its own', async () => {
+    const own = { type: 'object', properties: { path: { type: 'string', markdownDescription: 'Where it goes' } }, 'x-editor': true };
+    expect(await problems({ path: 'a' }, own)).toEqual([]);
+    expect((await problems({ path: 1 }, own)).map((d) => d.message)).toEqual(['expected string, got the number 1 (recipe demo)']);
+  });
+
+  it('locates a problem under a key that ends or starts with digits, and in a list past its tenth item', async () => {
+    const keyed = { type: 'object', properties: { files: { type: 'object', additionalProperties: { type: 'string' } }, list: { type: 'array', items: { type: 'string' } } } };
+    const found = await problems({ files: { v2: 1, '2x': 1 }, list: ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 1] }, keyed);
+    expect(found.map((d) => d.keyPath)).toEqual(['environments.app.parts.p.files.v2', 'environments.app.parts.p.files.2x', 'environments.app.parts.p.list.10']);
   });
 
   it('says a value matching none of the forms is invalid, at the value', async () => {
