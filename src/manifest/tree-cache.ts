@@ -15,12 +15,13 @@
  * starts with an HMAC of the rest under the user's state key (the one that signs the state).
  * Anyone can compute the digest that binds a tree to its file's bytes; only this user's
  * envbuild can sign a tree, so a tree planted in the cache directory is a miss, never a
- * manifest the user did not write.
+ * manifest the user did not write. A manifest holding a credential is never stored.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { SourceLocation } from '../errors/diagnostic.js';
+import { redactText } from '../secrets/redact.js';
 import type { MapEntry, MapNode, ScalarValue, SourceNode } from './source-tree.js';
 
 const FORMAT = 'envbuild-manifest-tree-1';
@@ -85,8 +86,11 @@ export class TreeCache {
     try {
       const files: string[] = [];
       const encoded = encode(tree, files);
-      mkdirSync(this.dir, { recursive: true, mode: 0o700 });
       const body = JSON.stringify({ format: FORMAT, key: this.key(file, bytes), files, tree: encoded });
+      // A manifest that holds a credential (an index URL with a password or token) is not
+      // copied anywhere: it is parsed afresh each time instead.
+      if (redactText(body) !== body) return;
+      mkdirSync(this.dir, { recursive: true, mode: 0o700 });
       writeFileSync(tmp, `${mac256(secret, body).toString('hex')}\n${body}`, { mode: 0o600 });
       renameSync(tmp, slot);
     } catch {

@@ -145,6 +145,13 @@ describe('parsed manifests kept between runs', () => {
     expect((await cachedLoad(file, cacheDir)).manifest!.environments.map((e) => [e.name, e.python])).toEqual([['app', '3.11']]);
   });
 
+  test('a manifest holding a credential is never copied into the cache', async () => {
+    const m = manifestDir({ 'env.yaml': 'envbuild: 1\nenvironments:\n  app:\n    python: "3.11"\n    prompt: https://user:s3cret-pass@index.example/simple\n' });
+    const cache = path.join(tempDir('envbuild-trees-'), 'trees');
+    for (let run = 0; run < 2; run++) expect((await cachedLoad(m.path('env.yaml'), cache)).diagnostics).toEqual([]);
+    expect(fs.existsSync(cache)).toBe(false);
+  });
+
   test('every value survives the stored form: special numbers, sources, key order, lists', () => {
     const cacheDir = tempDir('envbuild-trees-');
     const file = path.join(cacheDir, 'x.yaml');
