@@ -250,8 +250,10 @@ describe('execForPart', () => {
     const dir = tempDir();
     const pidFile = path.join(dir, 'pid');
     const controller = new AbortController();
-    // A grandchild that ignores SIGTERM, as a build backend busy in C code may.
-    const running = run([`sh -c 'trap "" TERM; echo $$ > ${pidFile}; while :; do sleep 0.05; done' & wait`], {}, controller.signal);
+    // A grandchild that ignores SIGTERM, as a build backend busy in C code may. It ends by
+    // itself after 30 s or more: a mutant (or a runner killed on timeout) that never reaches
+    // the cleanup below leaves no process behind for good.
+    const running = run([`sh -c 'trap "" TERM; echo $$ > ${pidFile}; i=0; while [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done' & wait`], {}, controller.signal);
     for (let i = 0; i < 250 && !(fs.existsSync(pidFile) && fs.readFileSync(pidFile, 'utf8').endsWith('\n')); i++) await new Promise((r) => setTimeout(r, 20));
     const grandchild = Number(fs.readFileSync(pidFile, 'utf8'));
     controller.abort(new Error('ctrl-c'));
