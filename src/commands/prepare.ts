@@ -49,10 +49,10 @@ export interface Prepared {
   readonly migratedFrom?: string;
   readonly plan: Plan;
   /**
-   * Stores the manifest trees parsed for this command, signed with `secret`: for the apply
-   * that created the state key, which had none to sign them with while planning.
+   * Present only when the user had no state key while planning: stores the manifest trees
+   * parsed for this command, signed with `secret`, for the apply that has created the key.
    */
-  readonly keepParsed?: (secret?: Uint8Array) => void;
+  readonly keepParsed?: (secret?: Uint8Array) => boolean;
 }
 
 /**
@@ -63,12 +63,14 @@ export interface Prepared {
  */
 export async function prepare(manifestFile: string, options: EngineOptions & { destroy?: boolean; validate?: boolean } = {}): Promise<Prepared> {
   traceStage('load manifest');
-  const { manifest, keepParsed } = await loadOrStandIn(manifestFile, options);
+  // Read once: it signs the parsed-manifest cache and verifies the state.
+  const key = await readKey();
+  const { manifest, keepParsed } = await loadOrStandIn(manifestFile, options, key);
   // validate judges the manifest alone: what a state records does not make it valid or not,
   // and at 1,000 environments reading and verifying the state was a fifth of the work.
   const loaded: LoadedState = options.validate
     ? { state: emptyState(ENVBUILD_VERSION), trust: 'none', file: statePath(manifest.file), notes: [] }
-    : await readState(manifest.file, ENVBUILD_VERSION, (s) => belongsTo(manifest, s));
+    : await readState(manifest.file, ENVBUILD_VERSION, (s) => belongsTo(manifest, s), key);
   const { state } = loaded;
   checkSelection(manifest, state, options.only);
   const only = options.only && options.only.length > 0 ? { only: options.only } : {};
@@ -117,9 +119,8 @@ export async function prepare(manifestFile: string, options: EngineOptions & { d
 }
 
 /** A prepared command: only now, with nothing found wrong, are the manifest files parsed for it kept. */
-function kept(prepared: Prepared, keepParsed: ((secret?: Uint8Array) => void) | undefined): Prepared {
-  keepParsed?.();
-  return keepParsed ? { ...prepared, keepParsed } : prepared;
+function kept(prepared: Prepared, keepParsed: ((secret?: Uint8Array) => boolean) | undefined): Prepared {
+  return keepParsed?.() ? { ...prepared, keepParsed } : prepared;
 }
 
 /** validate: every environment planned as a first apply would (so every part's options are checked), from nothing. */
@@ -191,10 +192,10 @@ function backupStamp(): string {
  * The manifest; for destroy, when it is gone but its state is not, a stand-in declaring
  * nothing, so the recorded environments can still be removed.
  */
-async function loadOrStandIn(manifestFile: string, options: EngineOptions & { destroy?: boolean }): Promise<{ manifest: Manifest; keepParsed?: (secret?: Uint8Array) => void }> {
+async function loadOrStandIn(manifestFile: string, options: EngineOptions & { destroy?: boolean }, key: Buffer | null): Promise<{ manifest: Manifest; keepParsed?: (secret?: Uint8Array) => boolean }> {
   const destroying = options.destroy === true;
   try {
-    return await loadCollectingEverything(manifestFile, options);
+    return await loadCollectingEverything(manifestFile, options, key);
   } catch (e) {
     if (!destroying || (await fs.lstat(manifestFile).then(() => true, () => false))) throw e;
     const file = path.resolve(manifestFile);
@@ -261,8 +262,8 @@ function checkSelection(manifest: Manifest, state: StateFile, only: readonly str
  * next (interpreters, packages, recipes that cannot be found) are added, so a user fixes
  * everything in one pass.
  */
-async function loadCollectingEverything(manifestFile: string, options: EngineOptions & { destroy?: boolean }): Promise<{ manifest: Manifest; keepParsed?: (secret?: Uint8Array) => void }> {
-  const { manifest, diagnostics, keepParsed } = await loadManifestWithProblems(manifestFile, await treeCacheOf(options.discovery));
+async function loadCollectingEverything(manifestFile: string, options: EngineOptions & { destroy?: boolean }, key: Buffer | null): Promise<{ manifest: Manifest; keepParsed?: (secret?: Uint8Array) => boolean }> {
+  const { manifest, diagnostics, keepParsed } = await loadManifestWithProblems(manifestFile, treeCacheOf(options.discovery, key));
   if (!diagnostics.some((d) => d.severity === 'error') && manifest) return { manifest, ...(keepParsed ? { keepParsed } : {}) };
   const more =
     manifest && !options.destroy
@@ -281,8 +282,7 @@ export type { LoadedState };
  * signed with the state key: before the first state is written there is no key, so nothing is
  * read, and what was parsed is kept once the apply has made one (`Prepared.keepParsed`).
  */
-async function treeCacheOf(discovery: DiscoveryOptions | undefined): Promise<LoadManifestOptions> {
+function treeCacheOf(discovery: DiscoveryOptions | undefined, secret: Buffer | null): LoadManifestOptions {
   if (discovery?.cacheDir === null) return {};
-  const secret = await readKey();
   return { treeCache: { dir: path.join(discovery?.cacheDir ?? defaultCacheDir(discovery?.env ?? process.env), 'manifest-trees'), secret } };
 }

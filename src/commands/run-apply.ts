@@ -81,9 +81,12 @@ async function run(manifestFile: string, options: ApplyOptions, destroying: bool
     }
     refuseConflicts(prepared.plan);
     const result = await execute(prepared, options, destroying);
-    // The first apply of a user creates the key that signs parsed manifests too.
-    const key = prepared.keepParsed ? await readKey() : null;
-    if (key) prepared.keepParsed?.(key);
+    // The first apply of a user creates the key that signs parsed manifests too: the trees
+    // parsed while there was none are stored now.
+    if (prepared.keepParsed) {
+      const key = await readKey();
+      if (key) prepared.keepParsed(key);
+    }
     return result;
   } finally {
     await release();

@@ -44,7 +44,7 @@ export async function loadManifest(file: string, options: LoadManifestOptions = 
 export async function loadManifestWithProblems(
   file: string,
   options: LoadManifestOptions = {},
-): Promise<{ manifest: Manifest | null; diagnostics: Diagnostic[]; keepParsed?: (secret?: Uint8Array) => void }> {
+): Promise<{ manifest: Manifest | null; diagnostics: Diagnostic[]; keepParsed?: (secret?: Uint8Array) => boolean }> {
   // `${...}` interpolation, the consumer of `env`, is a later stage; the option is part of
   // the signature already so callers do not change when it lands.
   void options;
@@ -77,7 +77,8 @@ export async function loadManifestWithProblems(
       },
     },
     diagnostics: diagnostics.sorted(),
-    // With `treeCache`: stores the files parsed afresh, for a caller whose whole run succeeded.
+    // With `treeCache`: stores the files parsed afresh, for a caller whose whole run succeeded
+    // (true: they wait for a key to sign them with).
     ...(cache && !diagnostics.hasErrors ? { keepParsed: (secret?: Uint8Array) => cache.keep(secret) } : {}),
   };
 }

@@ -71,12 +71,13 @@ export class TreeCache {
 
   /**
    * Stores the trees `remember` noted, signed with `secret` (default: the key this cache was
-   * opened with). Without a key they stay noted: the apply that creates the key stores them
-   * once it has (see run-apply.ts), so its first no-op finds them and writes nothing.
+   * opened with). Without a key they stay noted, and it returns true: the apply that creates
+   * the key stores them once it has (see run-apply.ts), so its first no-op writes nothing.
    */
-  keep(secret: Uint8Array | null = this.secret): void {
-    if (secret === null) return;
+  keep(secret: Uint8Array | null = this.secret): boolean {
+    if (secret === null) return this.parsed.length > 0;
     for (const { file, bytes, tree } of this.parsed.splice(0)) this.set(file, bytes, tree, secret);
+    return false;
   }
 
   /** Stores the tree parsed from these bytes at `file` (atomically: a reader sees the old entry or the new). */

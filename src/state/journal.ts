@@ -27,9 +27,9 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../errors/user-error.js';
 import { faultPoint } from '../fault-injection.js';
-import { macMatches, macOf, readKey } from './key.js';
+import { macMatches, macOf } from './key.js';
 import type { EnvironmentState, StateFile } from './types.js';
-import { checkEnvironment, checkStateOnDisk } from './validate-state.js';
+import { checkCreating, checkEnvironment, checkStateOnDisk, isRecord } from './validate-state.js';
 
 /** `env.yaml.state.json` → `env.yaml.state.journal`, in the same directory. */
 export function journalFile(stateFile: string): string {
@@ -98,20 +98,25 @@ export interface Replayed {
 }
 
 /**
- * The state with the journal beside `stateFile` replayed onto it. `mac` is the state file's
- * when it verified, null when it did not, undefined when there is no state file (a journal left
- * by a destroy killed between removing the two): only a signed state's journal is believed.
+ * The state with the journal beside `stateFile` replayed onto it. `signed` is the state file's
+ * MAC and the key it verified with; null when it did not verify, undefined when there is no
+ * state file (a journal left by a destroy killed between removing the two): only a signed
+ * state's journal is believed.
  */
-export async function replayJournal(state: StateFile, mac: string | null | undefined, stateFile: string, manifestDir: string): Promise<Replayed> {
+export async function replayJournal(
+  state: StateFile,
+  signed: { readonly mac: string; readonly key: Buffer } | null | undefined,
+  stateFile: string,
+  manifestDir: string,
+): Promise<Replayed> {
   const file = journalFile(stateFile);
   const text = await readJournal(file);
   if (text === null) return { state, notes: [] };
   if (typeof text !== 'string') return { state, notes: [`${file} is ignored: it is ${text.not}`], journal: file };
-  if (mac === null || mac === undefined) {
-    return { state, notes: mac === null && text !== '' ? [`${file} is ignored: the changes it records extend a state that is not signed`] : [], journal: file };
+  if (signed === null || signed === undefined) {
+    return { state, notes: signed === null && text !== '' ? [`${file} is ignored: the changes it records extend a state that is not signed`] : [], journal: file };
   }
-  const key = await readKey();
-  if (!key) return { state, notes: [], journal: file };
+  const { mac, key } = signed;
   const lines = text.split('\n');
   // The last piece is '' after a complete line; anything else is a line torn by a kill.
   lines.pop();
@@ -193,15 +198,6 @@ function parseLine(json: string): Line | null {
   return data as unknown as Line;
 }
 
-function checkCreating(file: string, creating: unknown): Record<string, number> {
-  if (!isRecord(creating) || !Object.values(creating).every((t) => typeof t === 'number' && Number.isFinite(t))) {
-    throw new UserError('ESTATE_CORRUPT', `refusing to use ${file}: "creating" is malformed`, {
-      hint: 'nothing was changed; inspect or move the file away (envbuild will then treat environments on disk as unknown)',
-    });
-  }
-  return creating as Record<string, number>;
-}
-
 /**
  * The journal's text; null when there is none. Opened without following a link and without
  * blocking, so that a link, a FIFO or a device planted in its place is only reported (the next
@@ -227,8 +223,4 @@ async function readJournal(file: string): Promise<string | null | { not: string 
   } finally {
     await handle.close();
   }
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

@@ -33,7 +33,13 @@ export async function otherStates(manifestFile: string): Promise<string[]> {
  * Reads the manifest's state. A missing one is empty; a version-1 `.envbuild/state.json` is
  * taken over when `belongs` says its environments are this manifest's. The MAC decides trust.
  */
-export async function readState(manifestFile: string, writtenBy: string, belongs: (s: StateFile) => boolean = () => true): Promise<LoadedState> {
+export async function readState(
+  manifestFile: string,
+  writtenBy: string,
+  belongs: (s: StateFile) => boolean = () => true,
+  /** The user's key when the caller has read it already (null: there is none). */
+  key?: Buffer | null,
+): Promise<LoadedState> {
   const manifestDir = path.dirname(manifestFile);
   await refuseLinkedStateDir(manifestDir);
   const file = statePath(manifestFile);
@@ -41,14 +47,14 @@ export async function readState(manifestFile: string, writtenBy: string, belongs
   if (text !== null) {
     const state = parseState(text, file, manifestDir);
     await checkStateOnDisk(state, file, manifestDir);
-    const mac = await verify(text);
-    const signed = mac !== null;
+    const verified = await verify(text, key);
+    const signed = verified !== null;
     const notes = signed ? [] : [unsignedNote(file)];
     if (signed && state.project !== undefined && state.project !== manifestDir) {
       notes.push(`the project moved from ${state.project}: its environments are rebuilt in place, because a virtual environment records its own path`);
     }
     // What changed since the file was written (see journal.ts).
-    const replayed = await replayJournal(state, mac, file, manifestDir);
+    const replayed = await replayJournal(state, verified, file, manifestDir);
     const body = signed && replayed.journal === undefined ? bodyOf(text) : undefined;
     return {
       state: replayed.state,
@@ -56,7 +62,7 @@ export async function readState(manifestFile: string, writtenBy: string, belongs
       file,
       notes: [...notes, ...replayed.notes],
       ...(body !== undefined ? { body } : {}),
-      ...(signed ? { mac } : {}),
+      ...(verified ? { mac: verified.mac } : {}),
       ...(replayed.journal !== undefined ? { journal: replayed.journal } : {}),
     };
   }
@@ -108,9 +114,9 @@ async function readIfPresent(file: string): Promise<string | null> {
   }
 }
 
-/** The file's MAC when it verifies with this user's key, else null. */
-async function verify(text: string): Promise<string | null> {
-  const key = await readKey();
+/** The file's MAC, and the key it verifies with, when it verifies with this user's key; else null. */
+async function verify(text: string, known?: Buffer | null): Promise<{ mac: string; key: Buffer } | null> {
+  const key = known === undefined ? await readKey() : known;
   if (!key) return null;
   // The file as writeState leaves it: the signed body with the MAC as its last member. Its
   // body is then the text without that member, and checking it costs one HMAC instead of
@@ -118,10 +124,10 @@ async function verify(text: string): Promise<string | null> {
   const body = bodyOf(text);
   if (body !== undefined) {
     const mac = MAC_TAIL.exec(text.slice(-MAC_TAIL_LENGTH))![1]!;
-    return macMatches(key, body, mac) ? mac : null;
+    return macMatches(key, body, mac) ? { mac, key } : null;
   }
   const { mac, ...rest } = JSON.parse(text) as Record<string, unknown>;
-  return typeof mac === 'string' && macMatches(key, JSON.stringify(rest, null, 2), mac) ? mac : null;
+  return typeof mac === 'string' && macMatches(key, JSON.stringify(rest, null, 2), mac) ? { mac, key } : null;
 }
 
 /** The signed body of a state file that ends as writeState ends it, else undefined. */

@@ -40,10 +40,7 @@ export function parseState(text: string, file: string, manifestDir: string): Sta
   const relative = version === STATE_VERSION;
   const environments: Record<string, unknown> = {};
   for (const [name, env] of Object.entries(envs)) environments[name] = checkEnvironment(file, manifestDir, name, env, relative);
-  const creating = data['creating'];
-  if (creating !== undefined && !(isRecord(creating) && Object.values(creating).every((t) => typeof t === 'number' && Number.isFinite(t)))) {
-    throw corrupt(file, '"creating" is malformed');
-  }
+  if (data['creating'] !== undefined) checkCreating(file, data['creating']);
   const { mac: _mac, ...rest } = data;
   return { ...rest, version: STATE_VERSION, environments } as unknown as StateFile;
 }
@@ -259,6 +256,12 @@ function corrupt(file: string, why: string): UserError {
   });
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
+/** `creating` (a state's or a journal line's): environment name → the filesystem time its build started. */
+export function checkCreating(file: string, creating: unknown): Record<string, number> {
+  if (!(isRecord(creating) && Object.values(creating).every((t) => typeof t === 'number' && Number.isFinite(t)))) throw corrupt(file, '"creating" is malformed');
+  return creating as Record<string, number>;
+}
+
+export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

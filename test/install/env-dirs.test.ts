@@ -6,13 +6,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { UserError } from '../../src/errors/index.js';
 import { EnvDirs, isInside } from '../../src/install/env-dirs.js';
 import { installWheels, targetFor } from '../../src/install/index.js';
 import type { InstallTarget } from '../../src/install/types.js';
 import { fakePythonInfo } from '../helpers/fake-python.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { buildWheel } from '../helpers/wheel.js';
+import { refusal, rejection } from '../helpers/user-error.js';
 
 let tmp: string;
 let target: InstallTarget;
@@ -22,22 +22,6 @@ beforeEach(() => {
   target = targetFor(path.join(tmp, 'env'), fakePythonInfo());
   fs.mkdirSync(target.purelib, { recursive: true });
 });
-
-function refusal(f: () => unknown): UserError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof UserError) return e;
-    throw e;
-  }
-  throw new Error('expected a UserError');
-}
-
-async function rejection(p: Promise<unknown>): Promise<UserError> {
-  const e: unknown = await p.then(() => undefined, (x: unknown) => x);
-  if (!(e instanceof UserError)) throw new Error(`expected a UserError, got ${String(e)}`);
-  return e;
-}
 
 describe('isInside', () => {
   for (const [root, p, inside] of [

@@ -4,12 +4,12 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { UserError } from '../../src/errors/index.js';
 import { installWheels, targetFor } from '../../src/install/index.js';
 import type { InstallProgress, InstallTarget } from '../../src/install/types.js';
 import { fakePythonInfo } from '../helpers/fake-python.js';
 import { buildWheel } from '../helpers/wheel.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { rejection } from '../helpers/user-error.js';
 
 const TOKEN = 's3cr3t-token-value';
 let tmp: string;
@@ -52,12 +52,6 @@ afterEach(async () => {
 
 const url = (file = 'remote-1.0-py3-none-any.whl') => `http://user:\${env:WHEEL_TOKEN}@${base.slice('http://'.length)}/files/${file}`;
 const options = (extra: object = {}) => ({ cacheDir: path.join(tmp, 'cache'), env: { WHEEL_TOKEN: TOKEN }, retryDelayMs: 10, ...extra });
-
-async function rejection(p: Promise<unknown>): Promise<UserError> {
-  const e: unknown = await p.then(() => undefined, (x: unknown) => x);
-  if (!(e instanceof UserError)) throw new Error(`expected a UserError, got ${String(e)}`);
-  return e;
-}
 
 describe('fetching wheels over http', () => {
   it('downloads with credentials from the environment, retries a 503, reports progress, and caches', async () => {

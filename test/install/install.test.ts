@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { UserError } from '../../src/errors/index.js';
 import { installWheels, targetFor, uninstallDistribution } from '../../src/install/index.js';
 import type { InstallOptions, InstallTarget } from '../../src/install/types.js';
 import { parseRecord } from '../../src/install/record.js';
@@ -9,6 +8,7 @@ import { fakePythonInfo } from '../helpers/fake-python.js';
 import { buildWheel } from '../helpers/wheel.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { snapshotTree } from '../helpers/tree-snapshot.js';
+import { rejection } from '../helpers/user-error.js';
 
 let tmp: string;
 let cacheDir: string;
@@ -26,12 +26,6 @@ beforeEach(() => {
 
 const site = () => target.purelib;
 const read = (p: string) => fs.readFileSync(p, 'utf8');
-
-async function rejection(p: Promise<unknown>): Promise<UserError> {
-  const e: unknown = await p.then(() => undefined, (x: unknown) => x);
-  if (!(e instanceof UserError)) throw new Error(`expected a UserError, got ${String(e)}`);
-  return e;
-}
 
 const tree = (dir: string) => snapshotTree(dir, { by: 'path' });
 

@@ -3,23 +3,13 @@
  * headers, member paths from a wheel, entry points and the scripts made from them, link modes.
  */
 import { describe, expect, it } from 'vitest';
-import { UserError } from '../../src/errors/index.js';
 import { isEntryPointWrapper, parseScriptEntryPoints, rewriteShebang, shebang, versionedScripts } from '../../src/install/entry-points.js';
 import { parseLinkMode } from '../../src/install/link.js';
 import { checkMemberPath } from '../../src/install/member-path.js';
 import { formatRecord, parseRecord, parseRecordHash, recordHash } from '../../src/install/record.js';
 import { canonicalName, distInfoName, parseWheelFilename } from '../../src/install/wheel-filename.js';
 import { parseHeaders, parseMetadataNameVersion, parseWheelFile } from '../../src/install/wheel-metadata.js';
-
-function refusal(f: () => unknown): UserError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof UserError) return e;
-    throw e;
-  }
-  throw new Error('expected a UserError');
-}
+import { refusal } from '../helpers/user-error.js';
 
 describe('RECORD', () => {
   it('skips blank lines, keeps a last line without newline, and reads a lone CR as a line end', () => {

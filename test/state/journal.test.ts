@@ -15,26 +15,15 @@ import { StateWriter } from '../../src/state/state-writer.js';
 import { otherStates, readState, stateBody, statePath, writeState } from '../../src/state/store.js';
 import { emptyState, type EnvironmentState, type LoadedState, type StateFile } from '../../src/state/types.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { recordedEnvironment } from './fixtures.js';
 
-const ID = '0123456789abcdef0123456789abcdef';
-
+/** A recorded environment with `entries` file entries and a prompt, so a change shows in its record. */
 function environment(root: string, prompt = 'a', entries = 1): EnvironmentState {
-  return {
-    path: root,
-    id: ID,
-    inputs: { python: { executable: '/usr/bin/python3.11', version: '3.11.2' }, layout: 'venv', isolation: 'full', prompt },
+  const base = recordedEnvironment(root);
+  return recordedEnvironment(root, {
+    inputs: { ...base.inputs, prompt },
     entries: Array.from({ length: entries }, (_, i) => ({ path: i === 0 ? 'pyvenv.cfg' : `lib/f${i}.py`, digest: { kind: 'file' as const, sha256: 'ab'.repeat(32), mode: 0o644 } })),
-    parts: {
-      note: {
-        recipe: 'file',
-        version: '1',
-        fingerprint: 'f',
-        options: { path: 'etc/note' },
-        outputs: {},
-        created: [{ path: path.join(root, 'etc', 'note'), kind: 'file', sha256: 'cd', mode: 0o644 }],
-      },
-    },
-  } as EnvironmentState;
+  });
 }
 
 let saved: string | undefined;

@@ -22,28 +22,9 @@ import {
 } from '../../src/state/store.js';
 import { emptyState, type EnvironmentState, type StateFile } from '../../src/state/types.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { recordedEnvironment } from './fixtures.js';
 
-const ID = '0123456789abcdef0123456789abcdef';
-
-function environment(root: string, over: Partial<EnvironmentState> = {}): EnvironmentState {
-  return {
-    path: root,
-    id: ID,
-    inputs: { python: { executable: '/usr/bin/python3.11', version: '3.11.2' }, layout: 'venv', isolation: 'full', prompt: 'a' },
-    entries: [{ path: 'pyvenv.cfg', digest: { kind: 'file', sha256: 'ab', mode: 0o644 } }],
-    parts: {
-      note: {
-        recipe: 'file',
-        version: '1',
-        fingerprint: 'f',
-        options: { path: 'etc/note' },
-        outputs: {},
-        created: [{ path: path.join(root, 'etc', 'note'), kind: 'file', sha256: 'cd', mode: 0o644 }],
-      },
-    },
-    ...over,
-  } as EnvironmentState;
-}
+const environment = recordedEnvironment;
 
 function stateWith(envs: Record<string, EnvironmentState>, over: Partial<StateFile> = {}): StateFile {
   return { ...emptyState('0.1.0'), environments: envs, ...over };
