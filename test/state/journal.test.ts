@@ -17,12 +17,12 @@ import { emptyState, type EnvironmentState, type LoadedState, type StateFile } f
 import { tempDir } from '../helpers/temp-dir.js';
 import { recordedEnvironment } from './fixtures.js';
 
-/** A recorded environment with `entries` file entries and a prompt, so a change shows in its record. */
-function environment(root: string, prompt = 'a', entries = 1): EnvironmentState {
+/** A recorded environment with a prompt, so a change shows in its record. */
+function environment(root: string, prompt = 'a'): EnvironmentState {
   const base = recordedEnvironment(root);
   return recordedEnvironment(root, {
     inputs: { ...base.inputs, prompt },
-    entries: Array.from({ length: entries }, (_, i) => ({ path: i === 0 ? 'pyvenv.cfg' : `lib/f${i}.py`, digest: { kind: 'file' as const, sha256: 'ab'.repeat(32), mode: 0o644 } })),
+    entries: [{ path: 'pyvenv.cfg', digest: { kind: 'file' as const, sha256: 'ab'.repeat(32), mode: 0o644 } }],
   });
 }
 
@@ -49,7 +49,7 @@ async function project() {
       ...(loaded.mac !== undefined ? { mac: loaded.mac } : {}),
       ...(loaded.journal !== undefined ? { journal: true } : {}),
     });
-  return { dir, manifest, file, journal, read: () => readState(manifest, '0.1.0'), writerFor, env: (name: string, prompt = 'a', entries = 1) => environment(path.join(dir, 'envs', name), prompt, entries) };
+  return { dir, manifest, file, journal, read: () => readState(manifest, '0.1.0'), writerFor, env: (name: string, prompt = 'a') => environment(path.join(dir, 'envs', name), prompt) };
 }
 
 const withEnvs = (state: StateFile, envs: Record<string, EnvironmentState | null>, over: Partial<StateFile> = {}): StateFile => {
@@ -130,19 +130,32 @@ describe('a run that saves in lines', () => {
     expect(fs.statSync(p.file, { bigint: true }).mtimeNs).toBe(before.mtimeNs);
   });
 
-  it('folds the journal in as it outgrows the state file', async () => {
+  it('folds the journal in as it outgrows the state file, not before', async () => {
     const p = await project();
     const writer = p.writerFor(await p.read());
     let state = withEnvs(emptyState('0.1.0'), { a: p.env('a') });
     await writer.write(state, ['a']);
-    // About 150 kB a line: past 1 MiB, the journal goes into the file.
-    let folded = false;
-    for (let i = 0; i < 12 && !folded; i++) {
-      state = withEnvs(state, { [`e${i}`]: p.env(`e${i}`, 'a', 1500) });
+    // About 150 kB a line, carried by one option string (cheap to write, read and compare, so
+    // the test is fast): past 1 MiB, and only then, the journal goes into the file.
+    const bulky = (name: string) => {
+      const env = p.env(name);
+      const note = env.parts['note']!;
+      return { ...env, parts: { note: { ...note, options: { ...note.options, text: name.repeat(75_000) } } } };
+    };
+    // The journal's size after each write that left it in place.
+    const sizes: number[] = [];
+    for (let i = 0; i < 9; i++) {
+      state = withEnvs(state, { [`e${i}`]: bulky(`e${i}`) });
       await writer.write(state, [`e${i}`]);
-      folded = !fs.existsSync(p.journal);
+      if (!fs.existsSync(p.journal)) break;
+      sizes.push(fs.statSync(p.journal).size);
     }
-    expect(folded).toBe(true);
+    expect(fs.existsSync(p.journal)).toBe(false);
+    // Each line is ~150 kB: not folded at 1 MiB minus a line, folded once the next one passed it.
+    const line = sizes[0]!;
+    expect(line).toBeGreaterThan(140_000);
+    expect(sizes.at(-1)).toBeGreaterThan((1 << 20) - line);
+    expect(sizes.at(-1)).toBeLessThanOrEqual(1 << 20);
     expect((await p.read()).state).toEqual(asRead(p, state));
   });
 
