@@ -7,7 +7,7 @@ const TAIL_LINES = 40;
 const MAX_LINE = 1000;
 const PROGRESS_INTERVAL_MS = 100;
 /** How long a stopped command's group has to exit on SIGTERM before SIGKILL. */
-const KILL_GRACE_MS = 2000;
+export const KILL_GRACE_MS = 2000;
 /**
  * What is kept of each output stream: its last MiB. A command printing hundreds of MB must
  * not exhaust memory (or exceed V8's longest string); what recipes read from output (pip's
@@ -67,9 +67,9 @@ function killGroup(group: number, sig: NodeJS.Signals): void {
 }
 
 /** SIGTERM to the whole group, SIGKILL to what is left of it a moment later. */
-function stopGroup(group: number): void {
+function stopGroup(group: number, graceMs: number): void {
   killGroup(group, 'SIGTERM');
-  setTimeout(() => killGroup(group, 'SIGKILL'), KILL_GRACE_MS).unref();
+  setTimeout(() => killGroup(group, 'SIGKILL'), graceMs).unref();
 }
 
 function installExitHook(): void {
@@ -88,6 +88,8 @@ export async function execForPart(
   options: ExecOptions,
   signal: AbortSignal,
   progress: (line: string) => void,
+  // A parameter only so that a test need not wait the whole grace; recipes get the default.
+  killGraceMs = KILL_GRACE_MS,
 ): Promise<ExecResult> {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const [k, v] of Object.entries(options.env ?? {})) {
@@ -112,7 +114,7 @@ export async function execForPart(
     if (group !== undefined) liveGroups.add(group);
     let settled = false;
     const onAbort = () => {
-      if (group !== undefined) stopGroup(group);
+      if (group !== undefined) stopGroup(group, killGraceMs);
       // Not waiting for 'close': a grandchild that ignores SIGTERM may hold the pipes open.
       settled = true;
       reject(aborted());

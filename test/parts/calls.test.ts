@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { UserError } from '../../src/errors/user-error.js';
-import { execForPart, KEPT_BYTES } from '../../src/parts/exec.js';
+import { execForPart, KEPT_BYTES, KILL_GRACE_MS } from '../../src/parts/exec.js';
 import { settleRecipeCall } from '../../src/parts/settle.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -246,25 +246,43 @@ describe('execForPart', () => {
     for (let i = 1; i < at.length; i++) expect(at[i]! - at[i - 1]!).toBeGreaterThan(50);
   });
 
-  it('kills what ignores the stop signal of an interrupted run, a moment later', async () => {
-    const dir = tempDir();
-    const pidFile = path.join(dir, 'pid');
+  /**
+   * Starts a command whose grandchild ignores SIGTERM, as a build backend busy in C code may,
+   * and interrupts the run once the grandchild is up; returns the grandchild's pid. It ends by
+   * itself after 30 s or more: a mutant (or a runner killed on timeout) that never reaches a
+   * test's cleanup leaves no process behind for good.
+   */
+  async function interruptDeaf(killGraceMs?: number): Promise<number> {
+    const pidFile = path.join(tempDir(), 'pid');
     const controller = new AbortController();
-    // A grandchild that ignores SIGTERM, as a build backend busy in C code may. It ends by
-    // itself after 30 s or more: a mutant (or a runner killed on timeout) that never reaches
-    // the cleanup below leaves no process behind for good.
-    const running = run([`sh -c 'trap "" TERM; echo $$ > ${pidFile}; i=0; while [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done' & wait`], {}, controller.signal);
+    const script = `sh -c 'trap "" TERM; echo $$ > ${pidFile}; i=0; while [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done' & wait`;
+    const running = execForPart('part app.p (paths)', '/bin/sh', ['-c', script], {}, controller.signal, () => undefined, killGraceMs);
     for (let i = 0; i < 250 && !(fs.existsSync(pidFile) && fs.readFileSync(pidFile, 'utf8').endsWith('\n')); i++) await new Promise((r) => setTimeout(r, 20));
     const grandchild = Number(fs.readFileSync(pidFile, 'utf8'));
     controller.abort(new Error('ctrl-c'));
     await expect(running).rejects.toThrow('ctrl-c');
-    const alive = () => isRunning(grandchild);
+    return grandchild;
+  }
+
+  it('kills what ignores the stop signal of an interrupted run, a moment later', async () => {
+    // The grace made short here (its default is asserted below): the test need not wait 2 s.
+    const grandchild = await interruptDeaf(150);
     const stopped = performance.now();
-    while (alive() && performance.now() - stopped < 6000) await new Promise((r) => setTimeout(r, 50));
-    const survived = alive();
+    while (isRunning(grandchild) && performance.now() - stopped < 6000) await new Promise((r) => setTimeout(r, 20));
+    const survived = isRunning(grandchild);
     // Never left running, whatever the outcome.
     if (survived) process.kill(grandchild, 'SIGKILL');
     expect(survived).toBe(false);
+  });
+
+  it('gives what ignores the stop signal its grace, 2 s by default, before killing it', async () => {
+    expect(KILL_GRACE_MS).toBe(2000);
+    const grandchild = await interruptDeaf();
+    // Timers never fire early: 300 ms after the stop, well inside the grace, it still runs.
+    await new Promise((r) => setTimeout(r, 300));
+    const running = isRunning(grandchild);
+    process.kill(grandchild, 'SIGKILL');
+    expect(running).toBe(true);
   });
 
   it('keeps the last MiB exactly, from the line start that begins it', async () => {
