@@ -36,6 +36,10 @@ function leftLock(dir: string, holder: { pid?: number; host?: string; lock?: 'ta
   return st;
 }
 
+// How long a refused acquire waits for a dead holder's lock to go stale: long enough for a
+// second takeover attempt (they come every 100 ms), short enough to run for every mutant.
+const BRIEF_WAIT = 60;
+
 const holderFile = (dir: string) => path.join(dir, '.envbuild', 'lock-holder.json');
 
 describe('acquireLock', () => {
@@ -73,9 +77,12 @@ describe('acquireLock', () => {
   it('with --wait, gets the lock once its holder releases it, or gives up at the deadline', async () => {
     const dir = tempDir();
     const first = await acquireLock(dir, { command: 'first' });
-    const e = await acquireLock(dir, { wait: true, waitTimeoutMs: 300 }).catch((err: unknown) => err);
+    const asked = Date.now();
+    const e = await acquireLock(dir, { wait: true, waitTimeoutMs: 100 }).catch((err: unknown) => err);
     expect(e).toMatchObject({ code: 'ELOCKED', hint: 'gave up waiting; try again later' });
-    setTimeout(() => void first(), 300);
+    // Not before the deadline.
+    expect(Date.now() - asked).toBeGreaterThanOrEqual(100);
+    setTimeout(() => void first(), 100);
     const second = await acquireLock(dir, { wait: true, waitTimeoutMs: 20_000, command: 'second' });
     expect(JSON.parse(fs.readFileSync(holderFile(dir), 'utf8')).command).toBe('second');
     await second();
@@ -112,7 +119,7 @@ describe('acquireLock', () => {
   ] as const)('does not take over %s', async ([, holder]) => {
     const dir = tempDir();
     const before = leftLock(dir, holder);
-    await expect(acquireLock(dir, { waitTimeoutMs: 250 })).rejects.toMatchObject({ code: 'ELOCKED' });
+    await expect(acquireLock(dir, { waitTimeoutMs: BRIEF_WAIT })).rejects.toMatchObject({ code: 'ELOCKED' });
     const after = fs.statSync(path.join(dir, '.envbuild', 'lock'));
     expect([after.ino, after.birthtimeMs]).toEqual([before.ino, before.birthtimeMs]);
   });
@@ -124,11 +131,11 @@ describe('acquireLock', () => {
     // 8 s old: past the takeover margin (7 s), not yet stale (10 s).
     const eight = new Date(Date.now() - 8_000);
     fs.utimesSync(lock, eight, eight);
-    await expect(acquireLock(dir, { waitTimeoutMs: 250 })).rejects.toMatchObject({ code: 'ELOCKED' });
+    await expect(acquireLock(dir, { waitTimeoutMs: BRIEF_WAIT })).rejects.toMatchObject({ code: 'ELOCKED' });
     expect(fs.statSync(lock).ino).toBe(before.ino);
     const stale = new Date(Date.now() - 11_000);
     fs.utimesSync(lock, stale, stale);
-    const release = await acquireLock(dir, { waitTimeoutMs: 250 });
+    const release = await acquireLock(dir, { waitTimeoutMs: BRIEF_WAIT });
     await release();
     expect(fs.readdirSync(path.join(dir, '.envbuild'))).toEqual([]);
   });
@@ -137,7 +144,7 @@ describe('acquireLock', () => {
     const dir = tempDir();
     const before = leftLock(dir);
     fs.mkdirSync(path.join(dir, '.envbuild', 'lock.takeover'));
-    await expect(acquireLock(dir, { waitTimeoutMs: 250 })).rejects.toMatchObject({ code: 'ELOCKED' });
+    await expect(acquireLock(dir, { waitTimeoutMs: BRIEF_WAIT })).rejects.toMatchObject({ code: 'ELOCKED' });
     expect(fs.statSync(path.join(dir, '.envbuild', 'lock')).ino).toBe(before.ino);
   });
 
