@@ -32,6 +32,14 @@ function fixture(python: PythonInfo = fakePythonInfo()) {
   return { site, vendor, allowlist };
 }
 
+// The interpreter, probed once for the file's real-environment tests (they only read it):
+// each probe is a Python start, which is most of these tests' time.
+const probes = new Map<string, Promise<PythonInfo>>();
+const probed = (exe: string): Promise<PythonInfo> => {
+  if (!probes.has(exe)) probes.set(exe, probeInterpreter(exe));
+  return probes.get(exe)!;
+};
+
 const ctx = (python: PythonInfo, root = '/project/envs/ubuntu') => ({ manifestFile: '/project/env.yaml', environment: 'ubuntu', root, python });
 
 describe('renderOverlay', () => {
@@ -128,7 +136,7 @@ describe('renderOverlay', () => {
 
   it('works in a real environment: split namespace, env packages win, movable, metadata visible', async (t) => {
     const exe = debianPython(t, 11);
-    const python = await probeInterpreter(exe);
+    const python = await probed(exe);
     const { vendor, allowlist } = fixture(python);
     const project = path.join(tempDir('envbuild-env-'), 'project');
     const root = path.join(project, 'envs', 'env');
@@ -176,7 +184,7 @@ describe('renderOverlay', () => {
 
   it('makes the Requires-Dist closure importable with dependencies: follow, and only the entry with ignore (no dpkg to hide it)', async (t) => {
     const exe = debianPython(t, 11);
-    const python = await probeInterpreter(exe);
+    const python = await probed(exe);
     const site = new FakeSite();
     site.distInfo({ name: 'top', version: '1.0', topLevel: ['top'], files: { 'top/__init__.py': 'import middle\n' }, requires: ['middle'] });
     site.distInfo({ name: 'middle', version: '1.0', topLevel: ['middle'], files: { 'middle.py': 'import bottom\n' }, requires: ['bottom>=1'] });
