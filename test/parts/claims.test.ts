@@ -12,15 +12,13 @@ import { checkClaims, filesystemNow, type ClaimRules } from '../../src/parts/cla
 import { createdDrift, describeCreated, removeCreatedPaths } from '../../src/parts/created-paths.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
-const tick = () => new Promise((r) => setTimeout(r, 30));
-
 async function setup(): Promise<{ project: string; env: string; rules: (over?: Partial<ClaimRules>) => ClaimRules; log: string[] }> {
   const project = tempDir();
   const env = path.join(project, 'envs', 'app');
   fs.mkdirSync(env, { recursive: true });
   fs.mkdirSync(path.join(project, '.envbuild'));
   fs.writeFileSync(path.join(project, 'env.yaml'), '');
-  await tick();
+  // No sleep first: filesystemNow is later than anything made before it (tested below).
   const since = await filesystemNow();
   const log: string[] = [];
   return {
@@ -66,7 +64,6 @@ describe('checkClaims', () => {
     const later = await setup();
     // Made before `since` of the second setup: older than the part.
     fs.mkdirSync(path.join(later.env, 'pre'));
-    await tick();
     const r = { ...later.rules(), since: await filesystemNow() };
     fs.writeFileSync(path.join(later.env, 'pre', 'new.txt'), 'n');
     fs.writeFileSync(path.join(later.env, 'pre', 'x.txt'), 'x');

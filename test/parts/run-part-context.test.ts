@@ -100,7 +100,7 @@ describe('applyPart records', () => {
     const p = await runnerProject();
     const file = path.join(p.envPath, 'old.txt');
     fs.writeFileSync(file, 'old');
-    await new Promise((r) => setTimeout(r, 20));
+    // No sleep first: filesystemNow is later than anything made before it (test/parts/claims.test.ts).
     const since = await filesystemNow();
     const claimed = { created: [file] };
     const unowned = await run(p, claimed, null, { since });
