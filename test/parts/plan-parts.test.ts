@@ -40,6 +40,16 @@ async function plan(
   return { plans: plans.map(({ name, action: a, reasons }) => ({ name, action: a, reasons })), changing: [...changing].sort(), diagnostics };
 }
 
+/**
+ * The part, its recipe given a `plan` that does what the returned setter last gave it. One
+ * recipe object for all of a test's plans, so its options schema is compiled once.
+ */
+function withOwnPlan(part: DesiredPart): [DesiredPart, (planFn: (input: never) => Promise<unknown>) => void] {
+  let current: (input: never) => Promise<unknown> = async () => ({ action: 'no-op', reasons: [] });
+  const recipe = { ...part.loaded.recipe, plan: (input: never) => current(input) };
+  return [{ ...part, loaded: { ...part.loaded, recipe } } as DesiredPart, (planFn) => void (current = planFn)];
+}
+
 describe('planParts', () => {
   it('leaves an unchanged part alone, and creates a new one', async () => {
     const p = await runnerProject();
@@ -152,21 +162,21 @@ describe('planParts', () => {
   it("uses the recipe's own plan, and labels its failure with the part", async () => {
     const p = await runnerProject();
     const part = await p.part({});
-    const withPlan = (planFn: unknown): DesiredPart => ({ ...part, loaded: { ...part.loaded, recipe: { ...part.loaded.recipe, plan: planFn } } }) as DesiredPart;
+    const [own, setPlan] = withOwnPlan(part);
     const record = await apply(p, part);
     let seen: unknown;
-    const own = withPlan(async (input: { changes: string[]; previous: unknown; part: string; manifestDir: string }) => {
+    setPlan(async (input: { changes: string[]; previous: unknown; part: string; manifestDir: string }) => {
       seen = input;
       return { action: 'update', reasons: ['the recipe says so'] };
     });
     expect((await plan(p, [own], { p: record })).plans[0]).toEqual({ name: 'p', action: 'update', reasons: ['the recipe says so'] });
     expect(seen).toMatchObject({ part: 'p', changes: [], previous: record, manifestDir: p.dir });
-    const quiet = withPlan(async () => ({ action: 'no-op', reasons: ['ignored'] }));
-    expect((await plan(p, [quiet], { p: record })).plans[0]!.reasons).toEqual([]);
-    const failing = withPlan(async () => {
+    setPlan(async () => ({ action: 'no-op', reasons: ['ignored'] }));
+    expect((await plan(p, [own], { p: record })).plans[0]!.reasons).toEqual([]);
+    setPlan(async () => {
       throw new UserError('EPLAN', 'cannot decide');
     });
-    await expect(plan(p, [failing], { p: record })).rejects.toThrow('part app.p (paths): cannot decide');
+    await expect(plan(p, [own], { p: record })).rejects.toThrow('part app.p (paths): cannot decide');
   });
 
   it('passes what the lock pins for the part to its plan', async () => {
@@ -220,10 +230,12 @@ describe('planParts, further', () => {
   it("labels a failing recipe plan with its part and phase, located at the option it is about", async () => {
     const p = await runnerProject();
     const part = await p.part({ files: { 'a.txt': 'a' } });
-    const withPlan = (planFn: unknown): DesiredPart => ({ ...part, loaded: { ...part.loaded, recipe: { ...part.loaded.recipe, plan: planFn } } }) as DesiredPart;
-    const bug = (await plan(p, [withPlan(async () => { throw new TypeError('plan broke'); })], null).catch((e: unknown) => e)) as UserError;
+    const [own, setPlan] = withOwnPlan(part);
+    setPlan(async () => { throw new TypeError('plan broke'); });
+    const bug = (await plan(p, [own], null).catch((e: unknown) => e)) as UserError;
     expect(bug.message).toMatch(/^part app\.p: recipe paths failed unexpectedly during plan: plan broke\n/);
-    const located = (await plan(p, [withPlan(async () => { throw new UserError('EOPT', 'bad name', { option: ['files', 'a.txt'] }); })], null).catch((e: unknown) => e)) as UserError;
+    setPlan(async () => { throw new UserError('EOPT', 'bad name', { option: ['files', 'a.txt'] }); });
+    const located = (await plan(p, [own], null).catch((e: unknown) => e)) as UserError;
     expect(located.message).toBe(`${path.join(p.dir, 'env.yaml')}:6:7: part app.p (paths): bad name`);
   });
 });
