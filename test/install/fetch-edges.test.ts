@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors/index.js';
 import { localPathOf, showUrl, wheelFilenameOf } from '../../src/install/fetch.js';
 import { installWheels, targetFor } from '../../src/install/index.js';
@@ -29,16 +29,11 @@ let lengthHeader: boolean;
 /** The Authorization header of each request (undefined: none sent). */
 let auths: (string | undefined)[];
 
-beforeEach(async () => {
-  tmp = tempDir('envbuild-fetch-edges-');
-  target = targetFor(path.join(tmp, 'env'), fakePythonInfo());
-  fs.mkdirSync(target.prefix);
-  bytes = fs.readFileSync(await buildWheel(path.join(tmp, 'wh'), { name: 'remote', version: '1.0', modules: { 'remote.py': 'R = 1\n' } }));
+// One wheel and one server for the file (no test changes either): each mutant reruns its
+// covering tests, so per-test set-up is paid hundreds of times.
+beforeAll(async () => {
+  bytes = fs.readFileSync(await buildWheel(tempDir('envbuild-fetch-edges-wheels-'), { name: 'remote', version: '1.0', modules: { 'remote.py': 'R = 1\n' } }));
   sha = createHash('sha256').update(bytes).digest('hex');
-  script = [];
-  requests = 0;
-  lengthHeader = true;
-  auths = [];
   server = http.createServer((req, res) => {
     requests++;
     auths.push(req.headers.authorization);
@@ -51,7 +46,15 @@ beforeEach(async () => {
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return () => new Promise<void>((resolve) => server.close(() => resolve()));
 });
-afterEach(() => undefined);
+beforeEach(() => {
+  tmp = tempDir('envbuild-fetch-edges-');
+  target = targetFor(path.join(tmp, 'env'), fakePythonInfo());
+  fs.mkdirSync(target.prefix);
+  script = [];
+  requests = 0;
+  lengthHeader = true;
+  auths = [];
+});
 
 const url = () => `${base}/files/remote-1.0-py3-none-any.whl`;
 const opts = (extra: object = {}) => ({ cacheDir: path.join(tmp, 'cache'), env: {}, retryDelayMs: 1, ...extra });
