@@ -28,6 +28,8 @@ let requests: number;
 let lengthHeader: boolean;
 /** The Authorization header of each request (undefined: none sent). */
 let auths: (string | undefined)[];
+/** When each request arrived (performance.now()). */
+let arrivals: number[];
 
 // One wheel and one server for the file (no test changes either): each mutant reruns its
 // covering tests, so per-test set-up is paid hundreds of times.
@@ -36,6 +38,7 @@ beforeAll(async () => {
   sha = createHash('sha256').update(bytes).digest('hex');
   server = http.createServer((req, res) => {
     requests++;
+    arrivals.push(performance.now());
     auths.push(req.headers.authorization);
     const status = script.shift();
     if (status !== undefined) return void res.writeHead(status).end();
@@ -54,6 +57,7 @@ beforeEach(() => {
   requests = 0;
   lengthHeader = true;
   auths = [];
+  arrivals = [];
 });
 
 const url = () => `${base}/files/remote-1.0-py3-none-any.whl`;
@@ -71,6 +75,16 @@ describe('downloads', () => {
     const { installed } = await installWheels(target, [{ url: url(), sha256: sha }], opts());
     expect(installed.map((d) => d.name)).toEqual(['remote']);
     expect(requests).toBe(4);
+  });
+
+  it('wait the back-off before each retry, doubling it', async () => {
+    // Lower bounds only: a timer never fires early by more than its rounding, but a loaded
+    // machine may fire it late.
+    script = [503, 503];
+    await installWheels(target, [{ url: url(), sha256: sha }], opts({ retries: 2, retryDelayMs: 15 }));
+    expect(arrivals).toHaveLength(3);
+    expect(arrivals[1]! - arrivals[0]!).toBeGreaterThanOrEqual(14);
+    expect(arrivals[2]! - arrivals[1]!).toBeGreaterThanOrEqual(29);
   });
 
   it('do not retry other client errors, and count attempts in the message', async () => {
