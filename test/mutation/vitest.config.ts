@@ -5,6 +5,7 @@
  */
 import { defineConfig } from 'vitest/config';
 import base from '../../vitest.config.js';
+import FailedThenFastestSequencer from './sequencer.js';
 
 export default defineConfig({
   ...(base.resolve ? { resolve: base.resolve } : {}),
@@ -17,6 +18,7 @@ export default defineConfig({
     // with --no-isolate in any order (`npx vitest run --config test/mutation/vitest.config.ts
     // --no-isolate --sequence.shuffle`).
     isolate: false,
+    sequence: { sequencer: FailedThenFastestSequencer },
     include: [
       'test/parts/**/*.test.ts',
       'test/plan/**/*.test.ts',
