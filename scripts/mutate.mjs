@@ -7,7 +7,9 @@ import path from 'node:path';
 
 const report = 'reports/mutation/mutation.json';
 fs.rmSync(report, { force: true });
+const started = Date.now();
 const run = spawnSync('npx', ['stryker', 'run', ...process.argv.slice(2)], { stdio: 'inherit' });
+const minutes = ((Date.now() - started) / 60_000).toFixed(1);
 if (!fs.existsSync(report)) process.exit(run.status ?? 1);
 
 // The isolation core is two pieces of one folder: the overlay file, and the allowlist
@@ -32,10 +34,12 @@ for (const [file, { mutants }] of Object.entries(files)) {
   }
   folders.set(folder, f);
 }
-console.log('\nmutation score per folder (killed + timeout) / (killed + timeout + survived + no coverage):');
+console.log(`\nmutation score per folder (killed + timeout) / (killed + timeout + survived + no coverage), after ${minutes} min:`);
 for (const [folder, f] of [...folders].sort()) {
   const valid = f.killed + f.timeout + f.survived + f.noCoverage;
   const score = valid === 0 ? 100 : ((f.killed + f.timeout) / valid) * 100;
   console.log(`  ${folder.padEnd(38)} ${score.toFixed(1).padStart(5)} %  (${f.killed} killed, ${f.timeout} timeout, ${f.survived} survived, ${f.noCoverage} no coverage)`);
 }
+const all = [...folders.values()].reduce((a, f) => ({ detected: a.detected + f.killed + f.timeout, valid: a.valid + f.killed + f.timeout + f.survived + f.noCoverage }), { detected: 0, valid: 0 });
+if (folders.size > 1) console.log(`  ${'all'.padEnd(38)} ${((all.detected / Math.max(all.valid, 1)) * 100).toFixed(1).padStart(5)} %  (${all.valid} mutants tested)`);
 process.exit(run.status ?? 0);

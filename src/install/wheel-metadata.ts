@@ -9,7 +9,10 @@ import { UserError } from '../errors/user-error.js';
 export function parseHeaders(text: string): Map<string, string[]> {
   const headers = new Map<string, string[]>();
   let last: string[] | undefined;
-  for (const line of text.split(/\r?\n/)) {
+  // The headers end at the first blank line: the body (a long description, often most of a
+  // large METADATA) is never split into lines.
+  const blank = text.search(/\r?\n\r?\n/);
+  for (const line of (blank === -1 ? text : text.slice(0, blank)).split(/\r?\n/)) {
     if (line === '') break;
     if (/^[ \t]/.test(line) && last !== undefined) {
       last[last.length - 1] += `\n${line.trim()}`;

@@ -78,16 +78,15 @@ export async function appendJournal(file: string, line: string, created: boolean
   }
 }
 
-/** Removes the journal, if there is one; true when it was there. */
-export async function removeJournal(file: string): Promise<boolean> {
+/** Removes the journal, if there is one. */
+export async function removeJournal(file: string): Promise<void> {
   try {
     await fs.unlink(file);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw e;
   }
   faultPoint(`remove ${path.basename(file)}`);
-  return true;
 }
 
 export interface Replayed {

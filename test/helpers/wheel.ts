@@ -129,20 +129,22 @@ const UNIX_FILE_MODE = (0o100644 << 16) >>> 0;
 
 const UNIX_EXECUTABLE_MODE = (0o100755 << 16) >>> 0;
 
-export function zip(files: readonly (readonly [string, Uint8Array])[], executable: ReadonlySet<string> = new Set()): Buffer {
+/** A zip of `files`, deflated but for the names in `stored` (kept as they are, method 0). */
+export function zip(files: readonly (readonly [string, Uint8Array])[], executable: ReadonlySet<string> = new Set(), stored: ReadonlySet<string> = new Set()): Buffer {
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];
   let offset = 0;
   for (const [name, data] of files) {
     const nameBytes = Buffer.from(name, 'utf8');
-    const compressed = deflateRawSync(data);
+    const method = stored.has(name) ? 0 : 8;
+    const compressed = method === 0 ? Buffer.from(data) : deflateRawSync(data);
     const crc = crc32(data);
 
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
     local.writeUInt16LE(20, 4); // version needed: 2.0 (deflate)
     local.writeUInt16LE(UTF8_NAMES, 6);
-    local.writeUInt16LE(8, 8); // method: deflate
+    local.writeUInt16LE(method, 8); // method: stored or deflate
     local.writeUInt16LE(DOS_TIME, 10);
     local.writeUInt16LE(DOS_DATE, 12);
     local.writeUInt32LE(crc, 14);
@@ -157,7 +159,7 @@ export function zip(files: readonly (readonly [string, Uint8Array])[], executabl
     central.writeUInt16LE((3 << 8) | 20, 4); // made by: Unix, zip 2.0
     central.writeUInt16LE(20, 6);
     central.writeUInt16LE(UTF8_NAMES, 8);
-    central.writeUInt16LE(8, 10);
+    central.writeUInt16LE(method, 10);
     central.writeUInt16LE(DOS_TIME, 12);
     central.writeUInt16LE(DOS_DATE, 14);
     central.writeUInt32LE(crc, 16);

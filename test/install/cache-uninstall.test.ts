@@ -50,6 +50,14 @@ describe('the wheel cache', () => {
     expect(entry.files).toContainEqual({ path: 'demo/__init__.py', hash: `sha256=${createHash('sha256').update('X = 1\n').digest('base64url')}`, size: 6, executable: false, pythonShebang: false });
   });
 
+  it('lives in ENVBUILD_CACHE_DIR of the environment given when no cache directory is', async () => {
+    const wheel = await buildWheel(path.join(tmp, 'wh'), { name: 'where', version: '1.0', modules: { 'where.py': 'W = 1\n' } });
+    const own = path.join(tmp, 'own-cache');
+    await installWheels(target, [{ path: wheel }], { env: { ENVBUILD_CACHE_DIR: own } });
+    expect(fs.readdirSync(path.join(own, 'wheels'))).toEqual([sha(wheel)]);
+    expect(read(path.join(target.purelib, 'where.py'))).toBe('W = 1\n');
+  });
+
   it('keeps wheels unpacked without the RECORD check apart, never used by an install that checks', async () => {
     const wheel = await buildWheel(path.join(tmp, 'wh'), { name: 'bent', version: '1.0', modules: { 'bent.py': 'OK\n' }, tamper: { 'bent.py': 'EVIL\n' } });
     const h = sha(wheel);

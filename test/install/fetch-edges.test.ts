@@ -7,9 +7,9 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors/index.js';
-import { localPathOf, showUrl, wheelFilenameOf } from '../../src/install/fetch.js';
+import { download, localPathOf, showUrl, wheelFilenameOf } from '../../src/install/fetch.js';
 import { installWheels, targetFor } from '../../src/install/index.js';
 import type { InstallProgress, InstallTarget } from '../../src/install/types.js';
 import { fakePythonInfo } from '../helpers/fake-python.js';
@@ -28,19 +28,17 @@ let requests: number;
 let lengthHeader: boolean;
 /** The Authorization header of each request (undefined: none sent). */
 let auths: (string | undefined)[];
+/** When each request arrived (performance.now()). */
+let arrivals: number[];
 
-beforeEach(async () => {
-  tmp = tempDir('envbuild-fetch-edges-');
-  target = targetFor(path.join(tmp, 'env'), fakePythonInfo());
-  fs.mkdirSync(target.prefix);
-  bytes = fs.readFileSync(await buildWheel(path.join(tmp, 'wh'), { name: 'remote', version: '1.0', modules: { 'remote.py': 'R = 1\n' } }));
+// One wheel and one server for the file (no test changes either): each mutant reruns its
+// covering tests, so per-test set-up is paid hundreds of times.
+beforeAll(async () => {
+  bytes = fs.readFileSync(await buildWheel(tempDir('envbuild-fetch-edges-wheels-'), { name: 'remote', version: '1.0', modules: { 'remote.py': 'R = 1\n' } }));
   sha = createHash('sha256').update(bytes).digest('hex');
-  script = [];
-  requests = 0;
-  lengthHeader = true;
-  auths = [];
   server = http.createServer((req, res) => {
     requests++;
+    arrivals.push(performance.now());
     auths.push(req.headers.authorization);
     const status = script.shift();
     if (status !== undefined) return void res.writeHead(status).end();
@@ -51,7 +49,16 @@ beforeEach(async () => {
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return () => new Promise<void>((resolve) => server.close(() => resolve()));
 });
-afterEach(() => undefined);
+beforeEach(() => {
+  tmp = tempDir('envbuild-fetch-edges-');
+  target = targetFor(path.join(tmp, 'env'), fakePythonInfo());
+  fs.mkdirSync(target.prefix);
+  script = [];
+  requests = 0;
+  lengthHeader = true;
+  auths = [];
+  arrivals = [];
+});
 
 const url = () => `${base}/files/remote-1.0-py3-none-any.whl`;
 const opts = (extra: object = {}) => ({ cacheDir: path.join(tmp, 'cache'), env: {}, retryDelayMs: 1, ...extra });
@@ -68,6 +75,19 @@ describe('downloads', () => {
     const { installed } = await installWheels(target, [{ url: url(), sha256: sha }], opts());
     expect(installed.map((d) => d.name)).toEqual(['remote']);
     expect(requests).toBe(4);
+  });
+
+  it('wait the back-off before each retry, doubling it', async () => {
+    // Lower bounds only: a timer never fires early by more than its rounding, but a loaded
+    // machine may fire it late.
+    // download() itself: the back-off is all in it, and an install around it would make each
+    // mutant of the installer rerun these 45 ms of waiting.
+    script = [503, 503];
+    const file = await download(url(), sha, 'remote-1.0-py3-none-any.whl', { cacheDir: path.join(tmp, 'cache'), env: {}, retries: 2, retryDelayMs: 15, onProgress: undefined, signal: undefined });
+    expect(fs.readFileSync(file).equals(bytes)).toBe(true);
+    expect(arrivals).toHaveLength(3);
+    expect(arrivals[1]! - arrivals[0]!).toBeGreaterThanOrEqual(14);
+    expect(arrivals[2]! - arrivals[1]!).toBeGreaterThanOrEqual(29);
   });
 
   it('do not retry other client errors, and count attempts in the message', async () => {

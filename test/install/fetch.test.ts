@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { download } from '../../src/install/fetch.js';
 import { installWheels, targetFor } from '../../src/install/index.js';
 import type { InstallProgress, InstallTarget } from '../../src/install/types.js';
 import { fakePythonInfo } from '../helpers/fake-python.js';
@@ -12,10 +13,14 @@ import { tempDir } from '../helpers/temp-dir.js';
 import { rejection } from '../helpers/user-error.js';
 
 const TOKEN = 's3cr3t-token-value';
+const WHEEL = 'remote-1.0-py3-none-any.whl';
+const LARGE = 'large-1.0-py3-none-any.whl';
 let tmp: string;
 let target: InstallTarget;
 let server: http.Server;
 let base: string;
+/** The wheels the server holds, by file name: built once for the file (no test changes them). */
+const served = new Map<string, Buffer>();
 let wheelBytes: Buffer;
 let sha256: string;
 /** What the server saw: one line per request. */
@@ -23,15 +28,14 @@ let log: string[];
 /** Requests to fail with 503 before serving. */
 let failFirst: number;
 
-beforeEach(async () => {
-  tmp = tempDir('envbuild-fetch-');
-  target = targetFor(path.join(tmp, 'env'), fakePythonInfo());
-  fs.mkdirSync(target.prefix);
-  const wheel = await buildWheel(path.join(tmp, 'wh'), { name: 'remote', version: '1.0', modules: { 'remote.py': 'DATA = 1\n', 'remote_blob.bin': randomBytes(3 << 20) } });
-  wheelBytes = fs.readFileSync(wheel);
+// A small wheel for everything but progress: a mutant's covering tests rerun for each mutant,
+// and a 3 MiB wheel downloaded, hashed and unpacked in every test made this file the slowest
+// of the mutation set. Progress every MiB has its own test below with a large payload.
+beforeAll(async () => {
+  const wheels = tempDir('envbuild-fetch-wheels-');
+  wheelBytes = fs.readFileSync(await buildWheel(wheels, { name: 'remote', version: '1.0', modules: { 'remote.py': 'DATA = 1\n' } }));
   sha256 = createHash('sha256').update(wheelBytes).digest('hex');
-  log = [];
-  failFirst = 0;
+  served.set(WHEEL, wheelBytes);
   server = http.createServer((req, res) => {
     const auth = req.headers.authorization ?? '';
     log.push(`${req.method} ${req.url} ${auth}`);
@@ -40,18 +44,26 @@ beforeEach(async () => {
       failFirst--;
       return void res.writeHead(503).end();
     }
-    if (req.url !== '/files/remote-1.0-py3-none-any.whl') return void res.writeHead(404).end();
-    res.writeHead(200, { 'content-length': String(wheelBytes.length) }).end(wheelBytes);
+    const body = served.get(req.url?.replace(/^\/files\//, '') ?? '');
+    if (!req.url?.startsWith('/files/') || body === undefined) return void res.writeHead(404).end();
+    res.writeHead(200, { 'content-length': String(body.length) }).end(body);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
-afterEach(async () => {
+afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
+beforeEach(() => {
+  tmp = tempDir('envbuild-fetch-');
+  target = targetFor(path.join(tmp, 'env'), fakePythonInfo());
+  fs.mkdirSync(target.prefix);
+  log = [];
+  failFirst = 0;
+});
 
-const url = (file = 'remote-1.0-py3-none-any.whl') => `http://user:\${env:WHEEL_TOKEN}@${base.slice('http://'.length)}/files/${file}`;
-const options = (extra: object = {}) => ({ cacheDir: path.join(tmp, 'cache'), env: { WHEEL_TOKEN: TOKEN }, retryDelayMs: 10, ...extra });
+const url = (file = WHEEL) => `http://user:\${env:WHEEL_TOKEN}@${base.slice('http://'.length)}/files/${file}`;
+const options = (extra: object = {}) => ({ cacheDir: path.join(tmp, 'cache'), env: { WHEEL_TOKEN: TOKEN }, retryDelayMs: 1, ...extra });
 
 describe('fetching wheels over http', () => {
   it('downloads with credentials from the environment, retries a 503, reports progress, and caches', async () => {
@@ -60,9 +72,8 @@ describe('fetching wheels over http', () => {
     const { installed } = await installWheels(target, [{ url: url(), sha256, directUrl: true }], options({ onProgress: (e: InstallProgress) => events.push(e) }));
     expect(installed.map((d) => d.name)).toEqual(['remote']);
     expect(log).toHaveLength(3);
-    const downloads = events.filter((e) => e.kind === 'download');
-    expect(downloads.length).toBeGreaterThan(1);
-    expect(downloads.at(-1)).toEqual({ kind: 'download', wheel: 'remote-1.0-py3-none-any.whl', bytes: wheelBytes.length, totalBytes: wheelBytes.length });
+    // A small wheel: one progress event, at the end, with the size the server announced.
+    expect(events.filter((e) => e.kind === 'download')).toEqual([{ kind: 'download', wheel: WHEEL, bytes: wheelBytes.length, totalBytes: wheelBytes.length }]);
     // The recorded URL keeps the reference, never the token.
     const direct = fs.readFileSync(path.join(target.purelib, 'remote-1.0.dist-info/direct_url.json'), 'utf8');
     expect(direct).not.toContain(TOKEN);
@@ -74,6 +85,26 @@ describe('fetching wheels over http', () => {
     fs.mkdirSync(other.prefix);
     await installWheels(other, [{ url: url(), sha256 }], options());
     expect(log).toHaveLength(3);
+  });
+
+  it('reports the progress of a large download at most once per MiB, then its size at the end', async () => {
+    // 1.25 MiB: one report on the way (whatever the chunk sizes), never one per chunk after the
+    // first MiB. download() checks the bytes against the pin only (unpacking is tested on the
+    // small wheel), so they need not be zipped, which would cost more than the download.
+    const large = randomBytes(5 << 18);
+    served.set(LARGE, large);
+    const events: InstallProgress[] = [];
+    const cacheDir = path.join(tmp, 'cache');
+    const file = await download(url(LARGE), createHash('sha256').update(large).digest('hex'), LARGE, { cacheDir, env: { WHEEL_TOKEN: TOKEN }, retries: 0, retryDelayMs: 1, onProgress: (e) => events.push(e), signal: undefined });
+    expect(fs.readFileSync(file).equals(large)).toBe(true);
+    expect(events.length).toBeGreaterThan(1);
+    expect(events.at(-1)).toEqual({ kind: 'download', wheel: LARGE, bytes: large.length, totalBytes: large.length });
+    let previous = 0;
+    for (const e of events.slice(0, -1)) {
+      expect(e).toEqual({ kind: 'download', wheel: LARGE, bytes: expect.any(Number), totalBytes: large.length });
+      expect((e as { bytes: number }).bytes - previous).toBeGreaterThanOrEqual(1 << 20);
+      previous = (e as { bytes: number }).bytes;
+    }
   });
 
   it('refuses a download whose sha256 differs, keeping nothing', async () => {
@@ -89,13 +120,17 @@ describe('fetching wheels over http', () => {
     const missing = await rejection(installWheels(target, [{ url: url('gone-1.0-py3-none-any.whl'), sha256 }], options()));
     expect(missing.message).toBe(`cannot download ${url('gone-1.0-py3-none-any.whl')}: HTTP 404 Not Found (after 1 attempt)`);
     expect(log).toHaveLength(1);
-    failFirst = 10;
+    // Exactly the three attempts: the literal-credentials request below then meets a 404 at
+    // once instead of retrying 503s.
+    failFirst = 3;
     const busy = await rejection(installWheels(target, [{ url: url(), sha256 }], options({ retries: 2 })));
     expect(busy.message).toMatch(/HTTP 503 Service Unavailable \(after 3 attempts\)$/);
     expect(log).toHaveLength(4);
+    expect(failFirst).toBe(0);
     const literal = await rejection(installWheels(target, [{ url: `http://user:${TOKEN}@${base.slice(7)}/files/gone-1.0-py3-none-any.whl`, sha256 }], options()));
     expect(literal.message).not.toContain(TOKEN);
     expect(literal.message).toContain('user:***@');
+    expect(literal.message).toMatch(/HTTP 404 Not Found \(after 1 attempt\)$/);
   });
 
   it('names a missing credential variable without guessing its value', async () => {

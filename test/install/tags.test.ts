@@ -1,4 +1,5 @@
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { supportedTags } from '../../src/install/tags.js';
 import { platformTags } from '../../src/install/tags.js';
@@ -6,9 +7,9 @@ import { probeInterpreter } from '../../src/python/index.js';
 import { debianPython, pyenvVersion } from '../helpers/require-python.js';
 
 /** What the interpreter's own pip (its vendored `packaging`) says, with its site-packages on the path. */
-function pipSysTags(python: string): string[] {
-  const out = execFileSync(python, ['-c', 'from pip._vendor.packaging import tags\nfor t in tags.sys_tags(): print(t)'], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } });
-  return out.trim().split('\n');
+async function pipSysTags(python: string): Promise<string[]> {
+  const { stdout } = await promisify(execFile)(python, ['-c', 'from pip._vendor.packaging import tags\nfor t in tags.sys_tags(): print(t)'], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } });
+  return stdout.trim().split('\n');
 }
 
 describe('supportedTags', () => {
@@ -21,8 +22,8 @@ describe('supportedTags', () => {
   ] as const) {
     it(`equals packaging.tags.sys_tags() for ${label}, in order`, async (ctx) => {
       const python = pick(ctx);
-      const info = await probeInterpreter(python);
-      const theirs = pipSysTags(python);
+      // Both start a Python: at once, since each mutant of tags.ts reruns this test.
+      const [info, theirs] = await Promise.all([probeInterpreter(python), pipSysTags(python)]);
       const cpNoneAny = `cp${info.versionInfo[0]}${info.versionInfo[1]}-none-any`;
       // packaging < 22 (vendored by pips before 23.1) did not yield cpXY-none-any; newer ones do.
       const ours = theirs.includes(cpNoneAny) ? supportedTags(info) : supportedTags(info).filter((t) => t !== cpNoneAny);

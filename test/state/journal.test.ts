@@ -6,6 +6,7 @@
  * project — not believed.
  */
 import { spawnSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -304,5 +305,135 @@ describe('another manifest\'s journal', () => {
     expect(await journalRoots(j.file, j.dir)).toEqual([['b', path.join(j.dir, 'envs', 'b')]]);
     fs.rmSync(j.journal);
     expect(await journalRoots(j.file, j.dir)).toEqual([]);
+  });
+});
+
+describe('where a journal starts and what a line holds', () => {
+  it('sits beside its state file, whatever the directories are called', () => {
+    expect(journalFile('/p/a.json.d/.envbuild/env.yaml.state.json')).toBe('/p/a.json.d/.envbuild/env.yaml.state.journal');
+  });
+
+  it('a run continuing a signed state appends its first change as a line, leaving the file as it was', async () => {
+    const p = await project();
+    await writeState(p.manifest, withEnvs(emptyState('0.1.0'), { a: p.env('a') }));
+    const base = fs.readFileSync(p.file, 'utf8');
+    const loaded = await p.read();
+    const next = withEnvs(loaded.state, { b: p.env('b'), c: p.env('c') });
+    expect(await p.writerFor(loaded).write(next, ['b', 'c'])).toBe(true);
+    expect(fs.readFileSync(p.file, 'utf8')).toBe(base);
+    expect(lines(p.journal)).toHaveLength(1);
+    expect((await p.read()).state).toEqual(asRead(p, next));
+  });
+
+  it.for(['a moved project', 'a renamed manifest'] as const)('%s: the first save writes the whole file, saying where it now is', async (kind) => {
+    const p = await project();
+    await writeState(p.manifest, withEnvs(emptyState('0.1.0'), { a: p.env('a') }));
+    const loaded = await p.read();
+    const start = { ...loaded.state, ...(kind === 'a moved project' ? { project: '/elsewhere' } : { manifest: 'old.yaml' }) };
+    const writer = new StateWriter(p.manifest, { state: start, body: loaded.body ?? '', mac: loaded.mac! });
+    const next = withEnvs(loaded.state, { b: p.env('b') });
+    expect(await writer.write(next, ['b'])).toBe(true);
+    expect(fs.existsSync(p.journal)).toBe(false);
+    expect(JSON.parse(fs.readFileSync(p.file, 'utf8'))).toMatchObject({ project: p.dir, manifest: 'env.yaml' });
+    // From there on, saves are lines again.
+    const third = withEnvs(next, { c: p.env('c') });
+    expect(await writer.write(third, ['c'])).toBe(true);
+    expect(lines(p.journal)).toHaveLength(1);
+    expect((await p.read()).state).toEqual(asRead(p, third));
+  });
+
+  it.for([
+    ['creating', { creating: { b: 9 } }],
+    ['writtenBy', { writtenBy: '0.3.0' }],
+  ] as const)('a save that changes only %s is a line of its own', async ([, over]) => {
+    const p = await project();
+    await writeState(p.manifest, withEnvs(emptyState('0.1.0'), { a: p.env('a') }));
+    const loaded = await p.read();
+    const next = { ...loaded.state, ...over };
+    expect(await p.writerFor(loaded).write(next, [])).toBe(true);
+    expect(lines(p.journal)).toHaveLength(1);
+    expect((await p.read()).state).toEqual(asRead(p, next));
+  });
+
+  it('a state written in the same bytes is not written again, even with no line to extend', async () => {
+    const p = await project();
+    await writeState(p.manifest, withEnvs(emptyState('0.1.0'), { a: p.env('a') }));
+    const before = fs.statSync(p.file, { bigint: true });
+    const loaded = await p.read();
+    const writer = new StateWriter(p.manifest, { state: loaded.state, body: loaded.body! });
+    expect(await writer.write(loaded.state, ['a'])).toBe(false);
+    expect(fs.statSync(p.file, { bigint: true }).mtimeNs).toBe(before.mtimeNs);
+  });
+
+  it('removing every environment removes the state file and its journal; a later save starts a new file', async () => {
+    const j = await journalled();
+    await j.writer.remove();
+    expect(fs.readdirSync(path.dirname(j.file))).toEqual([]);
+    const next = withEnvs(emptyState('0.1.0'), { e: j.env('e') });
+    expect(await j.writer.write(next, ['e'])).toBe(true);
+    expect(fs.existsSync(j.journal)).toBe(false);
+    expect((await j.read()).state).toEqual(asRead(j, next));
+  });
+
+  it('a journal beside a state that is not signed, but empty: ignored without a note', async () => {
+    const j = await journalled();
+    fs.writeFileSync(j.file, JSON.stringify({ ...JSON.parse(j.base), mac: undefined }, null, 2));
+    fs.writeFileSync(j.journal, '');
+    const read = await j.read();
+    expect(read).toMatchObject({ trust: 'unsigned', journal: j.journal });
+    // Only the note about the state file itself.
+    expect(read.notes).toEqual([expect.stringMatching(/^\S+\/env\.yaml\.state\.json is not signed by this user's key/)]);
+  });
+
+  it('a first line not signed by this key is reported; only a verified first line that follows another state is stale', async () => {
+    const j = await journalled();
+    const all = lines(j.journal);
+    fs.writeFileSync(j.journal, `${all[0]!.replace('"writtenBy":"0.1.0"', '"writtenBy":"9.9.9"')}\n`);
+    const read = await j.read();
+    expect(read.state).toEqual(asRead(j, withEnvs(emptyState('0.1.0'), { a: j.env('a') }, { creating: { b: 5 } })));
+    expect(read.notes).toEqual([`${j.journal}: line 1 and after are ignored: not signed by this user's key; the changes they record are treated as unknown`]);
+  });
+
+  it.for([
+    ['without prev', (_prev: string) => ({ writtenBy: 'x', environments: {} })],
+    ['whose writtenBy is not text', (prev: string) => ({ prev, writtenBy: 5, environments: {} })],
+    ['whose environments are a list', (prev: string) => ({ prev, writtenBy: 'x', environments: [] })],
+    ['that is not a line at all', () => 'garbage'],
+  ] as const)('a signed line %s is not believed', async ([, shape]) => {
+    const j = await journalled();
+    const all = lines(j.journal);
+    const prev = all[0]!.slice(0, 64);
+    const key = await ensureKey();
+    const made = shape(prev);
+    const json = typeof made === 'string' ? made : JSON.stringify(made);
+    const mac = createHmac('sha256', key).update(`envbuild-journal\n${json}`).digest('hex');
+    fs.writeFileSync(j.journal, `${all[0]}\n${mac} ${json}\n`);
+    const read = await j.read();
+    expect(read.state).toEqual(asRead(j, j.states[0]!));
+    expect(read.notes).toEqual([`${j.journal}: line 2 and after are ignored: not signed by this user's key; the changes they record are treated as unknown`]);
+  });
+
+  it('a journal that is a directory: the state is refused, and the directory kept', async () => {
+    const p = await project();
+    await writeState(p.manifest, withEnvs(emptyState('0.1.0'), { a: p.env('a') }));
+    fs.mkdirSync(p.journal);
+    await expect(p.read()).rejects.toMatchObject({
+      code: 'ESTATE_CORRUPT',
+      message: `refusing to use ${p.journal}: it is a directory`,
+      hint: expect.stringMatching(/^nothing was changed; move the directory away/),
+    });
+    expect(fs.statSync(p.journal).isDirectory()).toBe(true);
+  });
+
+  it('another manifest\'s journal: a last line without its newline (torn) names no root', async () => {
+    const j = await journalled();
+    const all = lines(j.journal);
+    fs.writeFileSync(j.journal, `${all[0]}\n${all[1]}`);
+    expect(await journalRoots(j.file, j.dir)).toEqual([['b', path.join(j.dir, 'envs', 'b')]]);
+    // A record it cannot read (an environment holding the project) ends the list there.
+    const outside = { ...j.env('x'), path: '/' };
+    const bad = journalLine(await ensureKey(), 'f'.repeat(64), { writtenBy: 'x', environments: new Map([['x', JSON.stringify(outside)]]) });
+    fs.writeFileSync(j.journal, `${all[0]}\n${bad.line}${all[2]}\n`);
+    expect(await journalRoots(j.file, j.dir)).toEqual([['b', path.join(j.dir, 'envs', 'b')]]);
   });
 });
