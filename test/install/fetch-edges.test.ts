@@ -4,8 +4,6 @@
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors/index.js';
@@ -13,12 +11,12 @@ import { download, localPathOf, showUrl, wheelFilenameOf } from '../../src/insta
 import { installWheels, targetFor } from '../../src/install/index.js';
 import type { InstallProgress, InstallTarget } from '../../src/install/types.js';
 import { fakePythonInfo } from '../helpers/fake-python.js';
+import { serveLoopback } from '../helpers/loopback.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { buildWheel } from '../helpers/wheel.js';
 
 let tmp: string;
 let target: InstallTarget;
-let server: http.Server;
 let base: string;
 let bytes: Buffer;
 let sha: string;
@@ -36,7 +34,7 @@ let arrivals: number[];
 beforeAll(async () => {
   bytes = fs.readFileSync(await buildWheel(tempDir('envbuild-fetch-edges-wheels-'), { name: 'remote', version: '1.0', modules: { 'remote.py': 'R = 1\n' } }));
   sha = createHash('sha256').update(bytes).digest('hex');
-  server = http.createServer((req, res) => {
+  const server = await serveLoopback((req, res) => {
     requests++;
     arrivals.push(performance.now());
     auths.push(req.headers.authorization);
@@ -45,9 +43,8 @@ beforeAll(async () => {
     res.writeHead(200, lengthHeader ? { 'content-length': String(bytes.length) } : {});
     res.end(bytes);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return () => new Promise<void>((resolve) => server.close(() => resolve()));
+  base = server.base;
+  return server.close;
 });
 beforeEach(() => {
   tmp = tempDir('envbuild-fetch-edges-');

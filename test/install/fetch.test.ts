@@ -1,14 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { download } from '../../src/install/fetch.js';
 import { installWheels, targetFor } from '../../src/install/index.js';
 import type { InstallProgress, InstallTarget } from '../../src/install/types.js';
 import { fakePythonInfo } from '../helpers/fake-python.js';
 import { buildWheel } from '../helpers/wheel.js';
+import { serveLoopback } from '../helpers/loopback.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { rejection } from '../helpers/user-error.js';
 
@@ -17,7 +16,6 @@ const WHEEL = 'remote-1.0-py3-none-any.whl';
 const LARGE = 'large-1.0-py3-none-any.whl';
 let tmp: string;
 let target: InstallTarget;
-let server: http.Server;
 let base: string;
 /** The wheels the server holds, by file name: built once for the file (no test changes them). */
 const served = new Map<string, Buffer>();
@@ -36,7 +34,7 @@ beforeAll(async () => {
   wheelBytes = fs.readFileSync(await buildWheel(wheels, { name: 'remote', version: '1.0', modules: { 'remote.py': 'DATA = 1\n' } }));
   sha256 = createHash('sha256').update(wheelBytes).digest('hex');
   served.set(WHEEL, wheelBytes);
-  server = http.createServer((req, res) => {
+  const server = await serveLoopback((req, res) => {
     const auth = req.headers.authorization ?? '';
     log.push(`${req.method} ${req.url} ${auth}`);
     if (auth !== `Basic ${Buffer.from(`user:${TOKEN}`).toString('base64')}`) return void res.writeHead(401).end();
@@ -48,11 +46,8 @@ beforeAll(async () => {
     if (!req.url?.startsWith('/files/') || body === undefined) return void res.writeHead(404).end();
     res.writeHead(200, { 'content-length': String(body.length) }).end(body);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-afterAll(async () => {
-  await new Promise((resolve) => server.close(resolve));
+  base = server.base;
+  return server.close;
 });
 beforeEach(() => {
   tmp = tempDir('envbuild-fetch-');

@@ -6,6 +6,7 @@ import { ManifestError } from '../../src/errors/user-error.js';
 import { resolveAllowlist } from '../../src/isolation/resolve-allowlist.js';
 import type { AllowEntry, DependencyPolicy, IsolationSpec } from '../../src/manifest/types.js';
 import type { PythonInfo } from '../../src/python/interpreter.js';
+import { refusal } from '../helpers/user-error.js';
 import { FakeSite } from '../helpers/fake-site.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { at, fakePythonInfo } from '../helpers/fake-python.js';
@@ -25,15 +26,7 @@ function resolve(s: IsolationSpec, python: PythonInfo = fakePythonInfo()) {
   return resolveAllowlist(s, python, { dpkg: null });
 }
 
-function manifestError(fn: () => unknown): ManifestError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ManifestError) return e;
-    throw e;
-  }
-  throw new Error('expected a ManifestError');
-}
+const manifestError = (fn: () => unknown) => refusal(fn, ManifestError);
 
 /** A site where `alpha` depends on `beta` (which depends on `delta`), and on more that must not be followed. */
 function dependencySite(): FakeSite {
