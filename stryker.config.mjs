@@ -4,7 +4,10 @@
 // test/mutation/equivalent-mutants.md.
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
-  testRunner: 'vitest',
+  // Stryker's vitest runner, with a worker thread kept from one mutant to the next (the
+  // plugin's header says what carries over and why that is sound).
+  testRunner: 'vitest-reused-threads',
+  plugins: ['@stryker-mutator/vitest-runner', './test/mutation/stryker-runner.mjs'],
   // Only the in-process unit tests: e2e tests run dist/, which Stryker does not mutate.
   vitest: { configFile: 'test/mutation/vitest.config.ts', related: false },
   coverageAnalysis: 'perTest',

@@ -11,7 +11,7 @@ export default defineConfig({
   ...(base.resolve ? { resolve: base.resolve } : {}),
   test: {
     ...(base.test?.env ? { env: base.test.env } : {}),
-    testTimeout: 60_000,
+    testTimeout: 8_000,
     // One module graph per worker instead of one per test file: a mutant's covering tests run
     // about 7× faster, which is what brings `npm run mutate` under an hour on two cores. It is
     // sound because these tests hold no module-level state between files: the whole set passes
