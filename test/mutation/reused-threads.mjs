@@ -44,18 +44,23 @@ export const reusedThreadsPool = {
 
 const projectFiles = new Map();
 
-/** The project's own modules (not node_modules): what a reused thread must evaluate again. */
+/**
+ * The project's own modules, everything under its root but node_modules (and dot folders):
+ * what a kept thread must evaluate again. Recipes count: the runner loads them through vitest.
+ */
 function ownModules(root) {
   let files = projectFiles.get(root);
   if (!files) {
     files = [];
-    for (const dir of ['src', 'test']) {
-      const top = path.join(root, dir);
-      if (!fs.existsSync(top)) continue;
-      for (const entry of fs.readdirSync(top, { recursive: true, withFileTypes: true })) {
-        if (entry.isFile() && /\.(?:[cm]?[jt]s)$/.test(entry.name)) files.push(path.join(entry.parentPath, entry.name));
+    const walk = (dir) => {
+      for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+        if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
+        const p = path.join(dir, entry.name);
+        if (entry.isDirectory()) walk(p);
+        else if (entry.isFile() && /\.[cm]?[jt]s$/.test(entry.name)) files.push(p);
       }
-    }
+    };
+    walk(root);
     projectFiles.set(root, files);
   }
   return files;

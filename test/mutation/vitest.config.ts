@@ -11,6 +11,10 @@ export default defineConfig({
   ...(base.resolve ? { resolve: base.resolve } : {}),
   test: {
     ...(base.test?.env ? { env: base.test.env } : {}),
+    // A mutant that makes a test hang (a wait whose exit was mutated) fails that test here, a
+    // kill like any other, instead of running into Stryker's timeout (1.5× the covering tests'
+    // time + 5 s + the dry run's ~7 s start-up), which also restarts its runner process. The
+    // slowest test of this set takes about 2 s.
     testTimeout: 8_000,
     // One module graph per worker instead of one per test file: a mutant's covering tests run
     // about 7× faster, which is what brings `npm run mutate` under an hour on two cores. It is
