@@ -25,3 +25,29 @@ export function mapLimit<T, R>(items: readonly T[], limit: number, f: (item: T) 
   const run = createLimiter(limit);
   return Promise.all(items.map((item) => run(() => f(item))));
 }
+
+/**
+ * `mapLimit` for tasks that write where the caller cleans up after a failure: the first
+ * failure stops the tasks not yet started, and the promise rejects with it only once the
+ * running ones have ended, so nothing is still writing when the caller removes their output.
+ */
+export async function mapLimitUntilFailure<T, R>(items: readonly T[], limit: number, f: (item: T) => Promise<R>): Promise<R[]> {
+  const run = createLimiter(limit);
+  let failure: { error: unknown } | undefined;
+  const results = await Promise.all(
+    items.map((item) =>
+      run(async () => {
+        if (failure) return undefined;
+        try {
+          return await f(item);
+        } catch (e) {
+          failure ??= { error: e };
+          return undefined;
+        }
+      }),
+    ),
+  );
+  if (failure) throw failure.error;
+  // No task failed: every result is f's.
+  return results as R[];
+}

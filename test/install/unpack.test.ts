@@ -5,7 +5,7 @@
  * the entry records of each (hash, size, executable, a `#!python` script), and every damaged
  * archive refused with EWHEEL, its message and hint, leaving the caller to remove the directory.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -145,3 +145,27 @@ function patchLocalMethod(bytes: Buffer, method: number): Buffer {
   for (let at = out.indexOf(signature); at !== -1; at = out.indexOf(signature, at + 4)) out.writeUInt16LE(method, at + 8);
   return out;
 }
+
+describe('unpacking a wheel streamed from the file, when a member is refused', () => {
+  it('lets the members already streaming finish before it refuses, so nothing writes after the refusal', async () => {
+    // 16 MiB that does not compress, then a member whose local header is missing: the second
+    // fails while the first is still being written.
+    const big = randomBytes(16 << 20);
+    const bytes = patchCentral(archive({ members: honest({ 'demo/big.bin': big }), stored: ['demo/big.bin'] }), 'demo/__init__.py', 42, 3, 4);
+    const dir = tempDir('envbuild-unpack-');
+    const file = path.join(dir, FILENAME);
+    fs.writeFileSync(file, bytes);
+    const entryDir = path.join(dir, 'entry');
+    fs.mkdirSync(entryDir);
+    const e = await rejection(unpackWheel(file, FILENAME, b64(bytes), entryDir, false));
+    expect(e).toMatchObject({ code: 'EWHEEL', message: expect.stringMatching(/^demo-1\.0-py3-none-any\.whl: cannot unpack \(.+\)$/) });
+    const sizes = () => fs.readdirSync(entryDir, { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).map((d) => `${path.join(d.parentPath, d.name)} ${fs.statSync(path.join(d.parentPath, d.name)).size}`).sort();
+    const atRefusal = sizes();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(sizes()).toEqual(atRefusal);
+    // and the caller can remove what was written
+    fs.rmSync(entryDir, { recursive: true });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(fs.existsSync(entryDir)).toBe(false);
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLimiter } from '../../src/python/concurrency-limit.js';
+import { createLimiter, mapLimitUntilFailure } from '../../src/python/concurrency-limit.js';
 
 describe('createLimiter', () => {
   it('never runs more than the limit at once, and runs everything', async () => {
@@ -42,5 +42,38 @@ describe('createLimiter', () => {
     const third = task(); // submitted while the slot passes from first to second
     await Promise.all([second, third]);
     expect(peak).toBe(1);
+  });
+});
+
+describe('mapLimitUntilFailure', () => {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('returns every result in input order when nothing fails', async () => {
+    expect(await mapLimitUntilFailure([30, 5, 10, 1], 2, async (ms) => (await sleep(ms), ms * 2))).toEqual([60, 10, 20, 2]);
+  });
+
+  it('on a failure starts nothing more, and rejects with it once the running tasks have ended', async () => {
+    const started: number[] = [];
+    const ended: number[] = [];
+    const run = mapLimitUntilFailure([0, 1, 2, 3, 4], 2, async (i) => {
+      started.push(i);
+      await sleep(i === 0 ? 60 : 5);
+      ended.push(i);
+      if (i === 1) throw new Error('task 1 fails');
+      return i;
+    });
+    const e = await run.then(() => undefined, (err: unknown) => err);
+    expect(e).toEqual(new Error('task 1 fails'));
+    // Task 0 was still running when task 1 failed: the rejection waited for it.
+    expect(ended).toEqual([1, 0]);
+    expect(started).toEqual([0, 1]);
+  });
+
+  it('rejects with the first failure in time, not in order', async () => {
+    const e = await mapLimitUntilFailure([40, 5], 2, async (ms) => {
+      await sleep(ms);
+      throw new Error(`failed after ${ms} ms`);
+    }).then(() => undefined, (err: unknown) => err);
+    expect(e).toEqual(new Error('failed after 5 ms'));
   });
 });
