@@ -6,7 +6,9 @@
  * dependency imported again, which was a third of a full `npm run mutate`. This worker parks
  * the thread instead and hands it to the next run, whose context names every module of the
  * project as changed, so vitest evaluates them afresh: each mutant still sees newly evaluated
- * code, and only vitest and node_modules stay loaded.
+ * code, and only vitest and node_modules stay loaded. What the process holds (process.env,
+ * globalThis) carries over from one run to the next as it already does from one test file to
+ * the next within a run (test/mutation/vitest.config.ts runs them without isolation).
  *
  * It speaks vitest's documented custom-pool protocol (`PoolWorker`), answering the `start`
  * and `stop` requests of a parked thread itself: a thread already set up needs no second

@@ -3,11 +3,12 @@
  * (./reused-threads.mjs) instead of starting a new one each. Named `vitest-reused-threads` in
  * stryker.config.mjs; everything else is @stryker-mutator/vitest-runner's own.
  *
- * A thread carries over only what a run cannot have changed. It is ended, so that the next
- * run starts in a new one, after the dry run (which records coverage), around a mutant that
- * runs while modules load (a "static" one: it is active as the code is evaluated) and after
- * any run that did not end cleanly: a test that timed out or hit Stryker's loop limit may
- * leave work running, and an error outside a test leaves the thread in an unknown state.
+ * A kept thread carries no module of the project over (each run evaluates them again). It is
+ * ended, so that the next run starts in a new one, after the dry run (which records
+ * coverage), around a mutant that also runs while modules load (Stryker asks for a fresh
+ * environment for it) and after any run that did not end cleanly: a test that timed out or
+ * hit Stryker's loop limit may leave work running, and an error outside a test leaves the
+ * thread in an unknown state.
  */
 import { commonTokens, declareFactoryPlugin, PluginKind, tokens } from '@stryker-mutator/api/plugin';
 import { strykerPlugins as vitestPlugins } from '@stryker-mutator/vitest-runner';

@@ -17,10 +17,11 @@ export default defineConfig({
     // slowest test of this set takes about 2 s.
     testTimeout: 8_000,
     // One module graph per worker instead of one per test file: a mutant's covering tests run
-    // about 7× faster, which is what brings `npm run mutate` under an hour on two cores. It is
-    // sound because these tests hold no module-level state between files: the whole set passes
-    // with --no-isolate in any order (`npx vitest run --config test/mutation/vitest.config.ts
-    // --no-isolate --sequence.shuffle`).
+    // about 7× faster (and test/mutation/reused-threads.mjs keeps the worker from one mutant to
+    // the next, evaluating the project's modules again for each). It is sound because these
+    // tests hold no module-level state between files: the whole set passes with --no-isolate
+    // in any order (`npx vitest run --config test/mutation/vitest.config.ts --no-isolate
+    // --sequence.shuffle`).
     isolate: false,
     sequence: { sequencer: FailedThenFastestSequencer },
     include: [
