@@ -22,7 +22,7 @@ import { checkMemberPath } from './member-path.js';
 import { parseRecord, parseRecordHash, RECORD_ALGORITHMS, type RecordRow } from './record.js';
 import { canonicalName, parseWheelFilename } from './wheel-filename.js';
 import { parseMetadataNameVersion, parseWheelFile } from './wheel-metadata.js';
-import { mapLimitUntilFailure } from '../python/concurrency-limit.js';
+import { mapLimit } from '../python/concurrency-limit.js';
 
 interface Unpacked {
   readonly files: CachedFile[];
@@ -85,7 +85,7 @@ async function extract(wheelFile: string, filename: string, root: string): Promi
     // On a failure, the members still streaming finish before the zip closes and the caller
     // removes the directory: a read after the close is an uncaught error inside yauzl, and a
     // file written during the removal makes it fail with ENOTEMPTY.
-    const files = await mapLimitUntilFailure(entries, ENTRY_CONCURRENCY, async (entry): Promise<CachedFile> => {
+    const files = await mapLimit(entries, ENTRY_CONCURRENCY, async (entry): Promise<CachedFile> => {
       const name = entry.fileName;
       const target = path.join(root, ...name.split('/'));
       const parent = path.dirname(target);

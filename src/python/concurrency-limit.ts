@@ -20,18 +20,13 @@ export function createLimiter(limit: number): Limiter {
   };
 }
 
-/** `Promise.all(items.map(f))` with at most `limit` running at once; results in input order. */
-export function mapLimit<T, R>(items: readonly T[], limit: number, f: (item: T) => Promise<R>): Promise<R[]> {
-  const run = createLimiter(limit);
-  return Promise.all(items.map((item) => run(() => f(item))));
-}
-
 /**
- * `mapLimit` for tasks that write where the caller cleans up after a failure: the first
+ * `items.map(f)` with at most `limit` running at once; results in input order. The first
  * failure stops the tasks not yet started, and the promise rejects with it only once the
- * running ones have ended, so nothing is still writing when the caller removes their output.
+ * running ones have ended: every caller writes where its own caller cleans up after a failure
+ * (a cache entry, a staging tree), and nothing may still be writing when that happens.
  */
-export async function mapLimitUntilFailure<T, R>(items: readonly T[], limit: number, f: (item: T) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(items: readonly T[], limit: number, f: (item: T) => Promise<R>): Promise<R[]> {
   const run = createLimiter(limit);
   let failure: { error: unknown } | undefined;
   const results = await Promise.all(

@@ -11,6 +11,7 @@ import { cacheSize, cleanCache, ensureCached, lookupCached } from '../../src/ins
 import { installWheels, targetFor, uninstallDistribution } from '../../src/install/index.js';
 import type { InstallOptions, InstallTarget } from '../../src/install/types.js';
 import { fakePythonInfo } from '../helpers/fake-python.js';
+import { installTarget } from '../helpers/install-target.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { buildWheel } from '../helpers/wheel.js';
 
@@ -22,8 +23,7 @@ let opts: InstallOptions;
 beforeEach(() => {
   tmp = tempDir('envbuild-cache-');
   cacheDir = path.join(tmp, 'cache');
-  target = targetFor(path.join(tmp, 'env'), fakePythonInfo());
-  fs.mkdirSync(target.prefix);
+  target = installTarget(tmp);
   opts = { cacheDir, env: {} };
 });
 

@@ -12,6 +12,7 @@ import { installWheels, targetFor } from '../../src/install/index.js';
 import type { InstallProgress, InstallTarget } from '../../src/install/types.js';
 import { fakePythonInfo } from '../helpers/fake-python.js';
 import { serveLoopback } from '../helpers/loopback.js';
+import { installTarget } from '../helpers/install-target.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { buildWheel } from '../helpers/wheel.js';
 
@@ -48,8 +49,7 @@ beforeAll(async () => {
 });
 beforeEach(() => {
   tmp = tempDir('envbuild-fetch-edges-');
-  target = targetFor(path.join(tmp, 'env'), fakePythonInfo());
-  fs.mkdirSync(target.prefix);
+  target = installTarget(tmp);
   script = [];
   requests = 0;
   lengthHeader = true;

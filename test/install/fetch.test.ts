@@ -8,6 +8,7 @@ import type { InstallProgress, InstallTarget } from '../../src/install/types.js'
 import { fakePythonInfo } from '../helpers/fake-python.js';
 import { buildWheel } from '../helpers/wheel.js';
 import { serveLoopback } from '../helpers/loopback.js';
+import { installTarget } from '../helpers/install-target.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { rejection } from '../helpers/user-error.js';
 
@@ -51,8 +52,7 @@ beforeAll(async () => {
 });
 beforeEach(() => {
   tmp = tempDir('envbuild-fetch-');
-  target = targetFor(path.join(tmp, 'env'), fakePythonInfo());
-  fs.mkdirSync(target.prefix);
+  target = installTarget(tmp);
   log = [];
   failFirst = 0;
 });

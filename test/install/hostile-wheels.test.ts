@@ -13,6 +13,7 @@ import { installWheels, targetFor } from '../../src/install/index.js';
 import { parseRecord } from '../../src/install/record.js';
 import type { InstallOptions, InstallProgress, InstallTarget } from '../../src/install/types.js';
 import { fakePythonInfo } from '../helpers/fake-python.js';
+import { installTarget } from '../helpers/install-target.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { buildWheel, zip } from '../helpers/wheel.js';
 
@@ -22,8 +23,7 @@ let opts: InstallOptions;
 
 beforeEach(() => {
   tmp = tempDir('envbuild-hostile-');
-  target = targetFor(path.join(tmp, 'env'), fakePythonInfo());
-  fs.mkdirSync(target.prefix);
+  target = installTarget(tmp);
   opts = { cacheDir: path.join(tmp, 'cache'), env: {} };
 });
 

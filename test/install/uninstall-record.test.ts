@@ -6,12 +6,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { UserError } from '../../src/errors/index.js';
-import { installWheels, targetFor, uninstallDistribution } from '../../src/install/index.js';
+import { installWheels, uninstallDistribution } from '../../src/install/index.js';
 import type { InstallOptions, InstallTarget } from '../../src/install/types.js';
 import { findDistInfos } from '../../src/install/uninstall.js';
-import { fakePythonInfo } from '../helpers/fake-python.js';
+import { installTarget } from '../helpers/install-target.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { rejection } from '../helpers/user-error.js';
 import { buildWheel } from '../helpers/wheel.js';
 
 let tmp: string;
@@ -20,19 +20,12 @@ let opts: InstallOptions;
 
 beforeEach(() => {
   tmp = tempDir('envbuild-uninstall-');
-  target = targetFor(path.join(tmp, 'env'), fakePythonInfo());
-  fs.mkdirSync(target.prefix);
+  target = installTarget(tmp);
   opts = { cacheDir: path.join(tmp, 'cache'), env: {} };
 });
 
 const tree = (dir: string) => (fs.existsSync(dir) ? (fs.readdirSync(dir, { recursive: true }) as string[]).sort() : []);
 const lib = (...p: string[]) => path.join(target.purelib, ...p);
-
-async function refusal(p: Promise<unknown>): Promise<UserError> {
-  const e: unknown = await p.then(() => undefined, (x: unknown) => x);
-  if (!(e instanceof UserError)) throw new Error(`expected a UserError, got ${String(e)}`);
-  return e;
-}
 
 async function install(name: string, modules: Record<string, string>): Promise<void> {
   const wheel = await buildWheel(path.join(tmp, 'wh'), { name, version: '2.0', modules });
@@ -93,17 +86,17 @@ describe('uninstalling by RECORD', () => {
     const record = path.join(lib('victim-2.0.dist-info'), 'RECORD');
     const text = fs.readFileSync(record, 'utf8');
     fs.writeFileSync(record, `${text}../../../../outside.py,,\n`);
-    const out = await refusal(uninstallDistribution(target, 'victim'));
+    const out = await rejection(uninstallDistribution(target, 'victim'));
     expect(out.code).toBe('EUNINSTALL');
     expect(out.hint).toBe('the RECORD was altered; nothing was removed');
     fs.mkdirSync(path.join(tmp, 'outside'));
     fs.symlinkSync(path.join(tmp, 'outside'), lib('link'));
     fs.writeFileSync(record, `${text}link/y.py,,\n`);
-    const link = await refusal(uninstallDistribution(target, 'victim'));
+    const link = await rejection(uninstallDistribution(target, 'victim'));
     expect(link.code).toBe('EUNINSTALL');
     expect(link.hint).toBe('a symlink inside the environment points elsewhere; nothing was removed');
     fs.rmSync(record);
-    expect((await refusal(uninstallDistribution(target, 'victim'))).code).toBe('EUNINSTALL');
+    expect((await rejection(uninstallDistribution(target, 'victim'))).code).toBe('EUNINSTALL');
     expect(fs.existsSync(lib('victim/x.py'))).toBe(true);
   });
 });

@@ -12,14 +12,15 @@ import { tempDir } from '../helpers/temp-dir.js';
 
 const driver = fileURLToPath(new URL('./reused-threads-driver.mjs', import.meta.url));
 
-interface Record {
+/** One line of the log: a test, the thread it ran in, and its module's evaluation count. */
+interface Logged {
   test: string;
   thread: number;
   evaluation: number;
 }
 
 /** A project whose tests log their thread and how many times their module was evaluated. */
-function project(): { root: string; records: () => Record[] } {
+function project(): { root: string; logged: () => Logged[] } {
   const root = tempDir();
   fs.mkdirSync(path.join(root, 'src'));
   fs.mkdirSync(path.join(root, 'test'));
@@ -42,13 +43,13 @@ function project(): { root: string; records: () => Record[] } {
       '',
     ].join('\n'),
   );
-  const records = () =>
+  const logged = () =>
     fs
       .readFileSync(path.join(root, 'log'), 'utf8')
       .trim()
       .split('\n')
-      .map((line) => JSON.parse(line) as Record);
-  return { root, records };
+      .map((line) => JSON.parse(line) as Logged);
+  return { root, logged };
 }
 
 function drive(root: string, steps: [boolean, string | null][]): string[][] {
@@ -59,9 +60,9 @@ function drive(root: string, steps: [boolean, string | null][]): string[][] {
 
 describe('the reused-threads pool', () => {
   it('runs the next run in the parked thread, with modules evaluated again and its own test filter', () => {
-    const { root, records } = project();
+    const { root, logged } = project();
     expect(drive(root, [[true, null], [true, 'second']])).toEqual([['first', 'second'], ['second']]);
-    const [first, second, again] = records();
+    const [first, second, again] = logged();
     expect(first).toMatchObject({ test: 'first', evaluation: 1 });
     expect(second).toEqual({ ...first, test: 'second' });
     // Same thread (globalThis kept its count), module evaluated afresh.
@@ -69,13 +70,14 @@ describe('the reused-threads pool', () => {
   }, 60_000);
 
   it('gives every run a new thread while parking is off', () => {
-    const { root, records } = project();
+    const { root, logged } = project();
     expect(drive(root, [[true, 'first'], [false, 'first'], [true, 'first'], [true, 'first']])).toEqual([['first'], ['first'], ['first'], ['first']]);
-    const threads = records().map((r) => r.thread);
+    const runs = logged();
+    const threads = runs.map((r) => r.thread);
     // Turning parking off ends the parked thread; a run without parking ends its own.
     expect(threads[1]).not.toBe(threads[0]);
     expect(threads[2]).not.toBe(threads[1]);
     expect(threads[3]).toBe(threads[2]);
-    expect(records().map((r) => r.evaluation)).toEqual([1, 1, 1, 2]);
+    expect(runs.map((r) => r.evaluation)).toEqual([1, 1, 1, 2]);
   }, 60_000);
 });

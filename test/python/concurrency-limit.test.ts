@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLimiter, mapLimitUntilFailure } from '../../src/python/concurrency-limit.js';
+import { createLimiter, mapLimit } from '../../src/python/concurrency-limit.js';
 
 describe('createLimiter', () => {
   it('never runs more than the limit at once, and runs everything', async () => {
@@ -45,17 +45,17 @@ describe('createLimiter', () => {
   });
 });
 
-describe('mapLimitUntilFailure', () => {
+describe('mapLimit', () => {
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
   it('returns every result in input order when nothing fails', async () => {
-    expect(await mapLimitUntilFailure([30, 5, 10, 1], 2, async (ms) => (await sleep(ms), ms * 2))).toEqual([60, 10, 20, 2]);
+    expect(await mapLimit([30, 5, 10, 1], 2, async (ms) => (await sleep(ms), ms * 2))).toEqual([60, 10, 20, 2]);
   });
 
   it('on a failure starts nothing more, and rejects with it once the running tasks have ended', async () => {
     const started: number[] = [];
     const ended: number[] = [];
-    const run = mapLimitUntilFailure([0, 1, 2, 3, 4], 2, async (i) => {
+    const run = mapLimit([0, 1, 2, 3, 4], 2, async (i) => {
       started.push(i);
       await sleep(i === 0 ? 60 : 5);
       ended.push(i);
@@ -70,7 +70,7 @@ describe('mapLimitUntilFailure', () => {
   });
 
   it('rejects with the first failure in time, not in order', async () => {
-    const e = await mapLimitUntilFailure([40, 5], 2, async (ms) => {
+    const e = await mapLimit([40, 5], 2, async (ms) => {
       await sleep(ms);
       throw new Error(`failed after ${ms} ms`);
     }).then(() => undefined, (err: unknown) => err);

@@ -6,11 +6,10 @@
  * project — not believed.
  */
 import { spawnSync } from 'node:child_process';
-import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ensureKey } from '../../src/state/key.js';
+import { ensureKey, macOf } from '../../src/state/key.js';
 import { journalFile, journalLine, journalRoots } from '../../src/state/journal.js';
 import { StateWriter } from '../../src/state/state-writer.js';
 import { otherStates, readState, stateBody, statePath, writeState } from '../../src/state/store.js';
@@ -406,7 +405,7 @@ describe('where a journal starts and what a line holds', () => {
     const key = await ensureKey();
     const made = shape(prev);
     const json = typeof made === 'string' ? made : JSON.stringify(made);
-    const mac = createHmac('sha256', key).update(`envbuild-journal\n${json}`).digest('hex');
+    const mac = macOf(key, `envbuild-journal\n${json}`);
     fs.writeFileSync(j.journal, `${all[0]}\n${mac} ${json}\n`);
     const read = await j.read();
     expect(read.state).toEqual(asRead(j, j.states[0]!));
